@@ -1,0 +1,157 @@
+package graph
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+)
+
+// Node is a node of a Gorgonia expression graph.
+type Node = *G.Node
+
+// Layer is what every kerago layer implements, as a Keras layer class does:
+// Build is Keras's build plus compute_output_shape, Emit is its call.
+type Layer interface {
+	// Name is the layer's unique name (dense, dense_1, …).
+	Name() string
+	// Class is the Keras class name (Dense, Dropout, …).
+	Class() string
+	// Build checks the input shapes, creates the layer's weights the first
+	// time it is called, and returns the output shapes. It is called at each
+	// Apply; a layer applied twice shares its weights and must get inputs
+	// compatible with the first ones.
+	Build(in []Shape) ([]Shape, error)
+	// Emit adds the layer's computation to ctx's graph: one node per output,
+	// for inputs whose shapes include the batch axis.
+	Emit(ctx *Context, in []Node) ([]Node, error)
+	// Weights are the layer's weights, trainable first, in Keras order.
+	Weights() []*Weight
+}
+
+// Base carries what every layer has: a name, a class and weights. Layers
+// embed it.
+type Base struct {
+	name    string
+	class   string
+	weights []*Weight
+}
+
+// NewBase names a layer of the given class; an empty name picks the Keras
+// default: the class in snake case plus a counter (dense, dense_1, …).
+func NewBase(class, name string) Base {
+	if name == "" {
+		name = uniqueName(snakeCase(class))
+	}
+	return Base{name: name, class: class}
+}
+
+// Name is the layer's name.
+func (b *Base) Name() string { return b.name }
+
+// Class is the layer's Keras class name.
+func (b *Base) Class() string { return b.class }
+
+// Weights are the weights added with AddWeight, in order.
+func (b *Base) Weights() []*Weight { return b.weights }
+
+// Built reports whether AddWeight has been called, that is whether a
+// weighted layer has been built already.
+func (b *Base) Built() bool { return len(b.weights) > 0 }
+
+// AddWeight creates a weight named "<layer>/<name>" and appends it to the
+// layer's weights. reg may be nil.
+func (b *Base) AddWeight(name string, shape Shape, init Initializer, reg Regularizer, trainable bool) *Weight {
+	w := &Weight{name: b.name + "/" + name, shape: shape.Clone(), init: init, reg: reg, trainable: trainable}
+	b.weights = append(b.weights, w)
+	return w
+}
+
+var names = struct {
+	sync.Mutex
+	count map[string]int
+}{count: map[string]int{}}
+
+func uniqueName(prefix string) string {
+	names.Lock()
+	defer names.Unlock()
+	n := names.count[prefix]
+	names.count[prefix] = n + 1
+	if n == 0 {
+		return prefix
+	}
+	return fmt.Sprintf("%s_%d", prefix, n)
+}
+
+// snakeCase turns a Keras class name into its default layer-name prefix:
+// Dense → dense, BatchNormalization → batch_normalization, Conv2D → conv2d,
+// InputLayer → input.
+func snakeCase(class string) string {
+	if class == "InputLayer" {
+		return "input"
+	}
+	var b strings.Builder
+	rs := []rune(class)
+	for i, r := range rs {
+		if unicode.IsUpper(r) {
+			if i > 0 && (unicode.IsLower(rs[i-1]) || (i+1 < len(rs) && unicode.IsLower(rs[i+1]) && !unicode.IsDigit(rs[i-1]))) {
+				b.WriteByte('_')
+			}
+			b.WriteRune(unicode.ToLower(r))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Apply applies layer l to the input tensors, Keras's layer(inputs): it
+// calls Build to infer the output shapes and records the DAG edge. Errors
+// (from the inputs, from Build, or a panic inside Build) are carried by the
+// returned tensors, naming the layer and the shapes it got.
+func Apply(l Layer, in ...*Tensor) []*Tensor {
+	fail := func(err error) []*Tensor { return []*Tensor{{layer: l, inputs: in, err: err}} }
+	if len(in) == 0 {
+		return fail(errors.Errorf("layer %s (%s): applied to no input", l.Name(), l.Class()))
+	}
+	shapes := make([]Shape, len(in))
+	for i, t := range in {
+		if t == nil {
+			return fail(errors.Errorf("layer %s (%s): input %d is nil", l.Name(), l.Class(), i))
+		}
+		if t.err != nil {
+			return fail(t.err)
+		}
+		shapes[i] = t.shape
+	}
+	out, err := safeBuild(l, shapes)
+	if err != nil {
+		return fail(errors.Errorf("layer %s (%s): %v (input shape %s)", l.Name(), l.Class(), err, shapesString(shapes)))
+	}
+	c := &call{layer: l, inputs: in}
+	for i, s := range out {
+		c.outputs = append(c.outputs, &Tensor{shape: s.Clone(), layer: l, inputs: in, index: i, call: c})
+	}
+	return c.outputs
+}
+
+// Apply1 is Apply for layers with one output.
+func Apply1(l Layer, in ...*Tensor) *Tensor {
+	out := Apply(l, in...)
+	if len(out) != 1 && out[0].err == nil {
+		return &Tensor{layer: l, inputs: in, err: errors.Errorf("layer %s (%s) has %d outputs; use Apply", l.Name(), l.Class(), len(out))}
+	}
+	return out[0]
+}
+
+func safeBuild(l Layer, in []Shape) (out []Shape, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.Errorf("panic while building: %v", r)
+		}
+	}()
+	return l.Build(in)
+}

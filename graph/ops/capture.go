@@ -1,0 +1,104 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Capture copies x's value into dst each time the machine computes x, and
+// returns the inserted node (a scalar nobody needs to consume).
+//
+// Reading x.Value() after a run is unsafe in graphs with gradient nodes: the
+// backward pass may reuse x's register. The copy made here happens while the
+// value is still x's. dst must hold exactly as many elements as x, in x's
+// dtype.
+func Capture(x *G.Node, dst *tensor.Dense) (*G.Node, error) {
+	if x.Shape().TotalSize() != dst.Shape().TotalSize() && !(x.IsScalar() && dst.Shape().TotalSize() == 1) {
+		return nil, errors.Errorf("capture: node %v has shape %v, destination %v", x.Name(), x.Shape(), dst.Shape())
+	}
+	if x.Dtype() != dst.Dtype() {
+		return nil, errors.Errorf("capture: node %v is %v, destination %v", x.Name(), x.Dtype(), dst.Dtype())
+	}
+	return G.ApplyOp(&captureOp{dst: dst, dims: x.Dims(), dt: x.Dtype()}, x)
+}
+
+type captureOp struct {
+	dst  *tensor.Dense
+	dims int
+	dt   tensor.Dtype
+}
+
+func (op *captureOp) Arity() int { return 1 }
+func (op *captureOp) Type() hm.Type {
+	if op.dims == 0 {
+		return hm.NewFnType(op.dt, op.dt)
+	}
+	return hm.NewFnType(G.TensorType{Dims: op.dims, Of: op.dt}, op.dt)
+}
+func (op *captureOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
+func (op *captureOp) Do(in ...G.Value) (G.Value, error) {
+	if len(in) != 1 {
+		return nil, errors.Errorf("capture: expected 1 input, got %d", len(in))
+	}
+	switch dst := op.dst.Data().(type) {
+	case []float32:
+		switch v := in[0].(type) {
+		case *G.F32:
+			dst[0] = float32(*v)
+		case tensor.Tensor:
+			src, ok := v.Data().([]float32)
+			if !ok {
+				if s, ok := v.Data().(float32); ok {
+					dst[0] = s
+					break
+				}
+				return nil, errors.Errorf("capture: got %v data, want float32", v.Dtype())
+			}
+			copy(dst, src)
+		default:
+			return nil, errors.Errorf("capture: unsupported value %T", in[0])
+		}
+		v := G.F32(0)
+		return &v, nil
+	case []float64:
+		switch v := in[0].(type) {
+		case *G.F64:
+			dst[0] = float64(*v)
+		case tensor.Tensor:
+			src, ok := v.Data().([]float64)
+			if !ok {
+				if s, ok := v.Data().(float64); ok {
+					dst[0] = s
+					break
+				}
+				return nil, errors.Errorf("capture: got %v data, want float64", v.Dtype())
+			}
+			copy(dst, src)
+		default:
+			return nil, errors.Errorf("capture: unsupported value %T", in[0])
+		}
+		v := G.F64(0)
+		return &v, nil
+	}
+	return nil, errors.Errorf("capture: unsupported destination %v", op.dst.Dtype())
+}
+func (op *captureOp) ReturnsPtr() bool      { return false }
+func (op *captureOp) CallsExtern() bool     { return false }
+func (op *captureOp) OverwritesInput() int  { return -1 }
+func (op *captureOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "kerago.capture%p", op) }
+func (op *captureOp) Hashcode() uint32      { return hashOf(op) }
+func (op *captureOp) String() string        { return "capture" }
+
+// DiffWRT says the capture contributes no gradient; it exists so that
+// Gorgonia's differentiation analysis accepts it as a side branch.
+func (op *captureOp) DiffWRT(n int) []bool { return make([]bool, n) }
+
+// SymDiff is never needed: the capture's output reaches no cost.
+func (op *captureOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	return G.Nodes{nil}, nil
+}

@@ -34,7 +34,9 @@ func fans(shape graph.Shape) (fanIn, fanOut float64) {
 // VarianceScaling is Keras's VarianceScaling initializer: values with
 // variance Scale/n, n being fan_in, fan_out or their mean (Mode "fan_in",
 // "fan_out", "fan_avg"), drawn from Distribution "truncated_normal",
-// "untruncated_normal" or "uniform".
+// "untruncated_normal" or "uniform" ("normal", Keras 2.2's name, means
+// truncated_normal). Truncated draws are cut at two standard deviations and
+// rescaled so that the sample variance is still Scale/n.
 type VarianceScaling struct {
 	Scale        float64
 	Mode         string
@@ -60,11 +62,11 @@ func (v VarianceScaling) Fill(dst []float64, shape graph.Shape, rng *rand.Rand) 
 	}
 	n = math.Max(1, n)
 	switch v.Distribution {
-	case "truncated_normal":
+	case "truncated_normal", "normal": // Keras 2.2's "normal" is truncated
 		// Standard deviation of a unit normal truncated to (-2, 2).
 		std := math.Sqrt(v.Scale/n) / 0.87962566103423978
 		truncatedNormal(dst, 0, std, rng)
-	case "untruncated_normal", "normal":
+	case "untruncated_normal":
 		std := math.Sqrt(v.Scale / n)
 		for i := range dst {
 			dst[i] = rng.NormFloat64() * std
@@ -171,7 +173,9 @@ func (r RandomNormalInit) Fill(dst []float64, _ graph.Shape, rng *rand.Rand) err
 }
 
 // RandomNormal draws from N(mean, stddev²); Keras's default is (0, 0.05).
-func RandomNormal(mean, stddev float64) graph.Initializer { return RandomNormalInit{mean, stddev, false} }
+func RandomNormal(mean, stddev float64) graph.Initializer {
+	return RandomNormalInit{mean, stddev, false}
+}
 
 // TruncatedNormal draws from N(mean, stddev²) truncated to two deviations.
 func TruncatedNormal(mean, stddev float64) graph.Initializer {
@@ -246,10 +250,15 @@ func Initializer(name string) (graph.Initializer, error) {
 	if f, ok := initializers[name]; ok {
 		return f(), nil
 	}
+	return nil, errors.Errorf("unknown initializer %q; valid initializers: %s", name, strings.Join(InitializerNames(), ", "))
+}
+
+// InitializerNames lists the Keras names Initializer knows, sorted.
+func InitializerNames() []string {
 	names := make([]string, 0, len(initializers))
 	for n := range initializers {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	return nil, errors.Errorf("unknown initializer %q; valid initializers: %s", name, strings.Join(names, ", "))
+	return names
 }

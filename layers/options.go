@@ -15,17 +15,16 @@ type Option func(*config)
 
 // config holds every option's value; set records which were given.
 type config struct {
-	set               map[string]bool
-	err               error
-	name              string
-	activation        string
-	useBias           bool
-	kernelInit        graph.Initializer
-	biasInit          graph.Initializer
-	kernelReg         graph.Regularizer
-	biasReg           graph.Regularizer
-	noiseShape        []int
-	seed              *uint64
+	set        map[string]bool
+	err        error
+	name       string
+	activation string
+	useBias    bool
+	kernelInit graph.Initializer
+	biasInit   graph.Initializer
+	kernelReg  graph.Regularizer
+	biasReg    graph.Regularizer
+	noiseShape []int
 }
 
 func (c *config) mark(opt string) { c.set[opt] = true }

@@ -40,7 +40,9 @@ func (op *captureOp) Type() hm.Type {
 	}
 	return hm.NewFnType(G.TensorType{Dims: op.dims, Of: op.dt}, op.dt)
 }
-func (op *captureOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
+func (op *captureOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.ScalarShape(), nil
+}
 func (op *captureOp) Do(in ...G.Value) (G.Value, error) {
 	if len(in) != 1 {
 		return nil, errors.Errorf("capture: expected 1 input, got %d", len(in))

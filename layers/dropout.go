@@ -1,0 +1,162 @@
+package layers
+
+import (
+	"math/rand/v2"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+
+	"github.com/kerago/kerago/graph"
+)
+
+// Dropout is Keras's Dropout: in training programs each element is zeroed
+// with probability rate and the kept ones are scaled by 1/(1-rate) (inverted
+// dropout), so that inference, where the layer is the identity, needs no
+// rescaling. The mask is a per-run random input drawn from the program's
+// seeded source, so one seed fixes every mask. The output shape is the input
+// shape.
+//
+// The mask is emitted as a tensor holding 0 or 1/(1-rate) and multiplied in
+// with an element-wise product, whose gradient is the same mask.
+// (Gorgonia's own Dropout scales its gradient wrongly and is not used.)
+type Dropout struct {
+	graph.Base
+	rate       float64
+	noiseShape []int
+	err        error
+}
+
+// NewDropout creates a Dropout layer that drops a fraction rate of the
+// elements during training; rate must be in [0, 1) (0 makes the layer the
+// identity). Options: WithName, WithNoiseShape (the mask shape without the
+// batch axis: a 1 shares one mask value along that axis, a 0 stands for the
+// input's size, as Keras's None does).
+func NewDropout(rate float64, opts ...Option) *Dropout {
+	c := newConfig("Dropout", opts, "WithNoiseShape")
+	d := &Dropout{Base: graph.NewBase("Dropout", c.name), rate: rate, noiseShape: c.noiseShape, err: c.err}
+	if d.err == nil && !(rate >= 0 && rate < 1) { // also rejects NaN
+		d.err = errors.Errorf("rate must be in [0, 1), got %v", rate)
+	}
+	if d.err == nil && c.set["WithNoiseShape"] {
+		for _, n := range c.noiseShape {
+			if n < 0 {
+				d.err = errors.Errorf("noise shape %v: dims must be 0 (the input's size), 1 (shared) or the input's size", c.noiseShape)
+				break
+			}
+		}
+	}
+	return d
+}
+
+// Apply applies the layer to x and returns its output tensor.
+func (d *Dropout) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(d, x) }
+
+// Rate is the fraction of elements dropped in training.
+func (d *Dropout) Rate() float64 { return d.rate }
+
+// NoiseShape is the mask shape given with WithNoiseShape (nil: the input's).
+func (d *Dropout) NoiseShape() []int { return append([]int(nil), d.noiseShape...) }
+
+// Build implements graph.Layer: it checks the noise shape against the input
+// shape and returns the input shape.
+func (d *Dropout) Build(in []graph.Shape) ([]graph.Shape, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	if len(in) != 1 {
+		return nil, errors.Errorf("expects 1 input, got %d", len(in))
+	}
+	s := in[0]
+	if d.noiseShape != nil {
+		if len(d.noiseShape) != len(s) {
+			return nil, errors.Errorf("noise shape %v (batch axis excluded) must have the input's rank %d", d.noiseShape, len(s))
+		}
+		for i, n := range d.noiseShape {
+			if n != 0 && n != 1 && n != s[i] {
+				return nil, errors.Errorf("noise shape %v is not broadcastable to the input: axis %d has size %d, the noise %d (use 0, 1 or %d)", d.noiseShape, i+1, s[i], n, s[i])
+			}
+		}
+	}
+	return []graph.Shape{s.Clone()}, nil
+}
+
+// Emit implements graph.Layer: x ⊙ mask in training programs with rate > 0,
+// x itself otherwise.
+func (d *Dropout) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node, error) {
+	x := in[0]
+	if !ctx.Training() || d.rate == 0 {
+		return []graph.Node{x}, nil
+	}
+	full := []int(x.Shape())
+	// shared[i] is true where the mask value is repeated along axis i.
+	shared := make([]bool, len(full))
+	for i := range d.noiseShape {
+		if d.noiseShape[i] == 1 && full[i+1] != 1 {
+			shared[i+1] = true
+		}
+	}
+	fill := dropoutFill(full, shared, d.rate)
+	mask := ctx.Random(d.Name()+"/mask", full, fill)
+	y, err := G.HadamardProd(x, mask)
+	if err != nil {
+		return nil, err
+	}
+	return []graph.Node{y}, nil
+}
+
+// dropoutFill returns the fill function of a mask of the given full shape
+// (batch axis first): each element is 1/(1-rate) with probability 1-rate and
+// 0 otherwise, one draw per element of the noise shape (the full shape with
+// the shared axes reduced to 1), repeated along the shared axes.
+func dropoutFill(full []int, shared []bool, rate float64) func(dst []float64, rng *rand.Rand) {
+	keep := 1 / (1 - rate)
+	// Row-major strides of the full shape and of the noise shape.
+	n := len(full)
+	noise := make([]int, n)
+	for i, d := range full {
+		noise[i] = d
+		if shared[i] {
+			noise[i] = 1
+		}
+	}
+	noiseSize := 1
+	noiseStride := make([]int, n)
+	for i := n - 1; i >= 0; i-- {
+		noiseStride[i] = noiseSize
+		noiseSize *= noise[i]
+	}
+	draws := make([]float64, noiseSize)
+	idx := make([]int, n)
+	return func(dst []float64, rng *rand.Rand) {
+		for i := range draws {
+			if rng.Float64() >= rate {
+				draws[i] = keep
+			} else {
+				draws[i] = 0
+			}
+		}
+		if noiseSize == len(dst) {
+			copy(dst, draws)
+			return
+		}
+		for i := range idx {
+			idx[i] = 0
+		}
+		for k := range dst {
+			off := 0
+			for a := 0; a < n; a++ {
+				if !shared[a] {
+					off += idx[a] * noiseStride[a]
+				}
+			}
+			dst[k] = draws[off]
+			for a := n - 1; a >= 0; a-- { // next row-major index
+				idx[a]++
+				if idx[a] < full[a] {
+					break
+				}
+				idx[a] = 0
+			}
+		}
+	}
+}

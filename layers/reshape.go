@@ -1,0 +1,160 @@
+package layers
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+
+	"github.com/kerago/kerago/graph"
+)
+
+// Flatten is Keras's Flatten (tf.keras / Keras 3 semantics): an input of
+// shape (N, d1, …, dk) becomes (N, d1·…·dk) in row-major (C) order; an input
+// of rank 1, (N,), becomes (N, 1), and a rank-2 input is unchanged.
+type Flatten struct {
+	graph.Base
+	err error
+}
+
+// NewFlatten creates a Flatten layer. Options: WithName.
+func NewFlatten(opts ...Option) *Flatten {
+	c := newConfig("Flatten", opts)
+	return &Flatten{Base: graph.NewBase("Flatten", c.name), err: c.err}
+}
+
+// Apply applies the layer to x and returns its output tensor.
+func (f *Flatten) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(f, x) }
+
+// Build implements graph.Layer: the output shape is (N, prod(input dims)).
+func (f *Flatten) Build(in []graph.Shape) ([]graph.Shape, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	if len(in) != 1 {
+		return nil, errors.Errorf("expects 1 input, got %d", len(in))
+	}
+	return []graph.Shape{{in[0].Size()}}, nil
+}
+
+// Emit implements graph.Layer.
+func (f *Flatten) Emit(_ *graph.Context, in []graph.Node) ([]graph.Node, error) {
+	return reshapeNode(in[0], []int{in[0].Shape()[0], in[0].Shape().TotalSize() / in[0].Shape()[0]})
+}
+
+// reshapeNode reshapes x to shape (row-major), returning x itself when the
+// shape is already the same.
+func reshapeNode(x graph.Node, shape []int) ([]graph.Node, error) {
+	if x.Shape().Eq(shape) {
+		return []graph.Node{x}, nil
+	}
+	y, err := G.Reshape(x, shape)
+	if err != nil {
+		return nil, err
+	}
+	return []graph.Node{y}, nil
+}
+
+// Reshape is Keras's Reshape: the per-sample dims are rearranged, in
+// row-major order, into the target shape (batch axis excluded). One target
+// dim may be -1: it is inferred from the input's size.
+type Reshape struct {
+	graph.Base
+	target []int
+	err    error
+}
+
+// NewReshape creates a Reshape layer to the given target shape (batch axis
+// excluded), with at most one -1 and every other dim positive. Options:
+// WithName.
+func NewReshape(targetShape []int, opts ...Option) *Reshape {
+	c := newConfig("Reshape", opts)
+	r := &Reshape{Base: graph.NewBase("Reshape", c.name), target: append([]int(nil), targetShape...), err: c.err}
+	if r.err != nil {
+		return r
+	}
+	unknown := 0
+	for _, d := range targetShape {
+		switch {
+		case d == -1:
+			unknown++
+		case d <= 0:
+			r.err = errors.Errorf("target shape %s: dims must be positive or -1, got %d", dimsString(targetShape), d)
+			return r
+		}
+	}
+	if unknown > 1 {
+		r.err = errors.Errorf("target shape %s: can only specify one unknown dimension (-1)", dimsString(targetShape))
+	}
+	return r
+}
+
+// Apply applies the layer to x and returns its output tensor.
+func (r *Reshape) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(r, x) }
+
+// TargetShape is the target shape as given (batch axis excluded, -1 kept).
+func (r *Reshape) TargetShape() []int { return append([]int(nil), r.target...) }
+
+// Build implements graph.Layer: it resolves -1 and checks that the total
+// size is unchanged.
+func (r *Reshape) Build(in []graph.Shape) ([]graph.Shape, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	if len(in) != 1 {
+		return nil, errors.Errorf("expects 1 input, got %d", len(in))
+	}
+	original := in[0].Size()
+	known, unknown := 1, -1
+	for i, d := range r.target {
+		if d == -1 {
+			unknown = i
+		} else {
+			known *= d
+		}
+	}
+	out := graph.Shape(append([]int(nil), r.target...))
+	if unknown >= 0 {
+		if original%known != 0 {
+			return nil, errors.Errorf("cannot reshape input shape %s into target shape %s: total size of new array must be unchanged (%d elements per sample is not a multiple of %d)", in[0], dimsString(r.target), original, known)
+		}
+		out[unknown] = original / known
+	} else if original != known {
+		return nil, errors.Errorf("cannot reshape input shape %s into target shape %s: total size of new array must be unchanged (%d elements per sample, the target has %d)", in[0], dimsString(r.target), original, known)
+	}
+	return []graph.Shape{out}, nil
+}
+
+// Emit implements graph.Layer.
+func (r *Reshape) Emit(_ *graph.Context, in []graph.Node) ([]graph.Node, error) {
+	x := in[0]
+	batch := x.Shape()[0]
+	per := x.Shape().TotalSize() / batch
+	shape := []int{batch}
+	known := 1
+	for _, d := range r.target {
+		if d != -1 {
+			known *= d
+		}
+	}
+	for _, d := range r.target {
+		if d == -1 {
+			d = per / known
+		}
+		shape = append(shape, d)
+	}
+	return reshapeNode(x, shape)
+}
+
+// dimsString formats a target shape Keras-style: (-1, 2, 2).
+func dimsString(dims []int) string {
+	parts := make([]string, len(dims))
+	for i, d := range dims {
+		parts[i] = fmt.Sprint(d)
+	}
+	if len(dims) == 1 {
+		return "(" + parts[0] + ",)"
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}

@@ -2,6 +2,36 @@
 // Keras's update rules, learning-rate decay and gradient clipping. Each
 // optimizer updates each weight in one loop over its elements and allocates
 // nothing per step once its state exists.
+//
+//	o := optimizers.Adam(optimizers.LR(1e-3), optimizers.ClipNorm(5), optimizers.ClipValue(0.5))
+//	if err := o.Validate(); err != nil { … }
+//	err := o.Apply(weights, grads)
+//
+// Semantics (KERAS_SEMANTICS.md §14, DESIGN.md "Semantics profile"):
+//   - Adam is Keras's: ε added to the uncorrected sqrt(v), bias correction
+//     folded into the step size, optional AMSGrad. SGD is Keras's (v = μv -
+//     lr·g). RMSprop is Keras 3's: ε under the square root (standalone
+//     Keras 2 and PyTorch add it to sqrt(v)).
+//   - Decay is the legacy Keras 2 option for all three: step t uses
+//     lr·1/(1+decay·(t-1)).
+//   - Step order: norm clipping (ClipNorm per tensor, Keras 3 / tf.keras; or
+//     GlobalClipNorm over all gradients, standalone Keras 2's clipnorm), then
+//     value clipping (ClipValue), then the update. Keras 3 forbids combining
+//     norm and value clipping and tf.keras applies value clipping first;
+//     kerago follows Keras 2, which the Keras 2 code being ported relies on.
+//     ClipNorm with GlobalClipNorm is a configuration error.
+//   - Apply checks everything first (configuration, alignment, shapes,
+//     dtypes, NaN/Inf in every gradient) and changes nothing, not even the
+//     optimizer's state or iteration count, when a check fails. It refuses
+//     non-trainable weights, weights listed twice and non-contiguous
+//     gradients.
+//
+// Numerical details that differ from Keras by at most a rounding: the scalar
+// factors of a step (decayed learning rate, Adam's bias-corrected step size,
+// 1-β, clipping factors) are computed in float64 and rounded once to the
+// weight's dtype, and gradient norms are accumulated in float64 (overflow
+// safe); Keras computes these in float32 for float32 weights. The element
+// loops themselves run in the weight's dtype with Keras's operation order.
 package optimizers
 
 import (

@@ -1,0 +1,234 @@
+package optimizers
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/errors"
+)
+
+// Option configures an optimizer built by Adam, SGD or RMSprop. Options are
+// not checked when they are given: Validate (and every Apply) reports a bad
+// value or an option that the optimizer does not have.
+type Option func(*settings)
+
+// optionBit identifies one option, to check that it applies to the optimizer.
+type optionBit uint32
+
+const (
+	optLR optionBit = 1 << iota
+	optBeta1
+	optBeta2
+	optEpsilon
+	optDecay
+	optAMSGrad
+	optMomentum
+	optNesterov
+	optRho
+	optCentered
+	optClipNorm
+	optGlobalClipNorm
+	optClipValue
+)
+
+// optionNames lists the options in the order Validate reports them.
+var optionNames = []struct {
+	bit  optionBit
+	name string
+}{
+	{optLR, "LR"}, {optBeta1, "Beta1"}, {optBeta2, "Beta2"}, {optEpsilon, "Epsilon"},
+	{optDecay, "Decay"}, {optAMSGrad, "AMSGrad"}, {optMomentum, "Momentum"},
+	{optNesterov, "Nesterov"}, {optRho, "Rho"}, {optCentered, "Centered"},
+	{optClipNorm, "ClipNorm"}, {optGlobalClipNorm, "GlobalClipNorm"}, {optClipValue, "ClipValue"},
+}
+
+const commonOptions = optLR | optDecay | optClipNorm | optGlobalClipNorm | optClipValue
+
+// settings is the configuration shared by the three optimizers. A zero
+// clip value means "no clipping"; the options themselves reject zero.
+type settings struct {
+	lr, beta1, beta2, epsilon, decay, momentum, rho float64
+	amsgrad, nesterov, centered                     bool
+	clipNorm, globalClipNorm, clipValue             float64
+	// given records which options were passed, to reject foreign ones and
+	// to tell "ClipNorm(0)" (invalid) from "no ClipNorm".
+	given optionBit
+}
+
+// LR sets the base learning rate (Keras learning_rate, K2.2 lr). Defaults:
+// Adam 0.001, SGD 0.01, RMSprop 0.001. It must be > 0.
+func LR(lr float64) Option {
+	return func(s *settings) { s.lr = lr; s.given |= optLR }
+}
+
+// Beta1 sets Adam's decay rate of the first-moment average (default 0.9),
+// in [0, 1).
+func Beta1(b float64) Option {
+	return func(s *settings) { s.beta1 = b; s.given |= optBeta1 }
+}
+
+// Beta2 sets Adam's decay rate of the second-moment average (default
+// 0.999), in [0, 1).
+func Beta2(b float64) Option {
+	return func(s *settings) { s.beta2 = b; s.given |= optBeta2 }
+}
+
+// Epsilon sets the fuzz factor of Adam and RMSprop (default 1e-7, Keras's
+// K.epsilon()); it must be ≥ 0. Adam adds it to sqrt(v); RMSprop adds it
+// under the square root (Keras 3).
+func Epsilon(eps float64) Option {
+	return func(s *settings) { s.epsilon = eps; s.given |= optEpsilon }
+}
+
+// Decay sets the legacy Keras 2 learning-rate decay (default 0): step t uses
+// lr·1/(1+decay·iterations), where iterations counts the steps before it.
+// It must be ≥ 0.
+func Decay(decay float64) Option {
+	return func(s *settings) { s.decay = decay; s.given |= optDecay }
+}
+
+// AMSGrad makes Adam use the AMSGrad variant: the running maximum of v
+// divides the step.
+func AMSGrad() Option {
+	return func(s *settings) { s.amsgrad = true; s.given |= optAMSGrad }
+}
+
+// Momentum sets the momentum of SGD or RMSprop (default 0), in [0, 1].
+func Momentum(m float64) Option {
+	return func(s *settings) { s.momentum = m; s.given |= optMomentum }
+}
+
+// Nesterov makes SGD use Nesterov momentum.
+func Nesterov() Option {
+	return func(s *settings) { s.nesterov = true; s.given |= optNesterov }
+}
+
+// Rho sets RMSprop's decay rate of the squared-gradient average (default
+// 0.9), in [0, 1).
+func Rho(rho float64) Option {
+	return func(s *settings) { s.rho = rho; s.given |= optRho }
+}
+
+// Centered makes RMSprop divide by an estimate of the gradient's variance
+// (mean of g² minus the square of the mean of g) instead of the mean of g².
+func Centered() Option {
+	return func(s *settings) { s.centered = true; s.given |= optCentered }
+}
+
+// ClipNorm clips each gradient tensor separately to norm c before the update:
+// g·c/max(‖g‖, c) (tf.keras and Keras 3 clipnorm). c must be > 0. It cannot
+// be combined with GlobalClipNorm.
+func ClipNorm(c float64) Option {
+	return func(s *settings) { s.clipNorm = c; s.given |= optClipNorm }
+}
+
+// GlobalClipNorm clips all gradients together: with n the norm over every
+// gradient of the step, if n > c each gradient is multiplied by c/n
+// (standalone Keras 2.x clipnorm, tf.keras global_clipnorm). c must be > 0.
+func GlobalClipNorm(c float64) Option {
+	return func(s *settings) { s.globalClipNorm = c; s.given |= optGlobalClipNorm }
+}
+
+// ClipValue clips every gradient element to [-v, v]. v must be > 0. Combined
+// with ClipNorm or GlobalClipNorm, norm clipping comes first (as in Keras 2).
+func ClipValue(v float64) Option {
+	return func(s *settings) { s.clipValue = v; s.given |= optClipValue }
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+func fmtG(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// validate checks s for an optimizer called name that accepts the options in
+// allowed. It allocates only when it finds a problem.
+func (s *settings) validate(name string, allowed optionBit) error {
+	var probs []string
+	add := func(p string) { probs = append(probs, p) }
+	if foreign := s.given &^ allowed; foreign != 0 {
+		for _, o := range optionNames {
+			if foreign&o.bit != 0 {
+				add(s.optionString(o.bit, o.name) + " does not apply to " + name + " (its options: " + listOptions(allowed) + ")")
+			}
+		}
+	}
+	if !(s.lr > 0) || !finite(s.lr) {
+		add("LR(" + fmtG(s.lr) + "): the learning rate must be a finite number > 0")
+	}
+	if !(s.decay >= 0) || !finite(s.decay) {
+		add("Decay(" + fmtG(s.decay) + "): must be a finite number ≥ 0")
+	}
+	if allowed&optBeta1 != 0 && !(s.beta1 >= 0 && s.beta1 < 1) {
+		add("Beta1(" + fmtG(s.beta1) + "): must be in [0, 1)")
+	}
+	if allowed&optBeta2 != 0 && !(s.beta2 >= 0 && s.beta2 < 1) {
+		add("Beta2(" + fmtG(s.beta2) + "): must be in [0, 1)")
+	}
+	if allowed&optEpsilon != 0 && (!(s.epsilon >= 0) || !finite(s.epsilon)) {
+		add("Epsilon(" + fmtG(s.epsilon) + "): must be a finite number ≥ 0")
+	}
+	if allowed&optMomentum != 0 && !(s.momentum >= 0 && s.momentum <= 1) {
+		add("Momentum(" + fmtG(s.momentum) + "): must be in [0, 1]")
+	}
+	if allowed&optRho != 0 && !(s.rho >= 0 && s.rho < 1) {
+		add("Rho(" + fmtG(s.rho) + "): must be in [0, 1)")
+	}
+	for _, c := range []struct {
+		bit  optionBit
+		name string
+		v    float64
+	}{{optClipNorm, "ClipNorm", s.clipNorm}, {optGlobalClipNorm, "GlobalClipNorm", s.globalClipNorm}, {optClipValue, "ClipValue", s.clipValue}} {
+		if s.given&c.bit != 0 && (!(c.v > 0) || !finite(c.v)) {
+			add(c.name + "(" + fmtG(c.v) + "): must be a finite number > 0")
+		}
+	}
+	if s.given&optClipNorm != 0 && s.given&optGlobalClipNorm != 0 {
+		add("ClipNorm(" + fmtG(s.clipNorm) + ") and GlobalClipNorm(" + fmtG(s.globalClipNorm) +
+			") cannot be combined: choose per-tensor or global norm clipping")
+	}
+	if len(probs) == 0 {
+		return nil
+	}
+	return errors.Errorf("optimizers: invalid %s configuration: %s", name, strings.Join(probs, "; "))
+}
+
+// optionString formats an option with its value, as the user wrote it:
+// "Momentum(0.9)", "AMSGrad()".
+func (s *settings) optionString(bit optionBit, name string) string {
+	var v float64
+	switch bit {
+	case optLR:
+		v = s.lr
+	case optBeta1:
+		v = s.beta1
+	case optBeta2:
+		v = s.beta2
+	case optEpsilon:
+		v = s.epsilon
+	case optDecay:
+		v = s.decay
+	case optMomentum:
+		v = s.momentum
+	case optRho:
+		v = s.rho
+	case optClipNorm:
+		v = s.clipNorm
+	case optGlobalClipNorm:
+		v = s.globalClipNorm
+	case optClipValue:
+		v = s.clipValue
+	default: // AMSGrad, Nesterov, Centered take no value
+		return name + "()"
+	}
+	return name + "(" + fmtG(v) + ")"
+}
+
+func listOptions(allowed optionBit) string {
+	var names []string
+	for _, o := range optionNames {
+		if allowed&o.bit != 0 {
+			names = append(names, o.name)
+		}
+	}
+	return strings.Join(names, ", ")
+}

@@ -147,3 +147,13 @@ func (n *Network) Initialise(dt tensor.Dtype, seed uint64) error {
 	n.dt = dt
 	return nil
 }
+
+// Calls returns, for each layer application (in the order of OutputShapes),
+// the tensors it was applied to.
+func (n *Network) Calls() [][]*Tensor {
+	out := make([][]*Tensor, len(n.calls))
+	for i, c := range n.calls {
+		out[i] = c.inputs
+	}
+	return out
+}

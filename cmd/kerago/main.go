@@ -1,0 +1,26 @@
+// Command kerago runs kerago's demos: `kerago train <dataset>` trains a
+// Keras-style model on a dataset embedded in the binary, printing the model
+// summary, a progress bar per epoch, and on its last line
+// `test_loss=<float> test_accuracy=<float>` on the held-out part.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	root := &cobra.Command{
+		Use:           "kerago",
+		Short:         "Keras for Go: training demos on embedded real data",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(trainCommand())
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "kerago:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/kerago/kerago"
+	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/layers"
+	"github.com/kerago/kerago/train"
+	"github.com/kerago/kerago/train/optimizers"
+)
+
+// runCancer trains Dense(16, relu) → Dropout(0.2) → Dense(1, sigmoid) on
+// standardised breast-cancer features with binary cross-entropy.
+func runCancer(cfg demoConfig) (float64, float64, error) {
+	d, err := kerago.BreastCancer()
+	if err != nil {
+		return 0, 0, err
+	}
+	tr, te := d.Split(0.2, cfg.seed)
+	kerago.Standardize(tr.X, te.X)
+	in := graph.Input(len(tr.X[0]))
+	m, err := train.Sequential(in, []graph.Layer{
+		layers.NewDense(16, layers.WithActivation("relu")),
+		layers.NewDropout(0.2),
+		layers.NewDense(1, layers.WithActivation("sigmoid")),
+	}, train.Seed(cfg.seed))
+	if err != nil {
+		return 0, 0, err
+	}
+	return fitAndScore(m, cfg, "binary_crossentropy", tr, te)
+}
+
+// runDigits trains Dense(64, relu) → Dropout(0.2) → Dense(10, softmax) on
+// the 8×8 digits scaled to [0, 1] with sparse categorical cross-entropy.
+func runDigits(cfg demoConfig) (float64, float64, error) {
+	d, err := kerago.Digits()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, row := range d.X {
+		for j := range row {
+			row[j] /= 16
+		}
+	}
+	tr, te := d.Split(0.2, cfg.seed)
+	in := graph.Input(len(tr.X[0]))
+	m, err := train.Sequential(in, []graph.Layer{
+		layers.NewDense(64, layers.WithActivation("relu")),
+		layers.NewDropout(0.2),
+		layers.NewDense(len(d.Classes), layers.WithActivation("softmax")),
+	}, train.Seed(cfg.seed))
+	if err != nil {
+		return 0, 0, err
+	}
+	return fitAndScore(m, cfg, "sparse_categorical_crossentropy", tr, te)
+}
+
+func fitAndScore(m *train.Model, cfg demoConfig, loss string, tr, te *kerago.Dataset) (float64, float64, error) {
+	if err := m.Compile(optimizers.Adam(optimizers.LR(cfg.lr)), loss, "accuracy"); err != nil {
+		return 0, 0, err
+	}
+	if cfg.verbose > 0 {
+		fmt.Print(m.Summary())
+		fmt.Printf("Train on %d samples, test on %d samples\n", len(tr.X), len(te.X))
+	}
+	hist, err := m.Fit(tr.X, tr.Y, train.Epochs(cfg.epochs), train.BatchSize(cfg.batch), train.Verbose(cfg.verbose))
+	if err != nil {
+		return 0, 0, err
+	}
+	return finish(m, hist, cfg, te.X, te.Y)
+}

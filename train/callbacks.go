@@ -1,0 +1,121 @@
+package train
+
+import "math"
+
+// Params describe a Fit call to callbacks (Keras's callback.params).
+type Params struct {
+	Epochs       int
+	InitialEpoch int
+	Steps        int // batches per epoch
+	Samples      int // training samples
+	BatchSize    int
+	Verbose      int
+	Validation   bool
+	Metrics      []string
+}
+
+// Callback is a hook into Fit, as Keras's callbacks: each method is called at
+// its moment; logs at batch end hold the running epoch means so far, logs at
+// epoch end hold the epoch means and the validation figures. Embed
+// BaseCallback to implement only some of them.
+type Callback interface {
+	OnTrainBegin(m *Model, p Params)
+	OnEpochBegin(epoch int)
+	OnBatchEnd(batch int, logs Logs)
+	OnEpochEnd(epoch int, logs Logs)
+	OnTrainEnd(logs Logs)
+}
+
+// BaseCallback implements every Callback method as a no-op.
+type BaseCallback struct{}
+
+// OnTrainBegin does nothing.
+func (BaseCallback) OnTrainBegin(*Model, Params) {}
+
+// OnEpochBegin does nothing.
+func (BaseCallback) OnEpochBegin(int) {}
+
+// OnBatchEnd does nothing.
+func (BaseCallback) OnBatchEnd(int, Logs) {}
+
+// OnEpochEnd does nothing.
+func (BaseCallback) OnEpochEnd(int, Logs) {}
+
+// OnTrainEnd does nothing.
+func (BaseCallback) OnTrainEnd(Logs) {}
+
+// EarlyStopping stops training when Monitor stops improving, as Keras's
+// EarlyStopping: improvement means current-MinDelta > best (mode max) or
+// current+MinDelta < best (mode min); mode is max when the monitored name
+// contains "acc", else min. After Patience epochs without improvement it
+// stops; with RestoreBestWeights the best epoch's weights are restored then.
+type EarlyStopping struct {
+	BaseCallback
+	Monitor            string
+	MinDelta           float64
+	Patience           int
+	RestoreBestWeights bool
+
+	model    *Model
+	best     float64
+	wait     int
+	max      bool
+	snapshot [][]float64
+	// StoppedEpoch is the epoch at which training stopped (-1 if it did not).
+	StoppedEpoch int
+}
+
+// OnTrainBegin resets the state.
+func (e *EarlyStopping) OnTrainBegin(m *Model, _ Params) {
+	if e.Monitor == "" {
+		e.Monitor = "val_loss"
+	}
+	e.model, e.wait, e.StoppedEpoch, e.snapshot = m, 0, -1, nil
+	e.max = containsAcc(e.Monitor)
+	if e.max {
+		e.best = math.Inf(-1)
+	} else {
+		e.best = math.Inf(1)
+	}
+}
+
+// OnEpochEnd checks the monitored value.
+func (e *EarlyStopping) OnEpochEnd(epoch int, logs Logs) {
+	cur, ok := logs.Get(e.Monitor)
+	if !ok {
+		return
+	}
+	better := cur+e.MinDelta < e.best
+	if e.max {
+		better = cur-e.MinDelta > e.best
+	}
+	if better {
+		e.best, e.wait = cur, 0
+		if e.RestoreBestWeights {
+			e.snapshot = e.snapshot[:0]
+			for _, w := range e.model.Weights() {
+				e.snapshot = append(e.snapshot, w.Float64s())
+			}
+		}
+		return
+	}
+	e.wait++
+	if e.wait >= e.Patience {
+		e.StoppedEpoch = epoch
+		e.model.StopTraining()
+		if e.RestoreBestWeights && e.snapshot != nil {
+			for i, w := range e.model.Weights() {
+				_ = w.SetFloat64s(e.snapshot[i])
+			}
+		}
+	}
+}
+
+func containsAcc(s string) bool {
+	for i := 0; i+3 <= len(s); i++ {
+		if s[i:i+3] == "acc" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,193 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+
+	"github.com/kerago/kerago/graph"
+)
+
+// Multi groups the arrays of a model with several inputs (or outputs), in
+// the order the model lists them: Fit(train.Multi(x1, x2), y).
+func Multi(arrays ...any) any { return multi(arrays) }
+
+type multi []any
+
+// array is data converted for the training loop: n samples of a per-sample
+// shape, row-major float64 values.
+type array struct {
+	n     int
+	shape graph.Shape
+	data  []float64
+}
+
+func (a *array) rowSize() int { return a.shape.Size() }
+
+// row returns sample i's values.
+func (a *array) row(i int) []float64 {
+	s := a.rowSize()
+	return a.data[i*s : (i+1)*s]
+}
+
+// slice returns samples [from, to) as a new array sharing the values.
+func (a *array) slice(from, to int) *array {
+	s := a.rowSize()
+	return &array{n: to - from, shape: a.shape, data: a.data[from*s : to*s]}
+}
+
+// toArrays converts user data (one array, or Multi of several) into arrays.
+// what names the data in errors ("x", "y").
+func toArrays(what string, d any) ([]*array, error) {
+	if m, ok := d.(multi); ok {
+		out := make([]*array, len(m))
+		for i, x := range m {
+			a, err := toArray(fmt.Sprintf("%s[%d]", what, i), x)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = a
+		}
+		return out, nil
+	}
+	a, err := toArray(what, d)
+	if err != nil {
+		return nil, err
+	}
+	return []*array{a}, nil
+}
+
+// toArray accepts *tensor.Dense (float32 or float64, batch axis first),
+// [][]float64, [][]float32, and 1-D []float64, []float32, []int (one value
+// per sample, shape (1,), as Keras expands 1-D arrays).
+func toArray(what string, d any) (*array, error) {
+	switch v := d.(type) {
+	case nil:
+		return nil, errors.Errorf("%s is nil", what)
+	case *tensor.Dense:
+		if v == nil {
+			return nil, errors.Errorf("%s is nil", what)
+		}
+		s := v.Shape()
+		if len(s) == 0 {
+			return nil, errors.Errorf("%s is a scalar; want an array with the samples on axis 0", what)
+		}
+		a := &array{n: s[0], shape: graph.Shape(s[1:]).Clone()}
+		if len(s) == 1 {
+			a.shape = graph.Shape{1}
+		}
+		switch data := v.Data().(type) {
+		case []float64:
+			a.data = append([]float64(nil), data...)
+		case []float32:
+			a.data = make([]float64, len(data))
+			for i, x := range data {
+				a.data[i] = float64(x)
+			}
+		default:
+			return nil, errors.Errorf("%s has dtype %v; want float32 or float64", what, v.Dtype())
+		}
+		return a, nil
+	case [][]float64:
+		return rows(what, len(v), func(i int) int { return len(v[i]) }, func(i, j int) float64 { return v[i][j] })
+	case [][]float32:
+		return rows(what, len(v), func(i int) int { return len(v[i]) }, func(i, j int) float64 { return float64(v[i][j]) })
+	case []float64:
+		return &array{n: len(v), shape: graph.Shape{1}, data: append([]float64(nil), v...)}, nil
+	case []float32:
+		a := &array{n: len(v), shape: graph.Shape{1}, data: make([]float64, len(v))}
+		for i, x := range v {
+			a.data[i] = float64(x)
+		}
+		return a, nil
+	case []int:
+		a := &array{n: len(v), shape: graph.Shape{1}, data: make([]float64, len(v))}
+		for i, x := range v {
+			a.data[i] = float64(x)
+		}
+		return a, nil
+	}
+	return nil, errors.Errorf("%s has type %T; want *tensor.Dense (float32 or float64), [][]float64, [][]float32, []float64, []float32 or []int", what, d)
+}
+
+func rows(what string, n int, width func(int) int, at func(i, j int) float64) (*array, error) {
+	if n == 0 {
+		return &array{shape: graph.Shape{0}}, nil
+	}
+	w := width(0)
+	a := &array{n: n, shape: graph.Shape{w}, data: make([]float64, 0, n*w)}
+	for i := 0; i < n; i++ {
+		if width(i) != w {
+			return nil, errors.Errorf("%s: row %d has %d values, row 0 has %d", what, i, width(i), w)
+		}
+		for j := 0; j < w; j++ {
+			a.data = append(a.data, at(i, j))
+		}
+	}
+	return a, nil
+}
+
+// conform checks a's per-sample shape against want, accepting what Keras
+// accepts: a trailing 1 may be added or dropped ((N,) labels for (N,1)
+// outputs, (N,1) sparse labels for (N,) targets). what and role name the
+// array in errors, Keras-style.
+func conform(a *array, want graph.Shape, role, what string) error {
+	if a.shape.Equal(want) {
+		return nil
+	}
+	if a.shape.Size() == want.Size() {
+		got, w := trimOnes(a.shape), trimOnes(want)
+		if got.Equal(w) {
+			a.shape = want.Clone()
+			return nil
+		}
+	}
+	return errors.Errorf("error when checking %s: expected %s to have shape %v but got array with shape %v",
+		role, what, sampleShape(want), sampleShape(a.shape))
+}
+
+func trimOnes(s graph.Shape) graph.Shape {
+	for len(s) > 0 && s[len(s)-1] == 1 {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// sampleShape prints a per-sample shape as a Python tuple: (784,), (28, 28, 1).
+func sampleShape(s graph.Shape) string {
+	if len(s) == 0 {
+		return "()"
+	}
+	out := "("
+	for i, d := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprint(d)
+	}
+	if len(s) == 1 {
+		out += ","
+	}
+	return out + ")"
+}
+
+// gather copies the rows idx of a into dst (a program feed of the model's
+// dtype).
+func gather(dst *tensor.Dense, a *array, idx []int) {
+	s := a.rowSize()
+	switch d := dst.Data().(type) {
+	case []float32:
+		for k, i := range idx {
+			row := a.data[i*s : (i+1)*s]
+			out := d[k*s : (k+1)*s]
+			for j, v := range row {
+				out[j] = float32(v)
+			}
+		}
+	case []float64:
+		for k, i := range idx {
+			copy(d[k*s:(k+1)*s], a.data[i*s:(i+1)*s])
+		}
+	}
+}

@@ -1,0 +1,148 @@
+package train
+
+import (
+	"math/rand/v2"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+
+	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/losses"
+	"github.com/kerago/kerago/metrics"
+	"github.com/kerago/kerago/train/optimizers"
+)
+
+// Model is a network of layers from inputs to outputs, with what Compile
+// adds: a loss per output, metrics and an optimizer.
+type Model struct {
+	name string
+	net  *graph.Network
+	dt   tensor.Dtype
+	seed uint64
+
+	compiled bool
+	opt      optimizers.Optimizer
+	losses   []losses.Loss
+	metrics  [][]metrics.Metric
+	targets  []graph.Shape
+	names    []string // log names: loss, per-output losses, metrics
+
+	trainProgs   map[int]*graph.Program
+	evalProgs    map[int]*graph.Program
+	predictProgs map[int]*graph.Program
+	dropoutRand  *rand.Rand
+	shuffleRand  *rand.Rand
+
+	stop bool
+}
+
+// ModelOption configures NewModel and Sequential.
+type ModelOption func(*modelConfig)
+
+type modelConfig struct {
+	name string
+	dt   tensor.Dtype
+	seed uint64
+}
+
+// Name names the model (default "model").
+func Name(name string) ModelOption { return func(c *modelConfig) { c.name = name } }
+
+// Seed fixes initial weights, shuffling and dropout masks (default 1).
+func Seed(seed uint64) ModelOption { return func(c *modelConfig) { c.seed = seed } }
+
+// DType selects the float type of weights and computation: tensor.Float32
+// (the default, as Keras's floatx) or tensor.Float64.
+func DType(dt tensor.Dtype) ModelOption { return func(c *modelConfig) { c.dt = dt } }
+
+// NewModel creates a functional model from inputs to outputs, like Keras's
+// Model(inputs, outputs): each may be one *graph.Tensor or a []*graph.Tensor.
+// A shape error anywhere in the layers is reported here, naming the layer,
+// the shapes it got and what it expected. Initial weights are drawn now.
+func NewModel(inputs, outputs any, opts ...ModelOption) (m *Model, err error) {
+	defer guard("NewModel", &err)
+	ins, err := tensorList("inputs", inputs)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := tensorList("outputs", outputs)
+	if err != nil {
+		return nil, err
+	}
+	c := modelConfig{name: "model", dt: tensor.Float32, seed: 1}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.dt != tensor.Float32 && c.dt != tensor.Float64 {
+		return nil, errors.Errorf("DType %v is not supported; use tensor.Float32 or tensor.Float64", c.dt)
+	}
+	net, err := graph.NewNetwork(ins, outs)
+	if err != nil {
+		return nil, err
+	}
+	if err := net.Initialise(c.dt, c.seed); err != nil {
+		return nil, err
+	}
+	return &Model{
+		name: c.name, net: net, dt: c.dt, seed: c.seed,
+		trainProgs:   map[int]*graph.Program{},
+		evalProgs:    map[int]*graph.Program{},
+		predictProgs: map[int]*graph.Program{},
+		dropoutRand:  rand.New(rand.NewPCG(c.seed, 0xd40f)),
+		shuffleRand:  rand.New(rand.NewPCG(c.seed, 0x5ff1e)),
+	}, nil
+}
+
+// Sequential stacks layers on an input, like keras.Sequential([Input(...),
+// layer, layer, ...]), and returns the model.
+func Sequential(input *graph.Tensor, layers []graph.Layer, opts ...ModelOption) (*Model, error) {
+	if input == nil {
+		return nil, errors.New("Sequential needs an input: graph.Input(shape...)")
+	}
+	x := input
+	for i, l := range layers {
+		if l == nil {
+			return nil, errors.Errorf("Sequential: layer %d is nil", i)
+		}
+		x = graph.Apply1(l, x)
+	}
+	opts = append([]ModelOption{Name("sequential")}, opts...)
+	return NewModel(input, x, opts...)
+}
+
+func tensorList(what string, v any) ([]*graph.Tensor, error) {
+	switch t := v.(type) {
+	case *graph.Tensor:
+		return []*graph.Tensor{t}, nil
+	case []*graph.Tensor:
+		return t, nil
+	}
+	return nil, errors.Errorf("%s must be a *graph.Tensor or []*graph.Tensor, got %T", what, v)
+}
+
+// Name is the model's name.
+func (m *Model) Name() string { return m.name }
+
+// Network is the model's layer DAG.
+func (m *Model) Network() *graph.Network { return m.net }
+
+// Layers are the model's layers (inputs included), in topological order.
+func (m *Model) Layers() []graph.Layer { return m.net.Layers() }
+
+// Weights are all the model's weights.
+func (m *Model) Weights() []*graph.Weight { return m.net.Weights() }
+
+// DType is the model's float type.
+func (m *Model) DType() tensor.Dtype { return m.dt }
+
+// Optimizer is the optimizer given to Compile (nil before).
+func (m *Model) Optimizer() optimizers.Optimizer { return m.opt }
+
+// MetricsNames are the names Evaluate and the logs use, Keras's
+// metrics_names: "loss", one loss per output when there are several, then
+// the metrics.
+func (m *Model) MetricsNames() []string { return append([]string(nil), m.names...) }
+
+// StopTraining asks Fit to stop after the current epoch (callbacks use it,
+// as Keras's model.stop_training = True).
+func (m *Model) StopTraining() { m.stop = true }

@@ -1,0 +1,70 @@
+package train
+
+import (
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+)
+
+// Predict returns the model's output for x in inference mode (dropout off),
+// computed batch by batch (BatchSize, default 32) and concatenated on axis 0.
+// Any number of samples works, the last partial batch included. For models
+// with several outputs use PredictAll.
+func (m *Model) Predict(x any, opts ...FitOption) (*tensor.Dense, error) {
+	if n := len(m.net.Outputs()); n != 1 {
+		return nil, errors.Errorf("Predict: the model has %d outputs; use PredictAll", n)
+	}
+	outs, err := m.PredictAll(x, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
+
+// PredictAll is Predict for models with any number of outputs: one tensor per
+// output, in the model's output order.
+func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, err error) {
+	defer guard("Predict", &err)
+	c, err := newFitConfig("Predict", opts, "BatchSize", "Verbose", "Output")
+	if err != nil {
+		return nil, err
+	}
+	d, err := m.prepare(x, nil, false)
+	if err != nil {
+		return nil, errors.Wrap(err, "Predict")
+	}
+	outs := m.net.Outputs()
+	results = make([]*tensor.Dense, len(outs))
+	for i, o := range outs {
+		results[i] = tensor.New(tensor.Of(m.dt), tensor.WithShape(o.Shape().WithBatch(d.n)...))
+	}
+	idx := make([]int, 0, c.batchSize)
+	for from := 0; from < d.n; from += c.batchSize {
+		idx = idx[:0]
+		for i := from; i < min(from+c.batchSize, d.n); i++ {
+			idx = append(idx, i)
+		}
+		p, err := m.program(m.predictProgs, len(idx), false, false)
+		if err != nil {
+			return nil, errors.Wrap(err, "Predict")
+		}
+		feed(p, d, idx, false)
+		if err := p.Run(true); err != nil {
+			return nil, errors.Wrap(err, "Predict")
+		}
+		for i, out := range p.Outputs() {
+			size := outs[i].Shape().Size()
+			copyRows(results[i], out, from*size)
+		}
+	}
+	return results, nil
+}
+
+// copyRows copies src's values into dst from element offset on.
+func copyRows(dst, src *tensor.Dense, offset int) {
+	switch d := dst.Data().(type) {
+	case []float32:
+		copy(d[offset:], src.Data().([]float32))
+	case []float64:
+		copy(d[offset:], src.Data().([]float64))
+	}
+}

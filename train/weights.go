@@ -1,0 +1,132 @@
+package train
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/pkg/errors"
+)
+
+// Weight files hold a magic line, one JSON header line listing each weight's
+// name and shape, then every weight's values as little-endian float64, in
+// header order (the model's weight order, as Keras's topological loading).
+const weightsMagic = "KERAGO-WEIGHTS-1\n"
+
+type weightsHeader struct {
+	Model   string         `json:"model"`
+	Weights []weightRecord `json:"weights"`
+}
+
+type weightRecord struct {
+	Name  string `json:"name"`
+	Shape []int  `json:"shape"`
+}
+
+// SaveWeights writes every weight of the model to path. The file is written
+// under a temporary name and renamed into place, so a failure never leaves
+// a half-written file at path.
+func (m *Model) SaveWeights(path string) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
+	if err != nil {
+		return errors.Wrap(err, "SaveWeights")
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	w := bufio.NewWriter(tmp)
+	h := weightsHeader{Model: m.name}
+	for _, wt := range m.Weights() {
+		h.Weights = append(h.Weights, weightRecord{Name: wt.Name(), Shape: wt.Shape()})
+	}
+	hdr, err := json.Marshal(h)
+	if err != nil {
+		return errors.Wrap(err, "SaveWeights")
+	}
+	if _, err = w.WriteString(weightsMagic + string(hdr) + "\n"); err != nil {
+		return errors.Wrap(err, "SaveWeights")
+	}
+	buf := make([]byte, 8)
+	for _, wt := range m.Weights() {
+		for _, v := range wt.Float64s() {
+			binary.LittleEndian.PutUint64(buf, math.Float64bits(v))
+			if _, err = w.Write(buf); err != nil {
+				return errors.Wrap(err, "SaveWeights")
+			}
+		}
+	}
+	if err = w.Flush(); err != nil {
+		return errors.Wrap(err, "SaveWeights")
+	}
+	if err = tmp.Sync(); err != nil {
+		return errors.Wrap(err, "SaveWeights")
+	}
+	if err = tmp.Close(); err != nil {
+		return errors.Wrap(err, "SaveWeights")
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return errors.Wrap(err, "SaveWeights")
+	}
+	return nil
+}
+
+// LoadWeights reads a file written by SaveWeights into the model's weights,
+// matched by position as Keras's load_weights does. The whole file is read
+// and checked (weight count and every shape) before any weight changes.
+func (m *Model) LoadWeights(path string) (err error) {
+	defer guard("LoadWeights", &err)
+	f, err := os.Open(path)
+	if err != nil {
+		return errors.Wrap(err, "LoadWeights")
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	magic := make([]byte, len(weightsMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != weightsMagic {
+		return errors.Errorf("LoadWeights: %s is not a kerago weight file", path)
+	}
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		return errors.Errorf("LoadWeights: %s: truncated header", path)
+	}
+	var h weightsHeader
+	if err := json.Unmarshal(line, &h); err != nil {
+		return errors.Wrapf(err, "LoadWeights: %s: bad header", path)
+	}
+	ws := m.Weights()
+	if len(h.Weights) != len(ws) {
+		return errors.Errorf("LoadWeights: you are trying to load a weight file containing %d weights into a model with %d weights", len(h.Weights), len(ws))
+	}
+	values := make([][]float64, len(ws))
+	buf := make([]byte, 8)
+	for i, rec := range h.Weights {
+		want := ws[i].Shape()
+		if !want.Equal(rec.Shape) {
+			return errors.Errorf("LoadWeights: weight %d (%s in the file, %s in the model) has shape %v in the file but %v in the model", i, rec.Name, ws[i].Name(), rec.Shape, []int(want))
+		}
+		values[i] = make([]float64, want.Size())
+		for j := range values[i] {
+			if _, err := io.ReadFull(r, buf); err != nil {
+				return errors.Errorf("LoadWeights: %s is truncated (in weight %s)", path, rec.Name)
+			}
+			values[i][j] = math.Float64frombits(binary.LittleEndian.Uint64(buf))
+		}
+	}
+	if _, err := r.ReadByte(); err != io.EOF {
+		return errors.Errorf("LoadWeights: %s has data past its last weight", path)
+	}
+	for i, w := range ws {
+		if err := w.SetFloat64s(values[i]); err != nil {
+			return errors.Wrap(err, "LoadWeights")
+		}
+	}
+	return nil
+}

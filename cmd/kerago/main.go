@@ -12,6 +12,14 @@ import (
 )
 
 func main() {
+	if err := newRoot().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "kerago:", err)
+		os.Exit(1)
+	}
+}
+
+// newRoot builds the command tree.
+func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "kerago",
 		Short:         "Keras for Go: training demos on embedded real data",
@@ -19,8 +27,5 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(trainCommand())
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "kerago:", err)
-		os.Exit(1)
-	}
+	return root
 }

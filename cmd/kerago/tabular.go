@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/kerago/kerago"
 	"github.com/kerago/kerago/graph"
@@ -12,7 +13,7 @@ import (
 
 // runCancer trains Dense(16, relu) → Dropout(0.2) → Dense(1, sigmoid) on
 // standardised breast-cancer features with binary cross-entropy.
-func runCancer(cfg demoConfig) (float64, float64, error) {
+func runCancer(cfg demoConfig, out io.Writer) (float64, float64, error) {
 	d, err := kerago.BreastCancer()
 	if err != nil {
 		return 0, 0, err
@@ -28,12 +29,12 @@ func runCancer(cfg demoConfig) (float64, float64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	return fitAndScore(m, cfg, "binary_crossentropy", tr, te)
+	return fitAndScore(m, cfg, out, "binary_crossentropy", tr, te)
 }
 
 // runDigits trains Dense(64, relu) → Dropout(0.2) → Dense(10, softmax) on
 // the 8×8 digits scaled to [0, 1] with sparse categorical cross-entropy.
-func runDigits(cfg demoConfig) (float64, float64, error) {
+func runDigits(cfg demoConfig, out io.Writer) (float64, float64, error) {
 	d, err := kerago.Digits()
 	if err != nil {
 		return 0, 0, err
@@ -53,18 +54,19 @@ func runDigits(cfg demoConfig) (float64, float64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	return fitAndScore(m, cfg, "sparse_categorical_crossentropy", tr, te)
+	return fitAndScore(m, cfg, out, "sparse_categorical_crossentropy", tr, te)
 }
 
-func fitAndScore(m *train.Model, cfg demoConfig, loss string, tr, te *kerago.Dataset) (float64, float64, error) {
+func fitAndScore(m *train.Model, cfg demoConfig, out io.Writer, loss string, tr, te *kerago.Dataset) (float64, float64, error) {
 	if err := m.Compile(optimizers.Adam(optimizers.LR(cfg.lr)), loss, "accuracy"); err != nil {
 		return 0, 0, err
 	}
 	if cfg.verbose > 0 {
-		fmt.Print(m.Summary())
-		fmt.Printf("Train on %d samples, test on %d samples\n", len(tr.X), len(te.X))
+		fmt.Fprint(out, m.Summary())
+		fmt.Fprintf(out, "Train on %d samples, test on %d samples\n", len(tr.X), len(te.X))
 	}
-	hist, err := m.Fit(tr.X, tr.Y, train.Epochs(cfg.epochs), train.BatchSize(cfg.batch), train.Verbose(cfg.verbose))
+	hist, err := m.Fit(tr.X, tr.Y, train.Epochs(cfg.epochs), train.BatchSize(cfg.batch),
+		train.Verbose(cfg.verbose), train.Output(out))
 	if err != nil {
 		return 0, 0, err
 	}

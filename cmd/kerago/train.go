@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -17,7 +18,7 @@ type demo struct {
 	epochs int
 	batch  int
 	lr     float64
-	run    func(cfg demoConfig) (loss, acc float64, err error)
+	run    func(cfg demoConfig, out io.Writer) (loss, acc float64, err error)
 }
 
 // demoConfig is what the command line sets.
@@ -69,11 +70,12 @@ func trainCommand() *cobra.Command {
 			if !cmd.Flags().Changed("lr") {
 				cfg.lr = d.lr
 			}
-			loss, acc, err := d.run(cfg)
+			out := cmd.OutOrStdout()
+			loss, acc, err := d.run(cfg, out)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("test_loss=%.6f test_accuracy=%.6f\n", loss, acc)
+			fmt.Fprintf(out, "test_loss=%.6f test_accuracy=%.6f\n", loss, acc)
 			return nil
 		},
 	}

@@ -1,0 +1,71 @@
+package kerago
+
+import (
+	"math"
+	"testing"
+)
+
+func TestEmbeddedDatasets(t *testing.T) {
+	for _, c := range []struct {
+		name              string
+		load              func() (*Dataset, error)
+		n, features, kmax int
+	}{
+		{"breast cancer", BreastCancer, 569, 30, 1},
+		{"digits", Digits, 1797, 64, 9},
+	} {
+		d, err := c.load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.X) != c.n || len(d.Y) != c.n || len(d.X[0]) != c.features {
+			t.Fatalf("%s: %d×%d, %d labels; want %d×%d", c.name, len(d.X), len(d.X[0]), len(d.Y), c.n, c.features)
+		}
+		seen := map[int]bool{}
+		for _, y := range d.Y {
+			if y < 0 || y > c.kmax {
+				t.Fatalf("%s: label %d", c.name, y)
+			}
+			seen[y] = true
+		}
+		if len(seen) != c.kmax+1 || len(d.Classes) != c.kmax+1 {
+			t.Fatalf("%s: %d distinct labels, %d class names", c.name, len(seen), len(d.Classes))
+		}
+	}
+}
+
+func TestSplitIsSeededAndComplete(t *testing.T) {
+	d, _ := Digits()
+	a1, b1 := d.Split(0.2, 5)
+	a2, _ := d.Split(0.2, 5)
+	a3, _ := d.Split(0.2, 6)
+	if len(a1.X)+len(b1.X) != len(d.X) || len(b1.X) != 359 {
+		t.Fatalf("split sizes %d + %d", len(a1.X), len(b1.X))
+	}
+	same, other := true, true
+	for i := range a1.X {
+		same = same && &a1.X[i][0] == &a2.X[i][0]
+		other = other && &a1.X[i][0] == &a3.X[i][0]
+	}
+	if !same || other {
+		t.Fatal("split is not fixed by its seed")
+	}
+}
+
+func TestStandardize(t *testing.T) {
+	tr := [][]float64{{1, 5}, {3, 5}, {5, 5}}
+	te := [][]float64{{3, 6}}
+	Standardize(tr, te)
+	sd := math.Sqrt(8.0 / 3)
+	want := [][]float64{{-2 / sd, 0}, {0, 0}, {2 / sd, 0}}
+	for i := range tr {
+		for j := range tr[i] {
+			if math.Abs(tr[i][j]-want[i][j]) > 1e-12 {
+				t.Fatalf("train %v, want %v", tr, want)
+			}
+		}
+	}
+	if te[0][0] != 0 || te[0][1] != 1 {
+		t.Fatalf("test %v: standardised with train statistics, a constant feature only centred", te)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/kerago/kerago/graph/ops"
 )
 
 // Context is what a layer's Emit sees: the Gorgonia graph being built, its
@@ -23,6 +25,15 @@ type Context struct {
 	randoms   []random
 	penalties []Node
 	seq       int
+	inMasks   []Node
+	updates   []update
+}
+
+// update is a state change requested by a layer: after a successful
+// training step, value's captured contents replace the weight's values.
+type update struct {
+	w   *Weight
+	buf *tensor.Dense
 }
 
 type feed struct {
@@ -108,6 +119,25 @@ func (c *Context) Random(name string, shape []int, fill func(dst []float64, rng 
 	}
 	c.randoms = append(c.randoms, random{buf: buf, fill: fill, tmp: make([]float64, buf.Shape().TotalSize())})
 	return n
+}
+
+// AddUpdate asks that, after each successful training step, w's values be
+// replaced by value's (a node of w's shape): batch normalization's moving
+// statistics are kept this way. Inference programs ignore updates; a
+// training step whose loss is not finite applies none.
+func (c *Context) AddUpdate(w *Weight, value Node) error {
+	if !c.training {
+		return nil
+	}
+	if !value.Shape().Eq(tensor.Shape(w.shape)) && !(len(w.shape) == 1 && value.Shape().TotalSize() == w.shape[0]) {
+		return errors.Errorf("update of %s: value has shape %v, the weight %v", w.name, value.Shape(), []int(w.shape))
+	}
+	buf := c.newDense(w.shape)
+	if _, err := ops.Capture(value, buf); err != nil {
+		return err
+	}
+	c.updates = append(c.updates, update{w: w, buf: buf})
+	return nil
 }
 
 // AddPenalty adds a scalar to the training loss (regularization penalties).

@@ -131,9 +131,13 @@ func Apply(l Layer, in ...*Tensor) []*Tensor {
 	if err != nil {
 		return fail(errors.Errorf("layer %s (%s): %v (input shape %s)", l.Name(), l.Class(), err, shapesString(shapes)))
 	}
+	masked, err := outputMasked(l, in, len(out))
+	if err != nil {
+		return fail(errors.Errorf("layer %s (%s): %v", l.Name(), l.Class(), err))
+	}
 	c := &call{layer: l, inputs: in}
 	for i, s := range out {
-		c.outputs = append(c.outputs, &Tensor{shape: s.Clone(), layer: l, inputs: in, index: i, call: c})
+		c.outputs = append(c.outputs, &Tensor{shape: s.Clone(), layer: l, inputs: in, index: i, call: c, masked: masked[i]})
 	}
 	return c.outputs
 }

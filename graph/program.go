@@ -71,6 +71,7 @@ func NewProgram(net *Network, spec ProgramSpec) (p *Program, err error) {
 		p.rng = rand.New(rand.NewPCG(0, 0))
 	}
 	nodes := map[*Tensor]Node{}
+	masks := map[*Tensor]Node{}
 	var inputNodes []Node
 	for _, t := range net.inputs {
 		n := ctx.Placeholder(t.layer.Name(), t.shape.WithBatch(spec.Batch))
@@ -83,10 +84,14 @@ func NewProgram(net *Network, spec ProgramSpec) (p *Program, err error) {
 			continue
 		}
 		in := make([]Node, len(c.inputs))
+		inMasks := make([]Node, len(c.inputs))
 		for i, t := range c.inputs {
 			in[i] = nodes[t]
+			inMasks[i] = masks[t]
 		}
+		ctx.inMasks = inMasks
 		out, err := c.layer.Emit(ctx, in)
+		ctx.inMasks = nil
 		if err != nil {
 			return nil, errors.Wrapf(err, "layer %s (%s)", c.layer.Name(), c.layer.Class())
 		}
@@ -99,6 +104,17 @@ func NewProgram(net *Network, spec ProgramSpec) (p *Program, err error) {
 				return nil, errors.Errorf("layer %s (%s) emitted shape %v for output %d, its Build promised %v", c.layer.Name(), c.layer.Class(), out[i].Shape(), i, want)
 			}
 			nodes[t] = out[i]
+		}
+		if ml, ok := c.layer.(MaskLayer); ok {
+			outMasks, err := ml.ComputeMask(ctx, in, inMasks)
+			if err != nil {
+				return nil, errors.Wrapf(err, "layer %s (%s): mask", c.layer.Name(), c.layer.Class())
+			}
+			for i, t := range c.outputs {
+				if i < len(outMasks) && outMasks[i] != nil {
+					masks[t] = outMasks[i]
+				}
+			}
 		}
 	}
 	var outs []Node
@@ -260,6 +276,20 @@ func (p *Program) Run(refresh bool) (err error) {
 		return errors.Wrap(err, "running the graph")
 	}
 	return nil
+}
+
+// ApplyUpdates writes the state updates captured in the last run (batch
+// normalization's moving statistics) into their weights. The training loop
+// calls it after a step whose loss was finite.
+func (p *Program) ApplyUpdates() {
+	for _, u := range p.ctx.updates {
+		switch d := u.w.value.Data().(type) {
+		case []float32:
+			copy(d, u.buf.Data().([]float32))
+		case []float64:
+			copy(d, u.buf.Data().([]float64))
+		}
+	}
 }
 
 // Outputs are the model outputs of the last run (batch axis first).

@@ -17,6 +17,7 @@ type Tensor struct {
 	index  int
 	err    error
 	call   *call
+	masked bool
 }
 
 // call is one application of a layer: the layer, its inputs and outputs.

@@ -10,6 +10,7 @@ import (
 // looked up by its Keras name, to its input; the shape is unchanged.
 type ActivationLayer struct {
 	graph.Base
+	graph.PassMask
 	activation string
 	fn         ActivationFunc
 	err        error

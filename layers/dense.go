@@ -13,6 +13,7 @@ import (
 // glorot_uniform, bias (units) to zeros.
 type Dense struct {
 	graph.Base
+	graph.PassMask
 	units      int
 	activation ActivationFunc
 	cfg        *config

@@ -21,6 +21,7 @@ import (
 // (Gorgonia's own Dropout scales its gradient wrongly and is not used.)
 type Dropout struct {
 	graph.Base
+	graph.PassMask
 	rate       float64
 	noiseShape []int
 	err        error

@@ -323,6 +323,7 @@ func (m *Model) trainStep(d *dataset, idx []int) ([]float64, error) {
 	if err := m.opt.Apply(p.Params(), p.Gradients()); err != nil {
 		return nil, errors.Wrap(err, "optimizer step refused; the weights are those before this step")
 	}
+	p.ApplyUpdates()
 	vals := []float64{loss}
 	for _, r := range p.Reports() {
 		vals = append(vals, graph.Float64s(r)[0])

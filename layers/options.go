@@ -25,6 +25,38 @@ type config struct {
 	kernelReg  graph.Regularizer
 	biasReg    graph.Regularizer
 	noiseShape []int
+
+	// Convolution and pooling (options_conv.go).
+	strides  []int
+	padding  string
+	dilation []int
+	keepDims bool
+
+	// Normalization (options_norm.go).
+	axis                               int
+	momentum, epsilon                  float64
+	noCenter, noScale                  bool
+	betaInit, gammaInit                graph.Initializer
+	movingMeanInit, movingVarianceInit graph.Initializer
+	betaReg, gammaReg                  graph.Regularizer
+
+	// Recurrent layers and wrappers (options_recurrent.go).
+	recurrentActivation string
+	recurrentInit       graph.Initializer
+	recurrentReg        graph.Regularizer
+	returnSequences     bool
+	returnState         bool
+	goBackwards         bool
+	dropoutRate         float64
+	recurrentDropout    float64
+	resetAfter          bool
+	unitForgetBias      bool
+	implementation      string
+	mergeMode           string
+	maskZero            bool
+
+	// extra holds options of a single layer type that have no field above.
+	extra map[string]any
 }
 
 func (c *config) mark(opt string) { c.set[opt] = true }
@@ -38,7 +70,10 @@ func (c *config) fail(err error) {
 // newConfig applies opts over defaults and checks that only the options in
 // allowed were used.
 func newConfig(class string, opts []Option, allowed ...string) *config {
-	c := &config{set: map[string]bool{}, activation: "linear", useBias: true}
+	c := &config{set: map[string]bool{}, activation: "linear", useBias: true,
+		padding: "valid", axis: -1, momentum: 0.99, epsilon: 1e-3,
+		recurrentActivation: "sigmoid", resetAfter: true, unitForgetBias: true,
+		implementation: "auto", mergeMode: "concat", extra: map[string]any{}}
 	for _, o := range opts {
 		if o != nil {
 			o(c)

@@ -5,7 +5,7 @@
 //
 // This root package holds the small real datasets the demos train on,
 // embedded in the binary (as keras.datasets does, without downloads): see
-// BreastCancer and Digits.
+// BreastCancer, Digits, MNIST and WordsLanguage.
 package kerago
 
 import (
@@ -25,9 +25,25 @@ var datasets embed.FS
 
 // Dataset is a table of samples with a class label each.
 type Dataset struct {
-	X       [][]float64
-	Y       []int
+	// X holds one row of values per sample.
+	X [][]float64
+	// Y holds each sample's class index.
+	Y []int
+	// Classes names the classes.
 	Classes []string
+	// Shape is the per-sample shape of an X row (for images (28, 28, 1));
+	// nil means a flat row.
+	Shape []int
+	// Alphabet maps index i+1 of a text dataset's rows to its letter
+	// (index 0 is padding).
+	Alphabet []rune
+}
+
+// Slice returns samples [from, to) (sharing the rows).
+func (d *Dataset) Slice(from, to int) *Dataset {
+	out := *d
+	out.X, out.Y = d.X[from:to], d.Y[from:to]
+	return &out
 }
 
 // BreastCancer is the Wisconsin diagnostic breast-cancer set: 569 samples of
@@ -96,7 +112,7 @@ func (d *Dataset) Split(testFraction float64, seed uint64) (train, test *Dataset
 	idx := permutation(len(d.X), seed)
 	cut := int(math.Round(float64(len(idx)) * (1 - testFraction)))
 	pick := func(ids []int) *Dataset {
-		out := &Dataset{Classes: d.Classes}
+		out := &Dataset{Classes: d.Classes, Shape: d.Shape, Alphabet: d.Alphabet}
 		for _, i := range ids {
 			out.X = append(out.X, d.X[i])
 			out.Y = append(out.Y, d.Y[i])

@@ -69,3 +69,57 @@ func TestStandardize(t *testing.T) {
 		t.Fatalf("test %v: standardised with train statistics, a constant feature only centred", te)
 	}
 }
+
+func TestMNISTSubset(t *testing.T) {
+	tr, te, err := MNIST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.X) != 6000 || len(te.X) != 1000 || len(tr.X[0]) != 784 {
+		t.Fatalf("sizes %d, %d, %d", len(tr.X), len(te.X), len(tr.X[0]))
+	}
+	// The canonical first labels: 5 0 4 1 9 (train), 7 2 1 0 4 (test).
+	for i, want := range []int{5, 0, 4, 1, 9} {
+		if tr.Y[i] != want {
+			t.Fatalf("train label %d = %d, want %d", i, tr.Y[i], want)
+		}
+	}
+	for i, want := range []int{7, 2, 1, 0, 4} {
+		if te.Y[i] != want {
+			t.Fatalf("test label %d = %d, want %d", i, te.Y[i], want)
+		}
+	}
+	hi := 0.0
+	for _, v := range tr.X[0] {
+		hi = math.Max(hi, v)
+	}
+	if hi != 255 {
+		t.Fatalf("max pixel %v", hi)
+	}
+	if _, _, err := LoadMNIST(t.TempDir()); err == nil {
+		t.Fatal("LoadMNIST of an empty directory succeeded")
+	}
+}
+
+func TestWordsLanguage(t *testing.T) {
+	d, err := WordsLanguage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.X) != 20000 || len(d.X[0]) != 12 || len(d.Alphabet) != 47 {
+		t.Fatalf("%d words of width %d, alphabet %d", len(d.X), len(d.X[0]), len(d.Alphabet))
+	}
+	if got := d.Classes; len(got) != 4 || got[0] != "en" || got[3] != "pl" {
+		t.Fatalf("classes %v", got)
+	}
+	// "nieminowani" (pl) is the first word.
+	word := ""
+	for _, v := range d.X[0] {
+		if v > 0 {
+			word += string(d.Alphabet[int(v)-1])
+		}
+	}
+	if word != "nieminowani" || d.Classes[d.Y[0]] != "pl" {
+		t.Fatalf("first word %q (%s)", word, d.Classes[d.Y[0]])
+	}
+}

@@ -1,0 +1,172 @@
+package kerago
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"encoding/csv"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/pkg/errors"
+)
+
+// MNIST returns the embedded MNIST subset: the first 6000 training and the
+// first 1000 test images of the canonical files, 28×28 grey values 0–255
+// (Shape (28, 28, 1)), labels 0–9.
+func MNIST() (train, test *Dataset, err error) {
+	open := func(name string) (io.ReadCloser, error) {
+		f, err := datasets.Open("testdata/datasets/mnist/" + name)
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
+	return readMNIST(open)
+}
+
+// LoadMNIST reads MNIST's four IDX files (train-images-idx3-ubyte,
+// train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte,
+// each optionally gzip-compressed with a .gz suffix) from dir.
+func LoadMNIST(dir string) (train, test *Dataset, err error) {
+	open := func(name string) (io.ReadCloser, error) {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err == nil {
+			return f, nil
+		}
+		return os.Open(filepath.Join(dir, name[:len(name)-3]))
+	}
+	return readMNIST(open)
+}
+
+func readMNIST(open func(string) (io.ReadCloser, error)) (train, test *Dataset, err error) {
+	load := func(images, labels string) (*Dataset, error) {
+		x, shape, err := readIDX(open, images)
+		if err != nil {
+			return nil, err
+		}
+		y, _, err := readIDX(open, labels)
+		if err != nil {
+			return nil, err
+		}
+		if len(shape) != 3 || len(y) != shape[0] {
+			return nil, errors.Errorf("MNIST: %s has shape %v but %s has %d labels", images, shape, labels, len(y))
+		}
+		d := &Dataset{Shape: []int{shape[1], shape[2], 1}, Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
+		size := shape[1] * shape[2]
+		for i := 0; i < shape[0]; i++ {
+			row := make([]float64, size)
+			for j := range row {
+				row[j] = float64(x[i*size+j])
+			}
+			d.X = append(d.X, row)
+			d.Y = append(d.Y, int(y[i]))
+		}
+		return d, nil
+	}
+	if train, err = load("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"); err != nil {
+		return nil, nil, err
+	}
+	if test, err = load("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"); err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
+}
+
+// readIDX reads an IDX file of unsigned bytes (gzip-compressed or plain).
+func readIDX(open func(string) (io.ReadCloser, error), name string) ([]byte, []int, error) {
+	f, err := open(name)
+	if err != nil {
+		return nil, nil, errors.Wrapf(err, "MNIST: opening %s", name)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		return nil, nil, errors.Wrapf(err, "MNIST: reading %s", name)
+	}
+	if len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, nil, errors.Wrapf(err, "MNIST: %s", name)
+		}
+		if raw, err = io.ReadAll(zr); err != nil {
+			return nil, nil, errors.Wrapf(err, "MNIST: %s", name)
+		}
+	}
+	if len(raw) < 4 || raw[0] != 0 || raw[1] != 0 || raw[2] != 8 {
+		return nil, nil, errors.Errorf("MNIST: %s is not an IDX file of unsigned bytes", name)
+	}
+	dims := int(raw[3])
+	if len(raw) < 4+4*dims {
+		return nil, nil, errors.Errorf("MNIST: %s: truncated header", name)
+	}
+	shape := make([]int, dims)
+	total := 1
+	for i := range shape {
+		shape[i] = int(binary.BigEndian.Uint32(raw[4+4*i:]))
+		total *= shape[i]
+	}
+	data := raw[4+4*dims:]
+	if len(data) != total {
+		return nil, nil, errors.Errorf("MNIST: %s: %d bytes of data for shape %v", name, len(data), shape)
+	}
+	return data, shape, nil
+}
+
+// WordsLanguage returns 20000 lower-case words labelled with their language
+// (en, es, nl, pl), already shuffled (the first 80 % are the training part).
+// Each row holds a word's letters as indices into Alphabet plus one (0 is
+// padding), right-padded to the longest word (12 letters).
+func WordsLanguage() (*Dataset, error) {
+	raw, err := datasets.ReadFile("testdata/datasets/words_language/words_language.csv")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if err != nil {
+		return nil, errors.Wrap(err, "words_language")
+	}
+	rows = rows[1:]
+	letters := map[rune]bool{}
+	langs := map[string]bool{}
+	maxLen := 0
+	for _, r := range rows {
+		n := 0
+		for _, c := range r[0] {
+			letters[c] = true
+			n++
+		}
+		maxLen = max(maxLen, n)
+		langs[r[1]] = true
+	}
+	d := &Dataset{}
+	for c := range letters {
+		d.Alphabet = append(d.Alphabet, c)
+	}
+	sort.Slice(d.Alphabet, func(i, j int) bool { return d.Alphabet[i] < d.Alphabet[j] })
+	for l := range langs {
+		d.Classes = append(d.Classes, l)
+	}
+	sort.Strings(d.Classes)
+	index := map[rune]int{}
+	for i, c := range d.Alphabet {
+		index[c] = i + 1
+	}
+	class := map[string]int{}
+	for i, l := range d.Classes {
+		class[l] = i
+	}
+	for _, r := range rows {
+		row := make([]float64, maxLen)
+		i := 0
+		for _, c := range r[0] {
+			row[i] = float64(index[c])
+			i++
+		}
+		d.X = append(d.X, row)
+		d.Y = append(d.Y, class[r[1]])
+	}
+	return d, nil
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""PyTorch reference for `kerago bench`: the same four workloads (shapes,
+batch sizes, Adam, random data), trained for --steps steps after a warm-up,
+printing lines in kerago's format:
+
+  workload=mlp samples_per_s=... ms_per_step=... allocs_per_step=0 peak_heap_mb=... threads=1
+
+plus the float32 matrix-product rate of torch.mm:
+
+  gemm size=512 gflops=... threads=1
+
+It installs nothing: run it with Debian's /usr/bin/python3 and python3-torch
+(apt-get install python3-torch libopenblas0-pthread). Each thread count runs
+in its own process with OPENBLAS_NUM_THREADS and OMP_NUM_THREADS set. allocs_per_step is not
+measured for PyTorch and printed as 0; peak_heap_mb is the process's peak
+resident set.
+"""
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(784, 128), nn.Linear(128, 10)
+
+    def forward(self, x):
+        return self.b(F.relu(self.a(x)))
+
+
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 32, 3), nn.Conv2d(32, 64, 3)
+        self.d = nn.Linear(64, 10)
+
+    def forward(self, x):  # x: (N, 1, 28, 28)
+        x = F.max_pool2d(F.relu(self.c1(x)), 2)
+        x = F.relu(self.c2(x))
+        return self.d(x.mean(dim=(2, 3)))
+
+
+class GRUNet(nn.Module):
+    def __init__(self, bidirectional):
+        super().__init__()
+        self.rnn = nn.GRU(32, 64, batch_first=True, bidirectional=bidirectional)
+        self.d = nn.Linear(128 if bidirectional else 64, 1)
+
+    def forward(self, x):
+        _, h = self.rnn(x)  # h: (directions, N, 64)
+        h = torch.cat(list(h), dim=1)
+        return self.d(h).squeeze(1)
+
+
+WORKLOADS = {
+    "mlp": (128, MLP, lambda n: torch.randn(n, 784), lambda n: torch.randint(0, 10, (n,)), "ce"),
+    "cnn": (64, CNN, lambda n: torch.randn(n, 1, 28, 28), lambda n: torch.randint(0, 10, (n,)), "ce"),
+    "gru": (64, lambda: GRUNet(False), lambda n: torch.randn(n, 50, 32), lambda n: torch.randint(0, 2, (n,)).float(), "bce"),
+    "bigru": (64, lambda: GRUNet(True), lambda n: torch.randn(n, 50, 32), lambda n: torch.randint(0, 2, (n,)).float(), "bce"),
+}
+
+
+def run(name, steps, threads):
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    batch, make, xf, yf, loss = WORKLOADS[name]
+    model = make()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    lossf = nn.CrossEntropyLoss() if loss == "ce" else nn.BCEWithLogitsLoss()
+    warm = 5
+    x, y = xf(batch * (steps + warm)), yf(batch * (steps + warm))
+
+    def step(i):
+        xb, yb = x[i * batch:(i + 1) * batch], y[i * batch:(i + 1) * batch]
+        opt.zero_grad()
+        lossf(model(xb), yb).backward()
+        opt.step()
+
+    for i in range(warm):
+        step(i)
+    start = time.perf_counter()
+    for i in range(warm, warm + steps):
+        step(i)
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"workload={name} samples_per_s={steps * batch / elapsed:.1f} ms_per_step={elapsed * 1e3 / steps:.2f} "
+          f"allocs_per_step=0 peak_heap_mb={peak:.1f} threads={threads}", flush=True)
+
+
+def gemm(size, threads, reps):
+    torch.set_num_threads(threads)
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)
+    start = time.perf_counter()
+    for _ in range(reps):
+        torch.mm(a, b)
+    elapsed = time.perf_counter() - start
+    print(f"gemm size={size} gflops={2 * size ** 3 * reps / elapsed / 1e9:.1f} threads={threads}", flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--workload", default="all", choices=["all"] + list(WORKLOADS))
+    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    args = p.parse_args()
+    counts = [int(v) for v in args.threads.split(",")]
+    if len(counts) > 1:
+        # One process per thread count: OpenBLAS fixes its pool at start-up
+        # from OPENBLAS_NUM_THREADS and ignores torch.set_num_threads.
+        for t in counts:
+            env = dict(os.environ, OPENBLAS_NUM_THREADS=str(t), OMP_NUM_THREADS=str(t))
+            subprocess.run([sys.executable, __file__, "--workload", args.workload, "--steps", str(args.steps),
+                            "--threads", str(t)], env=env, check=True)
+        return
+    t = counts[0]
+    names = list(WORKLOADS) if args.workload == "all" else [args.workload]
+    for n in names:
+        run(n, args.steps, t)
+    for size, reps in ((512, 20), (1024, 5)):
+        gemm(size, t, reps)
+
+
+if __name__ == "__main__":
+    main()

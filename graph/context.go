@@ -129,7 +129,7 @@ func (c *Context) AddUpdate(w *Weight, value Node) error {
 	if !c.training {
 		return nil
 	}
-	if !value.Shape().Eq(tensor.Shape(w.shape)) && !(len(w.shape) == 1 && value.Shape().TotalSize() == w.shape[0]) {
+	if !sameDims(value.Shape(), w.shape) {
 		return errors.Errorf("update of %s: value has shape %v, the weight %v", w.name, value.Shape(), []int(w.shape))
 	}
 	buf := c.newDense(w.shape)

@@ -99,8 +99,8 @@ func NewProgram(net *Network, spec ProgramSpec) (p *Program, err error) {
 			return nil, errors.Errorf("layer %s (%s) emitted %d outputs, its Build promised %d", c.layer.Name(), c.layer.Class(), len(out), len(c.outputs))
 		}
 		for i, t := range c.outputs {
-			want := tensor.Shape(t.shape.WithBatch(spec.Batch))
-			if !out[i].Shape().Eq(want) {
+			want := t.shape.WithBatch(spec.Batch)
+			if !sameDims(out[i].Shape(), want) {
 				return nil, errors.Errorf("layer %s (%s) emitted shape %v for output %d, its Build promised %v", c.layer.Name(), c.layer.Class(), out[i].Shape(), i, want)
 			}
 			nodes[t] = out[i]
@@ -340,4 +340,18 @@ func scalarOf(t *tensor.Dense) float64 {
 		return float64(d[0])
 	}
 	return 0
+}
+
+// sameDims compares shapes exactly (tensor.Shape.Eq takes (n), (n,1) and
+// (1,n) for equal).
+func sameDims(a tensor.Shape, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

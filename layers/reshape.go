@@ -46,7 +46,11 @@ func (f *Flatten) Emit(_ *graph.Context, in []graph.Node) ([]graph.Node, error) 
 // reshapeNode reshapes x to shape (row-major), returning x itself when the
 // shape is already the same.
 func reshapeNode(x graph.Node, shape []int) ([]graph.Node, error) {
-	if x.Shape().Eq(shape) {
+	same := x.Dims() == len(shape)
+	for i := 0; same && i < len(shape); i++ {
+		same = x.Shape()[i] == shape[i]
+	}
+	if same {
 		return []graph.Node{x}, nil
 	}
 	y, err := G.Reshape(x, shape)

@@ -1,0 +1,611 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/kerago/kerago/graph/blas"
+)
+
+// ConvSpec is the geometry of a convolution, as Keras's Conv layers take it.
+type ConvSpec struct {
+	// Strides holds one value for every spatial axis, or one per axis; nil
+	// means 1.
+	Strides []int
+	// Dilation holds the dilation rate the same way; nil means 1.
+	Dilation []int
+	// Padding is "valid" (the default when empty), "same" (TensorFlow's
+	// SAME: output size ceil(n/stride), the odd padding cell at the end) or,
+	// for Conv1D only, "causal" (all padding at the start, (k-1)·dilation
+	// cells). Padding cells are zeros.
+	Padding string
+}
+
+// ConvOutputLength returns the output size of one spatial axis of a
+// convolution over n cells with a kernel of k cells, as Keras and TensorFlow
+// compute it, and how many zero cells pad the input before and after:
+//
+//	dk = (k-1)·dilation + 1
+//	valid:  out = ceil((n-dk+1)/stride), no padding
+//	same:   out = ceil(n/stride), total = max(0, (out-1)·stride + dk - n),
+//	        before = total/2, after = total - before
+//	causal: out = ceil(n/stride), before = dk-1, after = 0
+//
+// An unknown padding, a non-positive size, or an output size below 1 is an
+// error.
+func ConvOutputLength(n, k, stride, dilation int, padding string) (out, before, after int, err error) {
+	if n < 1 || k < 1 || stride < 1 || dilation < 1 {
+		return 0, 0, 0, errors.Errorf("convolution: input size %d, kernel size %d, stride %d and dilation %d must all be positive", n, k, stride, dilation)
+	}
+	dk := (k-1)*dilation + 1
+	switch padding {
+	case "valid", "":
+		if n-dk+1 < 1 {
+			return 0, 0, 0, errors.Errorf("convolution: with padding \"valid\" the kernel (size %d, %d with dilation %d) is larger than the input (size %d): the output size would be %d", k, dk, dilation, n, n-dk+1)
+		}
+		return (n - dk + stride) / stride, 0, 0, nil
+	case "same":
+		out = (n + stride - 1) / stride
+		total := max(0, (out-1)*stride+dk-n)
+		return out, total / 2, total - total/2, nil
+	case "causal":
+		return (n + stride - 1) / stride, dk - 1, 0, nil
+	}
+	return 0, 0, 0, errors.Errorf("convolution: padding must be one of \"valid\", \"same\", \"causal\" (got %q)", padding)
+}
+
+// Conv2D is Keras's channels-last 2-D convolution (TensorFlow's conv2d, a
+// cross-correlation: the kernel is not flipped) as one node: x is
+// (N, H, W, Cin), kernel (kh, kw, Cin, Cout), the result (N, Hout, Wout,
+// Cout) with the sizes of ConvOutputLength. Padding is "valid" or "same".
+// Its gradients are two more nodes, one for x and one for the kernel; all
+// three are computed by im2col and one matrix product per block of samples.
+func Conv2D(x, kernel *G.Node, spec ConvSpec) (*G.Node, error) {
+	xs, ks := x.Shape(), kernel.Shape()
+	if len(xs) != 4 {
+		return nil, errors.Errorf("conv2d: input must be 4-D (batch, height, width, channels), got shape %v", xs)
+	}
+	if len(ks) != 4 {
+		return nil, errors.Errorf("conv2d: kernel must be 4-D (height, width, in channels, filters), got shape %v", ks)
+	}
+	if spec.Padding == "causal" {
+		return nil, errors.New("conv2d: padding must be one of \"valid\", \"same\" (\"causal\" is for 1-D convolutions only)")
+	}
+	g, err := newConvGeom(2, xs, ks, spec)
+	if err != nil {
+		return nil, errors.Wrap(err, "conv2d")
+	}
+	return applyConv(g, x, kernel)
+}
+
+// Conv1D is Keras's channels-last 1-D convolution as one node: x is (N, L,
+// Cin), kernel (k, Cin, Cout), the result (N, Lout, Cout). Padding is
+// "valid", "same" or "causal". It shares Conv2D's implementation (a 1-D
+// convolution is a 2-D one of height 1).
+func Conv1D(x, kernel *G.Node, spec ConvSpec) (*G.Node, error) {
+	xs, ks := x.Shape(), kernel.Shape()
+	if len(xs) != 3 {
+		return nil, errors.Errorf("conv1d: input must be 3-D (batch, steps, channels), got shape %v", xs)
+	}
+	if len(ks) != 3 {
+		return nil, errors.Errorf("conv1d: kernel must be 3-D (size, in channels, filters), got shape %v", ks)
+	}
+	g, err := newConvGeom(1, xs, ks, spec)
+	if err != nil {
+		return nil, errors.Wrap(err, "conv1d")
+	}
+	return applyConv(g, x, kernel)
+}
+
+func applyConv(g convGeom, x, kernel *G.Node) (*G.Node, error) {
+	dt := x.Dtype()
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, errors.Errorf("%s: dtype %v not supported (float32 or float64)", g.name(), dt)
+	}
+	if kernel.Dtype() != dt {
+		return nil, errors.Errorf("%s: input is %v but kernel is %v", g.name(), dt, kernel.Dtype())
+	}
+	return G.ApplyOp(convOp{g: g, dt: dt, kind: convForward}, x, kernel)
+}
+
+// convGeom is a convolution's full geometry. A 1-D convolution (rank 1) is
+// stored as a 2-D one with h = kh = sh = dh = 1 and no vertical padding:
+// its tensors have the same memory layout.
+type convGeom struct {
+	rank           int
+	n, h, w, c     int
+	kh, kw, f      int
+	sh, sw, dh, dw int
+	pt, pb, pl, pr int
+	oh, ow         int
+}
+
+func (g convGeom) name() string { return fmt.Sprintf("conv%dd", g.rank) }
+
+// convPerAxis expands a strides or dilation list to one value per spatial axis.
+func convPerAxis(what string, v []int, rank int) ([]int, error) {
+	out := make([]int, rank)
+	switch len(v) {
+	case 0:
+		for i := range out {
+			out[i] = 1
+		}
+	case 1:
+		for i := range out {
+			out[i] = v[0]
+		}
+	case rank:
+		copy(out, v)
+	default:
+		return nil, errors.Errorf("%s must have 1 or %d values, got %v", what, rank, v)
+	}
+	for _, x := range out {
+		if x < 1 {
+			return nil, errors.Errorf("%s must be positive, got %v", what, v)
+		}
+	}
+	return out, nil
+}
+
+func newConvGeom(rank int, xs, ks tensor.Shape, spec ConvSpec) (convGeom, error) {
+	pad := strings.ToLower(spec.Padding)
+	if pad == "" {
+		pad = "valid"
+	}
+	if pad != "valid" && pad != "same" && !(pad == "causal" && rank == 1) {
+		valid := `"valid", "same"`
+		if rank == 1 {
+			valid += `, "causal"`
+		}
+		return convGeom{}, errors.Errorf("padding must be one of %s (got %q)", valid, spec.Padding)
+	}
+	strides, err := convPerAxis("strides", spec.Strides, rank)
+	if err != nil {
+		return convGeom{}, err
+	}
+	dil, err := convPerAxis("dilation", spec.Dilation, rank)
+	if err != nil {
+		return convGeom{}, err
+	}
+	for _, d := range xs {
+		if d < 1 {
+			return convGeom{}, errors.Errorf("input shape %v has an empty axis", xs)
+		}
+	}
+	for _, d := range ks {
+		if d < 1 {
+			return convGeom{}, errors.Errorf("kernel shape %v has an empty axis", ks)
+		}
+	}
+	if ks[rank] != xs[rank+1] {
+		return convGeom{}, errors.Errorf("kernel shape %v expects %d input channels, the input %v has %d", ks, ks[rank], xs, xs[rank+1])
+	}
+	g := convGeom{rank: rank, n: xs[0], c: xs[rank+1], f: ks[rank+1],
+		h: 1, kh: 1, sh: 1, dh: 1}
+	if rank == 2 {
+		g.h, g.kh, g.sh, g.dh = xs[1], ks[0], strides[0], dil[0]
+		if g.oh, g.pt, g.pb, err = ConvOutputLength(g.h, g.kh, g.sh, g.dh, pad); err != nil {
+			return convGeom{}, errors.Wrap(err, "height")
+		}
+	} else {
+		g.oh = 1
+	}
+	g.w, g.kw, g.sw, g.dw = xs[rank], ks[rank-1], strides[rank-1], dil[rank-1]
+	if g.ow, g.pl, g.pr, err = ConvOutputLength(g.w, g.kw, g.sw, g.dw, pad); err != nil {
+		if rank == 2 {
+			return convGeom{}, errors.Wrap(err, "width")
+		}
+		return convGeom{}, err
+	}
+	return g, nil
+}
+
+func (g convGeom) xShape() tensor.Shape {
+	if g.rank == 1 {
+		return tensor.Shape{g.n, g.w, g.c}
+	}
+	return tensor.Shape{g.n, g.h, g.w, g.c}
+}
+
+func (g convGeom) kShape() tensor.Shape {
+	if g.rank == 1 {
+		return tensor.Shape{g.kw, g.c, g.f}
+	}
+	return tensor.Shape{g.kh, g.kw, g.c, g.f}
+}
+
+func (g convGeom) yShape() tensor.Shape {
+	if g.rank == 1 {
+		return tensor.Shape{g.n, g.ow, g.f}
+	}
+	return tensor.Shape{g.n, g.oh, g.ow, g.f}
+}
+
+// kkc is the length of one im2col row: the receptive field times the input
+// channels, also the number of kernel rows.
+func (g convGeom) kkc() int { return g.kh * g.kw * g.c }
+
+// direct reports whether the input is its own im2col matrix (a 1×1 kernel,
+// stride 1, no padding).
+func (g convGeom) direct() bool {
+	return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt+g.pb+g.pl+g.pr == 0
+}
+
+// maxColElems bounds the im2col scratch buffer (elements); samples are
+// processed in blocks that fit, at least one sample per block.
+var maxColElems = 1 << 22
+
+func (g convGeom) blockSize() int {
+	per := g.oh * g.ow * g.kkc()
+	nb := maxColElems / per
+	return max(1, min(g.n, nb))
+}
+
+// convKind says which of the three convolution computations an op does.
+type convKind int
+
+const (
+	convForward   convKind = iota // (x, kernel) → y
+	convGradInput                 // (kernel, dy) → dx
+	convGradKern                  // (x, dy) → dkernel
+)
+
+var convKindNames = [...]string{"Conv", "ConvGradInput", "ConvGradKernel"}
+
+// convOp is the forward convolution or one of its two gradients.
+type convOp struct {
+	g    convGeom
+	dt   tensor.Dtype
+	kind convKind
+}
+
+func (op convOp) Arity() int { return 2 }
+func (op convOp) Type() hm.Type {
+	t := G.TensorType{Dims: op.g.rank + 2, Of: op.dt}
+	return hm.NewFnType(t, t, t)
+}
+
+// shapes returns the expected input shapes and the output shape.
+func (op convOp) shapes() (a, b, out tensor.Shape) {
+	switch op.kind {
+	case convGradInput:
+		return op.g.kShape(), op.g.yShape(), op.g.xShape()
+	case convGradKern:
+		return op.g.xShape(), op.g.yShape(), op.g.kShape()
+	}
+	return op.g.xShape(), op.g.kShape(), op.g.yShape()
+}
+
+func (op convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	if len(in) != 2 {
+		return nil, errors.Errorf("%s: expected 2 inputs, got %d", op, len(in))
+	}
+	a, b, out := op.shapes()
+	for i, want := range []tensor.Shape{a, b} {
+		if s, ok := in[i].(tensor.Shape); ok && !s.Eq(want) {
+			return nil, errors.Errorf("%s: input %d has shape %v, expected %v", op, i, s, want)
+		}
+	}
+	return out, nil
+}
+
+func (op convOp) Do(in ...G.Value) (G.Value, error) {
+	if len(in) != 2 {
+		return nil, errors.Errorf("%s: expected 2 inputs, got %d", op, len(in))
+	}
+	a, b, outShape := op.shapes()
+	ta, err := convInput(op, in[0], a, 0)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := convInput(op, in[1], b, 1)
+	if err != nil {
+		return nil, err
+	}
+	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(outShape.Clone()...))
+	switch op.dt {
+	case tensor.Float32:
+		runConv(op.g, op.kind, ta.Data().([]float32), tb.Data().([]float32), out.Data().([]float32))
+	case tensor.Float64:
+		runConv(op.g, op.kind, ta.Data().([]float64), tb.Data().([]float64), out.Data().([]float64))
+	default:
+		return nil, errors.Errorf("%s: unsupported dtype %v", op, op.dt)
+	}
+	return out, nil
+}
+
+// convInput checks an input value's type and shape and returns it as a
+// contiguous tensor.
+func convInput(op convOp, v G.Value, want tensor.Shape, i int) (tensor.Tensor, error) {
+	t, ok := v.(tensor.Tensor)
+	if !ok {
+		return nil, errors.Errorf("%s: input %d is %T, not a tensor", op, i, v)
+	}
+	if t.Dtype() != op.dt {
+		return nil, errors.Errorf("%s: input %d is %v, expected %v", op, i, t.Dtype(), op.dt)
+	}
+	if !t.Shape().Eq(want) {
+		return nil, errors.Errorf("%s: input %d has shape %v, expected %v", op, i, t.Shape(), want)
+	}
+	if d, ok := t.(*tensor.Dense); ok && d.RequiresIterator() {
+		t = d.Materialize()
+	}
+	switch t.Data().(type) {
+	case []float32, []float64:
+	default:
+		return nil, errors.Errorf("%s: input %d holds %T", op, i, t.Data())
+	}
+	return t, nil
+}
+
+func (op convOp) ReturnsPtr() bool     { return false }
+func (op convOp) CallsExtern() bool    { return false }
+func (op convOp) OverwritesInput() int { return -1 }
+func (op convOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "kerago.%s.%v.%+v", convKindNames[op.kind], op.dt, op.g)
+}
+func (op convOp) Hashcode() uint32 { return hashOf(op) }
+func (op convOp) String() string {
+	g := op.g
+	return fmt.Sprintf("%s%dD(k=%dx%d s=%dx%d d=%dx%d pad=%d,%d,%d,%d)", convKindNames[op.kind], g.rank,
+		g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pb, g.pl, g.pr)
+}
+
+// DiffWRT: the forward op is differentiable in the input and the kernel;
+// the gradient ops are not differentiated again.
+func (op convOp) DiffWRT(n int) []bool {
+	d := op.kind == convForward
+	return []bool{d, d}
+}
+
+// SymDiff returns the two gradient nodes: dx from (kernel, dy) and dkernel
+// from (x, dy).
+func (op convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if op.kind != convForward {
+		return nil, errors.Errorf("%s: second derivatives are not implemented", op)
+	}
+	if len(in) != 2 {
+		return nil, errors.Errorf("%s: expected 2 inputs, got %d", op, len(in))
+	}
+	dx, err := G.ApplyOp(convOp{g: op.g, dt: op.dt, kind: convGradInput}, in[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	dk, err := G.ApplyOp(convOp{g: op.g, dt: op.dt, kind: convGradKern}, in[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, dk}, nil
+}
+
+type convFloat interface{ ~float32 | ~float64 }
+
+// gemm is C = op(A)·op(B) + beta·C through graph/blas.
+func convGemm[T convFloat](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	switch a := any(a).(type) {
+	case []float32:
+		blas.Sgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		blas.Dgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+var convScratch32, convScratch64 sync.Pool
+
+// convGetScratch returns a pooled buffer of n elements (contents undefined);
+// convPutScratch gives it back.
+func convGetScratch[T convFloat](n int) *[]T {
+	p := &convScratch64
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		p = &convScratch32
+	}
+	if v := p.Get(); v != nil {
+		b := v.(*[]T)
+		if cap(*b) >= n {
+			*b = (*b)[:n]
+			return b
+		}
+	}
+	b := make([]T, n)
+	return &b
+}
+
+func convPutScratch[T convFloat](b *[]T) {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		convScratch32.Put(b)
+	} else {
+		convScratch64.Put(b)
+	}
+}
+
+// parallel runs f(i) for i in [0, n) on up to GOMAXPROCS goroutines when
+// the total work (elements touched) makes it worthwhile.
+func convParallel(n, work int, f func(i int)) {
+	procs := min(runtime.GOMAXPROCS(0), n)
+	if procs <= 1 || work < 1<<15 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, n)
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	for p := 0; p < procs; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// runConv computes one of the three convolution functions; out is zeroed.
+//
+//	forward:    y  = im2col(x)·K                 per block of samples
+//	grad input: dx = col2im(dy·Kᵀ)
+//	grad kern:  dK = Σ_blocks im2col(x)ᵀ·dy
+func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T) {
+	kkc := g.kkc()
+	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.f // per-sample sizes
+	rows := g.oh * g.ow                  // im2col rows per sample
+	if g.direct() {
+		m := g.n * rows
+		switch kind {
+		case convForward:
+			convGemm(false, false, m, g.f, kkc, a, kkc, b, g.f, 0, out, g.f)
+		case convGradInput:
+			convGemm(false, true, m, kkc, g.f, b, g.f, a, g.f, 0, out, kkc)
+		case convGradKern:
+			convGemm(true, false, kkc, g.f, m, a, kkc, b, g.f, 0, out, g.f)
+		}
+		return
+	}
+	nb := g.blockSize()
+	buf := convGetScratch[T](nb * rows * kkc)
+	defer convPutScratch(buf)
+	for s0 := 0; s0 < g.n; s0 += nb {
+		ns := min(nb, g.n-s0)
+		m := ns * rows
+		cols := (*buf)[:m*kkc]
+		switch kind {
+		case convForward:
+			convParallel(ns, m*kkc, func(i int) {
+				convIm2col(g, a[(s0+i)*xs:][:xs], cols[i*rows*kkc:][:rows*kkc])
+			})
+			convGemm(false, false, m, g.f, kkc, cols, kkc, b, g.f, 0, out[s0*ys:], g.f)
+		case convGradInput:
+			convGemm(false, true, m, kkc, g.f, b[s0*ys:], g.f, a, g.f, 0, cols, kkc)
+			convParallel(ns, m*kkc, func(i int) {
+				convCol2im(g, cols[i*rows*kkc:][:rows*kkc], out[(s0+i)*xs:][:xs])
+			})
+		case convGradKern:
+			convParallel(ns, m*kkc, func(i int) {
+				convIm2col(g, a[(s0+i)*xs:][:xs], cols[i*rows*kkc:][:rows*kkc])
+			})
+			beta := T(1)
+			if s0 == 0 {
+				beta = 0
+			}
+			convGemm(true, false, kkc, g.f, m, cols, kkc, b[s0*ys:], g.f, beta, out, g.f)
+		}
+	}
+}
+
+// window returns, for an output position with first input cell i0 (may be
+// negative), the kernel taps [lo, hi) whose input cells i0+t·d lie in [0, n).
+func convWindow(i0, k, d, n int) (lo, hi int) {
+	if i0 < 0 {
+		lo = (-i0 + d - 1) / d
+	}
+	if last := n - 1 - i0; last < 0 {
+		hi = 0
+	} else {
+		hi = min(k, last/d+1)
+	}
+	if lo > hi {
+		lo = hi
+	}
+	return lo, hi
+}
+
+// convIm2col writes one sample's patches: row (oy, ox) of cols holds the
+// kh·kw·c input values under the kernel at that output position, zeros where
+// the kernel covers padding.
+func convIm2col[T convFloat](g convGeom, x, cols []T) {
+	kkc, kwc, wc, c := g.kkc(), g.kw*g.c, g.w*g.c, g.c
+	for oy := 0; oy < g.oh; oy++ {
+		iy0 := oy*g.sh - g.pt
+		ylo, yhi := convWindow(iy0, g.kh, g.dh, g.h)
+		for ox := 0; ox < g.ow; ox++ {
+			row := cols[(oy*g.ow+ox)*kkc:][:kkc]
+			ix0 := ox*g.sw - g.pl
+			xlo, xhi := convWindow(ix0, g.kw, g.dw, g.w)
+			if ylo > 0 {
+				clear(row[:ylo*kwc])
+			}
+			if yhi < g.kh {
+				clear(row[yhi*kwc:])
+			}
+			for ky := ylo; ky < yhi; ky++ {
+				seg := row[ky*kwc:][:kwc]
+				xrow := x[(iy0+ky*g.dh)*wc:][:wc]
+				if xlo > 0 {
+					clear(seg[:xlo*c])
+				}
+				if xhi < g.kw {
+					clear(seg[xhi*c:])
+				}
+				if g.dw == 1 {
+					convCopy(seg[xlo*c:xhi*c], xrow[(ix0+xlo)*c:])
+					continue
+				}
+				for kx := xlo; kx < xhi; kx++ {
+					convCopy(seg[kx*c:][:c], xrow[(ix0+kx*g.dw)*c:])
+				}
+			}
+		}
+	}
+}
+
+// convCopy is copy(dst, src) for len(dst) ≤ len(src), with a plain loop
+// for the short runs of few channels, where calling memmove costs more
+// than the copy.
+func convCopy[T convFloat](dst, src []T) {
+	if len(dst) > 16 {
+		copy(dst, src)
+		return
+	}
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] = src[i]
+	}
+}
+
+// convCol2im adds each row of cols back onto the input cells it was read from
+// (the adjoint of im2col); padding cells are dropped.
+func convCol2im[T convFloat](g convGeom, cols, dx []T) {
+	kkc, kwc, wc, c := g.kkc(), g.kw*g.c, g.w*g.c, g.c
+	for oy := 0; oy < g.oh; oy++ {
+		iy0 := oy*g.sh - g.pt
+		ylo, yhi := convWindow(iy0, g.kh, g.dh, g.h)
+		for ox := 0; ox < g.ow; ox++ {
+			row := cols[(oy*g.ow+ox)*kkc:][:kkc]
+			ix0 := ox*g.sw - g.pl
+			xlo, xhi := convWindow(ix0, g.kw, g.dw, g.w)
+			for ky := ylo; ky < yhi; ky++ {
+				seg := row[ky*kwc:][:kwc]
+				xrow := dx[(iy0+ky*g.dh)*wc:][:wc]
+				if g.dw == 1 {
+					dst := xrow[(ix0+xlo)*c : (ix0+xhi)*c]
+					for i, v := range seg[xlo*c : xhi*c] {
+						dst[i] += v
+					}
+					continue
+				}
+				for kx := xlo; kx < xhi; kx++ {
+					dst := xrow[(ix0+kx*g.dw)*c:][:c]
+					for i, v := range seg[kx*c:][:c] {
+						dst[i] += v
+					}
+				}
+			}
+		}
+	}
+}

@@ -27,6 +27,18 @@ type Context struct {
 	seq       int
 	inMasks   []Node
 	updates   []update
+	captures  []Node
+}
+
+// capture copies n's value into buf at every run; the capture nodes are the
+// roots the program is compiled for (anything they do not need is pruned).
+func (c *Context) capture(n Node, buf *tensor.Dense) error {
+	node, err := ops.Capture(n, buf)
+	if err != nil {
+		return err
+	}
+	c.captures = append(c.captures, node)
+	return nil
 }
 
 // update is a state change requested by a layer: after a successful
@@ -133,7 +145,7 @@ func (c *Context) AddUpdate(w *Weight, value Node) error {
 		return errors.Errorf("update of %s: value has shape %v, the weight %v", w.name, value.Shape(), []int(w.shape))
 	}
 	buf := c.newDense(w.shape)
-	if _, err := ops.Capture(value, buf); err != nil {
+	if err := c.capture(value, buf); err != nil {
 		return err
 	}
 	c.updates = append(c.updates, update{w: w, buf: buf})

@@ -7,8 +7,6 @@ import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/kerago/kerago/graph/ops"
 )
 
 // Head adds nodes on top of a network's outputs: a scalar cost (required in
@@ -121,7 +119,7 @@ func NewProgram(net *Network, spec ProgramSpec) (p *Program, err error) {
 	for _, t := range net.outputs {
 		outs = append(outs, nodes[t])
 		buf := ctx.newDense(t.shape.WithBatch(spec.Batch))
-		if _, err := ops.Capture(nodes[t], buf); err != nil {
+		if err := ctx.capture(nodes[t], buf); err != nil {
 			return nil, err
 		}
 		p.outputs = append(p.outputs, buf)
@@ -139,7 +137,7 @@ func NewProgram(net *Network, spec ProgramSpec) (p *Program, err error) {
 			if r.IsScalar() {
 				buf = ctx.newDense([]int{1})
 			}
-			if _, err := ops.Capture(r, buf); err != nil {
+			if err := ctx.capture(r, buf); err != nil {
 				return nil, err
 			}
 			p.reports = append(p.reports, buf)
@@ -171,7 +169,7 @@ func NewProgram(net *Network, spec ProgramSpec) (p *Program, err error) {
 		}
 		if penalty != nil {
 			p.penalty = ctx.newDense([]int{1})
-			if _, err := ops.Capture(penalty, p.penalty); err != nil {
+			if err := ctx.capture(penalty, p.penalty); err != nil {
 				return nil, err
 			}
 			if cost, err = G.Add(cost, penalty); err != nil {
@@ -179,7 +177,7 @@ func NewProgram(net *Network, spec ProgramSpec) (p *Program, err error) {
 			}
 		}
 		p.cost = ctx.newDense([]int{1})
-		if _, err := ops.Capture(cost, p.cost); err != nil {
+		if err := ctx.capture(cost, p.cost); err != nil {
 			return nil, err
 		}
 	}
@@ -207,7 +205,7 @@ func NewProgram(net *Network, spec ProgramSpec) (p *Program, err error) {
 			}
 			for i, g := range grads {
 				buf := ctx.newDense(wrt[i].Shape())
-				if _, err := ops.Capture(g, buf); err != nil {
+				if err := ctx.capture(g, buf); err != nil {
 					return nil, err
 				}
 				if i < len(p.params) {

@@ -445,3 +445,31 @@ func TestReportedLossIncludesRegularization(t *testing.T) {
 		t.Fatalf("loss with l2 %v, want data loss %v + penalty %v", lb, la, penalty)
 	}
 }
+
+func TestTrainOnBatchMatchesOneFitStep(t *testing.T) {
+	trX, trY, _, _ := cancer(t)
+	a, b := cancerModel(t, 8), cancerModel(t, 8)
+	logs, err := a.TrainOnBatch(trX[:32], trY[:32])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := b.Fit(trX[:32], trY[:32], train.BatchSize(32), train.Shuffle(false), train.Verbose(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := logs.Get("loss")
+	if l != h.Values["loss"][0] {
+		t.Fatalf("TrainOnBatch loss %v, Fit %v", l, h.Values["loss"][0])
+	}
+	wa, wb := snapshot(a), snapshot(b)
+	for i := range wa {
+		for j := range wa[i] {
+			if wa[i][j] != wb[i][j] {
+				t.Fatal("weights differ after one step")
+			}
+		}
+	}
+	if _, err := a.TrainOnBatch(trX[:3], trY[:2]); err == nil {
+		t.Fatal("mismatched counts accepted")
+	}
+}

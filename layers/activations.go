@@ -47,9 +47,32 @@ const (
 // activations maps each Keras activation name to its function.
 var activations = map[string]ActivationFunc{
 	"linear": func(x graph.Node) (graph.Node, error) { return x, nil },
-	"relu": elementwise("relu",
-		func(x float64) float64 { return math.Max(x, 0) },
-		func(x, _ float64) float64 { return step(x) }),
+	"relu": (&ops.UnaryFunc{Name: "relu",
+		F: func(x float64) float64 {
+			if x > 0 {
+				return x
+			}
+			return 0
+		},
+		DF: func(x, _ float64) float64 { return step(x) },
+		Map32: func(x, out []float32) {
+			for i, v := range x {
+				if v > 0 {
+					out[i] = v
+				} else {
+					out[i] = 0
+				}
+			}
+		},
+		Grad32: func(x, _, g, out []float32) {
+			for i, v := range x {
+				if v > 0 {
+					out[i] = g[i]
+				} else {
+					out[i] = 0
+				}
+			}
+		}}).Apply,
 	"relu6": elementwise("relu6",
 		func(x float64) float64 { return math.Min(math.Max(x, 0), 6) },
 		func(x, _ float64) float64 {
@@ -58,8 +81,13 @@ var activations = map[string]ActivationFunc{
 			}
 			return 0
 		}),
-	"sigmoid": elementwise("sigmoid", sigmoid,
-		func(_, y float64) float64 { return y * (1 - y) }),
+	"sigmoid": (&ops.UnaryFunc{Name: "sigmoid", F: sigmoid,
+		DF: func(_, y float64) float64 { return y * (1 - y) },
+		Grad32: func(_, y, g, out []float32) {
+			for i, v := range y {
+				out[i] = g[i] * v * (1 - v)
+			}
+		}}).Apply,
 	// hard_sigmoid is Keras 2's piecewise-linear sigmoid, clip(0.2x+0.5, 0, 1),
 	// the recurrent activation of Keras 2.2 GRUs and LSTMs.
 	"hard_sigmoid": elementwise("hard_sigmoid",
@@ -70,8 +98,13 @@ var activations = map[string]ActivationFunc{
 			}
 			return 0
 		}),
-	"tanh": elementwise("tanh", math.Tanh,
-		func(_, y float64) float64 { return 1 - y*y }),
+	"tanh": (&ops.UnaryFunc{Name: "tanh", F: math.Tanh,
+		DF: func(_, y float64) float64 { return 1 - y*y },
+		Grad32: func(_, y, g, out []float32) {
+			for i, v := range y {
+				out[i] = g[i] * (1 - v*v)
+			}
+		}}).Apply,
 	"softmax": func(x graph.Node) (graph.Node, error) { return G.SoftMax(x, x.Dims()-1) },
 	"elu": elementwise("elu",
 		func(x float64) float64 {

@@ -16,11 +16,6 @@ import (
 	"github.com/kerago/kerago/graph/ops"
 )
 
-// fusedAvailable says whether graph/ops's FusedGRU and FusedLSTM are
-// implemented. While it is false, the "auto" implementation always unrolls;
-// "fused" still calls the ops (and fails with their error).
-var fusedAvailable = false
-
 // RecurrentLayer is implemented by SimpleRNN, GRU and LSTM: what
 // Bidirectional needs to wrap a recurrent layer.
 type RecurrentLayer interface {
@@ -172,7 +167,7 @@ func (r *rnn) useFused() bool {
 	case implUnrolled:
 		return false
 	}
-	return fusedAvailable && r.fusedEligible() == nil
+	return r.fusedEligible() == nil
 }
 
 // Units is the state size.

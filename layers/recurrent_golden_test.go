@@ -60,13 +60,8 @@ type rnnWeights interface {
 }
 
 // implementations are the kernels every recurrent test runs with: the
-// unrolled graph, and the fused op once it is available.
-func implementations() []string {
-	if fusedAvailable {
-		return []string{"unrolled", "fused"}
-	}
-	return []string{"unrolled"}
-}
+// unrolled graph and the fused op.
+func implementations() []string { return []string{"unrolled", "fused"} }
 
 // newRecurrent makes a SimpleRNN, GRU or LSTM by class name.
 func newRecurrent(class string, units int, opts ...Option) RecurrentLayer {

@@ -352,7 +352,7 @@ func TestFusedSelection(t *testing.T) {
 	type impl interface{ Implementation() string }
 	for i, c := range cases {
 		want := "unrolled"
-		if c.eligible && fusedAvailable {
+		if c.eligible {
 			want = "fused"
 		}
 		if got := c.layer.(impl).Implementation(); got != want {
@@ -372,9 +372,6 @@ func TestFusedSelection(t *testing.T) {
 // fused kernel's gradients are checked by the gradient tests, which run
 // every implementation.)
 func TestFusedMatchesUnrolled(t *testing.T) {
-	if !fusedAvailable {
-		t.Skip("fused GRU/LSTM ops not available yet (fusedAvailable = false)")
-	}
 	configs := []struct {
 		name string
 		mk   func(impl string) RecurrentLayer

@@ -1,7 +1,8 @@
-// Command kerago runs kerago's demos: `kerago train <dataset>` trains a
-// Keras-style model on a dataset embedded in the binary, printing the model
-// summary, a progress bar per epoch, and on its last line
-// `test_loss=<float> test_accuracy=<float>` on the held-out part.
+// Command kerago runs kerago's demos and benchmarks: `kerago train <dataset>`
+// trains a Keras-style model on a dataset embedded in the binary, printing
+// the model summary, a progress bar per epoch, and on its last line
+// `test_loss=<float> test_accuracy=<float>` on the held-out part;
+// `kerago bench` measures training throughput on standard workloads.
 package main
 
 import (
@@ -26,6 +27,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(trainCommand())
+	root.AddCommand(trainCommand(), benchCommand())
 	return root
 }

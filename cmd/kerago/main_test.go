@@ -78,3 +78,62 @@ func TestCLIErrors(t *testing.T) {
 		t.Fatal("missing dataset accepted")
 	}
 }
+
+// TestMNISTHeads checks that --head swaps the head (the parameter counts the
+// summary shows) and that an epoch runs; the accuracy target is checked by
+// running the demo with its defaults.
+func TestMNISTHeads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a CNN")
+	}
+	for head, params := range map[string]string{"gap": "1,290", "flatten": "81,930"} {
+		m, err := mnistModel(head, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := m.Summary(); !strings.Contains(s, params) {
+			t.Fatalf("head %s: summary lacks the Dense parameter count %s:\n%s", head, params, s)
+		}
+	}
+	if _, err := mnistModel("avg", 1); err == nil || !strings.Contains(err.Error(), "flatten, gap, gmp") {
+		t.Fatalf("unknown head: %v", err)
+	}
+	out, err := runCLI(t, "train", "mnist", "--epochs", "1", "--verbose", "2", "--head", "gmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !lastLine.MatchString(strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])) {
+		t.Fatalf("mnist output:\n%s", out)
+	}
+}
+
+func TestWordsRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a recurrent model")
+	}
+	out, err := runCLI(t, "train", "words", "--epochs", "1", "--verbose", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := lastLine.FindStringSubmatch(strings.TrimSpace(out))
+	if m == nil {
+		t.Fatalf("words output %q", out)
+	}
+	if acc, _ := strconv.ParseFloat(m[2], 64); acc < 0.6 {
+		t.Fatalf("one epoch of words reached only %v", acc)
+	}
+}
+
+func TestBench(t *testing.T) {
+	out, err := runCLI(t, "bench", "--workload", "mlp", "--steps", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`^workload=mlp samples_per_s=[0-9.]+ ms_per_step=[0-9.]+ allocs_per_step=\d+ peak_heap_mb=[0-9.]+$`)
+	if !re.MatchString(strings.TrimSpace(out)) {
+		t.Fatalf("bench line %q", out)
+	}
+	if _, err := runCLI(t, "bench", "--workload", "rnn"); err == nil || !strings.Contains(err.Error(), "bigru, cnn, gru, mlp") {
+		t.Fatalf("unknown workload: %v", err)
+	}
+}

@@ -28,10 +28,14 @@ type demoConfig struct {
 	seed          uint64
 	verbose       int
 	history       string
+	data          string
+	head          string
 }
 
 var demos = map[string]demo{
 	"cancer": {about: "breast-cancer diagnosis (569 samples, 30 features): Dense+Dropout, binary cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runCancer},
+	"mnist":  {about: "28×28 MNIST digits (embedded 6000/1000 subset, or --data DIR for the full IDX files): a small CNN", epochs: 12, batch: 64, lr: 3e-3, run: runMNIST},
+	"words":  {about: "a word's language (en/es/nl/pl) from its letters: Embedding → Bidirectional(GRU) → GlobalMaxPooling1D", epochs: 30, batch: 64, lr: 3e-3, run: runWords},
 	"digits": {about: "8×8 handwritten digits (1797 samples): softmax classifier, sparse categorical cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runDigits},
 }
 
@@ -86,6 +90,8 @@ func trainCommand() *cobra.Command {
 	f.Uint64Var(&cfg.seed, "seed", 1, "seed for the split, initial weights, shuffling and dropout")
 	f.IntVar(&cfg.verbose, "verbose", 1, "0 silent, 1 progress bar, 2 one line per epoch")
 	f.StringVar(&cfg.history, "history", "", "write the training history as CSV to this file")
+	f.StringVar(&cfg.data, "data", "", "mnist: read the full MNIST IDX files from this directory")
+	f.StringVar(&cfg.head, "head", "gap", "mnist: the head after the convolutions: flatten, gap or gmp")
 	return cmd
 }
 

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gorgonia.org/tensor"
+
+	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/layers"
+	"github.com/kerago/kerago/train"
+	"github.com/kerago/kerago/train/optimizers"
+)
+
+// workload is one standard training benchmark: a model, its batch size and
+// its random data.
+type workload struct {
+	batch int
+	about string
+	model func() (*train.Model, error)
+	data  func(n int, rng *rand.Rand) (x *tensor.Dense, y []float64)
+	loss  string
+}
+
+var workloads = map[string]workload{
+	"mlp": {batch: 128, about: "784 → Dense(128, relu) → Dense(10, softmax)", loss: "sparse_categorical_crossentropy",
+		model: func() (*train.Model, error) {
+			in := graph.Input(784)
+			x := layers.NewDense(128, layers.WithActivation("relu")).Apply(in)
+			return train.NewModel(in, layers.NewDense(10, layers.WithActivation("softmax")).Apply(x))
+		},
+		data: func(n int, rng *rand.Rand) (*tensor.Dense, []float64) {
+			return randomX(rng, n, 784), randomLabels(rng, n, 10)
+		}},
+	"cnn": {batch: 64, about: "28×28×1 → Conv2D(32,3,relu) → MaxPooling2D(2) → Conv2D(64,3,relu) → GlobalAveragePooling2D → Dense(10, softmax)", loss: "sparse_categorical_crossentropy",
+		model: func() (*train.Model, error) {
+			in := graph.Input(28, 28, 1)
+			x := layers.NewConv2D(32, 3, layers.WithActivation("relu")).Apply(in)
+			x = layers.NewMaxPooling2D(2).Apply(x)
+			x = layers.NewConv2D(64, 3, layers.WithActivation("relu")).Apply(x)
+			x = layers.NewGlobalAveragePooling2D().Apply(x)
+			return train.NewModel(in, layers.NewDense(10, layers.WithActivation("softmax")).Apply(x))
+		},
+		data: func(n int, rng *rand.Rand) (*tensor.Dense, []float64) {
+			return randomX(rng, n, 28, 28, 1), randomLabels(rng, n, 10)
+		}},
+	"gru": {batch: 64, about: "GRU(64) over 50 steps × 32 features → Dense(1, sigmoid)", loss: "binary_crossentropy",
+		model: func() (*train.Model, error) {
+			in := graph.Input(50, 32)
+			x := layers.NewGRU(64).Apply(in)
+			return train.NewModel(in, layers.NewDense(1, layers.WithActivation("sigmoid")).Apply(x))
+		},
+		data: func(n int, rng *rand.Rand) (*tensor.Dense, []float64) {
+			return randomX(rng, n, 50, 32), randomLabels(rng, n, 2)
+		}},
+	"bigru": {batch: 64, about: "Bidirectional(GRU(64)) over 50 steps × 32 features → Dense(1, sigmoid)", loss: "binary_crossentropy",
+		model: func() (*train.Model, error) {
+			in := graph.Input(50, 32)
+			x := layers.NewBidirectional(layers.NewGRU(64)).Apply(in)
+			return train.NewModel(in, layers.NewDense(1, layers.WithActivation("sigmoid")).Apply(x))
+		},
+		data: func(n int, rng *rand.Rand) (*tensor.Dense, []float64) {
+			return randomX(rng, n, 50, 32), randomLabels(rng, n, 2)
+		}},
+}
+
+func randomX(rng *rand.Rand, n int, shape ...int) *tensor.Dense {
+	size := n
+	for _, d := range shape {
+		size *= d
+	}
+	data := make([]float32, size)
+	for i := range data {
+		data[i] = float32(rng.NormFloat64())
+	}
+	return tensor.New(tensor.WithShape(append([]int{n}, shape...)...), tensor.WithBacking(data))
+}
+
+func randomLabels(rng *rand.Rand, n, classes int) []float64 {
+	y := make([]float64, n)
+	for i := range y {
+		y[i] = float64(rng.IntN(classes))
+	}
+	return y
+}
+
+func workloadNames() []string {
+	var names []string
+	for n := range workloads {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func benchCommand() *cobra.Command {
+	var name, cpuProfile string
+	var steps, threads int
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure training throughput on standard workloads (random data, Adam)",
+		Long: "Trains each workload for --steps steps after a warm-up and prints one line per workload:\n" +
+			"workload=mlp samples_per_s=… ms_per_step=… allocs_per_step=… peak_heap_mb=…",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			names := workloadNames()
+			if name != "all" {
+				if _, ok := workloads[name]; !ok {
+					return fmt.Errorf("unknown workload %q; valid workloads: all, %s", name, strings.Join(names, ", "))
+				}
+				names = []string{name}
+			}
+			if steps <= 0 {
+				return fmt.Errorf("--steps must be positive, got %d", steps)
+			}
+			if threads <= 0 {
+				return fmt.Errorf("--threads must be positive, got %d", threads)
+			}
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			for _, n := range names {
+				if err := runWorkload(cmd.OutOrStdout(), n, workloads[n], steps); err != nil {
+					return fmt.Errorf("workload %s: %w", n, err)
+				}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "workload", "all", "workload to run: all, "+strings.Join(workloadNames(), ", "))
+	f.IntVar(&steps, "steps", 50, "measured training steps per workload (after 5 warm-up steps)")
+	f.IntVar(&threads, "threads", runtime.NumCPU(), "threads to use (GOMAXPROCS)")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	return cmd
+}
+
+// heapPeak records the largest live heap seen at the end of a batch.
+type heapPeak struct {
+	train.BaseCallback
+	sample []metrics.Sample
+	peak   uint64
+}
+
+func newHeapPeak() *heapPeak {
+	return &heapPeak{sample: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
+}
+
+func (h *heapPeak) OnBatchEnd(int, train.Logs) {
+	metrics.Read(h.sample)
+	if v := h.sample[0].Value.Uint64(); v > h.peak {
+		h.peak = v
+	}
+}
+
+func runWorkload(out io.Writer, name string, w workload, steps int) error {
+	m, err := w.model()
+	if err != nil {
+		return err
+	}
+	if err := m.Compile(optimizers.Adam(), w.loss); err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const warm = 5
+	// Warm-up: compiles the training program and sizes the optimizer state.
+	wx, wy := w.data(w.batch*warm, rng)
+	if _, err := m.Fit(wx, wy, train.BatchSize(w.batch), train.Shuffle(false), train.Verbose(0)); err != nil {
+		return err
+	}
+	x, y := w.data(w.batch*steps, rng)
+	runtime.GC()
+	peak := newHeapPeak()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	if _, err := m.Fit(x, y, train.BatchSize(w.batch), train.Shuffle(false), train.Verbose(0), train.Callbacks(peak)); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	total := steps
+	fmt.Fprintf(out, "workload=%s samples_per_s=%.1f ms_per_step=%.2f allocs_per_step=%d peak_heap_mb=%.1f\n",
+		name, float64(total*w.batch)/elapsed.Seconds(), elapsed.Seconds()*1e3/float64(total),
+		(after.Mallocs-before.Mallocs)/uint64(total), float64(peak.peak)/(1<<20))
+	return nil
+}

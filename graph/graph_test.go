@@ -268,3 +268,48 @@ func TestProgramErrors(t *testing.T) {
 		t.Fatalf("feed size: %v", err)
 	}
 }
+
+// TestExecutorMatchesTapeMachine runs one training program on kerago's
+// executor and on Gorgonia's tape machine: costs and gradients agree, over
+// several runs (the executor reuses its buffers from the second run on).
+func TestExecutorMatchesTapeMachine(t *testing.T) {
+	in := graph.Input(3)
+	x := layers.NewDense(4, layers.WithActivation("tanh")).Apply(in)
+	out := layers.NewDense(2, layers.WithActivation("softmax")).Apply(x)
+	net, _ := graph.NewNetwork([]*graph.Tensor{in}, []*graph.Tensor{out})
+	net.Initialise(tensor.Float32, 3)
+	head := func(ctx *graph.Context, outs []graph.Node) (graph.Node, []graph.Node, error) {
+		sq, err := G.Square(outs[0])
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := G.Mean(sq)
+		return c, nil, err
+	}
+	feeds := [][]float64{{0.1, 0.2, -0.3, 1, 2, 3}, {-1, 0.5, 0.25, 0, 0, 1}}
+	for run := 0; run < 3; run++ {
+		var got [2][]float64
+		var cost [2]float64
+		for k, tape := range []bool{false, true} {
+			p, err := net.RunOnce(graph.ProgramSpec{Training: true, Batch: 2, Head: head, TapeMachine: tape}, [][]float64{feeds[run%2]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Run(true); err != nil { // a second run reuses buffers
+				t.Fatal(err)
+			}
+			cost[k] = p.Cost()
+			for _, g := range p.Gradients() {
+				got[k] = append(got[k], graph.Float64s(g)...)
+			}
+		}
+		if cost[0] != cost[1] {
+			t.Fatalf("run %d: cost %v (executor) vs %v (tape machine)", run, cost[0], cost[1])
+		}
+		for i := range got[0] {
+			if got[0][i] != got[1][i] {
+				t.Fatalf("run %d: gradient %d: %v vs %v", run, i, got[0][i], got[1][i])
+			}
+		}
+	}
+}

@@ -29,6 +29,10 @@ type ProgramSpec struct {
 	// InputGradients also computes the cost's gradient with respect to the
 	// model inputs (used by gradient checks).
 	InputGradients bool
+	// TapeMachine runs the program on Gorgonia's tape machine instead of
+	// kerago's executor (for comparison; the executor is faster, allocates
+	// less and turns panics inside ops into errors).
+	TapeMachine bool
 }
 
 // Program is a Network compiled into one Gorgonia graph and tape machine for
@@ -37,6 +41,7 @@ type ProgramSpec struct {
 type Program struct {
 	ctx        *Context
 	machine    G.VM
+	exec       *executor
 	rng        *rand.Rand
 	outputs    []*tensor.Dense
 	cost       *tensor.Dense
@@ -216,11 +221,15 @@ func NewProgram(net *Network, spec ProgramSpec) (p *Program, err error) {
 			}
 		}
 	}
-	opts := []G.VMOpt{}
-	if !spec.Training {
-		opts = append(opts, G.EvalMode())
+	if spec.TapeMachine {
+		opts := []G.VMOpt{}
+		if !spec.Training {
+			opts = append(opts, G.EvalMode())
+		}
+		p.machine = G.NewTapeMachine(ctx.g, opts...)
+	} else if p.exec, err = newExecutor(ctx.g, ctx.captures); err != nil {
+		return nil, err
 	}
-	p.machine = G.NewTapeMachine(ctx.g, opts...)
 	return p, nil
 }
 
@@ -268,6 +277,9 @@ func (p *Program) Run(refresh bool) (err error) {
 			r.fill(r.tmp, p.rng)
 			copyInto(r.buf, r.tmp)
 		}
+	}
+	if p.exec != nil {
+		return p.exec.run()
 	}
 	defer p.machine.Reset()
 	if err := p.machine.RunAll(); err != nil {

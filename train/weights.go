@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 
 	"github.com/pkg/errors"
 )
@@ -31,18 +30,16 @@ type weightRecord struct {
 // under a temporary name and renamed into place, so a failure never leaves
 // a half-written file at path.
 func (m *Model) SaveWeights(path string) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
+	f, err := createAtomic(path)
 	if err != nil {
 		return errors.Wrap(err, "SaveWeights")
 	}
 	defer func() {
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			f.abort()
 		}
 	}()
-	w := bufio.NewWriter(tmp)
+	w := bufio.NewWriter(f)
 	h := weightsHeader{Model: m.name}
 	for _, wt := range m.Weights() {
 		h.Weights = append(h.Weights, weightRecord{Name: wt.Name(), Shape: wt.Shape()})
@@ -66,13 +63,7 @@ func (m *Model) SaveWeights(path string) (err error) {
 	if err = w.Flush(); err != nil {
 		return errors.Wrap(err, "SaveWeights")
 	}
-	if err = tmp.Sync(); err != nil {
-		return errors.Wrap(err, "SaveWeights")
-	}
-	if err = tmp.Close(); err != nil {
-		return errors.Wrap(err, "SaveWeights")
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+	if err = f.commit(); err != nil {
 		return errors.Wrap(err, "SaveWeights")
 	}
 	return nil

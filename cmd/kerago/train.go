@@ -30,6 +30,7 @@ type demoConfig struct {
 	history       string
 	data          string
 	head          string
+	plot          string
 }
 
 var demos = map[string]demo{
@@ -90,6 +91,7 @@ func trainCommand() *cobra.Command {
 	f.Uint64Var(&cfg.seed, "seed", 1, "seed for the split, initial weights, shuffling and dropout")
 	f.IntVar(&cfg.verbose, "verbose", 1, "0 silent, 1 progress bar, 2 one line per epoch")
 	f.StringVar(&cfg.history, "history", "", "write the training history as CSV to this file")
+	f.StringVar(&cfg.plot, "plot", "", "draw the training curves as a PNG to this file")
 	f.StringVar(&cfg.data, "data", "", "mnist: read the full MNIST IDX files from this directory")
 	f.StringVar(&cfg.head, "head", "gap", "mnist: the head after the convolutions: flatten, gap or gmp")
 	return cmd
@@ -99,6 +101,11 @@ func trainCommand() *cobra.Command {
 func finish(m *train.Model, hist *train.History, cfg demoConfig, x, y any) (float64, float64, error) {
 	if cfg.history != "" {
 		if err := os.WriteFile(cfg.history, []byte(hist.CSV()), 0o644); err != nil {
+			return 0, 0, err
+		}
+	}
+	if cfg.plot != "" {
+		if err := hist.SavePlot(cfg.plot); err != nil {
 			return 0, 0, err
 		}
 	}

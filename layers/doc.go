@@ -1,8 +1,16 @@
 // Package layers holds kerago's layers, each one type with its
 // configuration, Build (shape inference and weight creation, Keras's build)
-// and Emit (its Gorgonia nodes, Keras's call): core layers (Dense,
-// Activation, Dropout, Flatten, Reshape), and the activations, initializers
-// and regularizers they use, looked up by their Keras names.
+// and Emit (its Gorgonia nodes, Keras's call):
+//
+//   - core: Dense, Activation (ActivationLayer), Dropout, Flatten, Reshape,
+//     Lambda (with graph/backend functions);
+//   - convolution and pooling, channels-last: Conv1D, Conv2D,
+//     Max/AveragePooling1D/2D, GlobalAverage/GlobalMaxPooling1D/2D;
+//   - normalization: BatchNormalization;
+//   - recurrent: SimpleRNN, GRU, LSTM (fused sequence kernels chosen
+//     automatically), Bidirectional, Embedding (mask_zero), TimeDistributed;
+//   - the activations, initializers and regularizers they use, looked up by
+//     their Keras names.
 //
 // Layers are configured with functional options shared by all layers:
 //

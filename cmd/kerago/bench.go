@@ -105,6 +105,7 @@ func workloadNames() []string {
 func benchCommand() *cobra.Command {
 	var name, cpuProfile string
 	var steps, threads int
+	var soak bool
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure training throughput on standard workloads (random data, Adam)",
@@ -118,6 +119,9 @@ func benchCommand() *cobra.Command {
 					return fmt.Errorf("unknown workload %q; valid workloads: all, %s", name, strings.Join(names, ", "))
 				}
 				names = []string{name}
+			}
+			if soak && !cmd.Flags().Changed("steps") {
+				steps = 10000
 			}
 			if steps <= 0 {
 				return fmt.Errorf("--steps must be positive, got %d", steps)
@@ -137,6 +141,9 @@ func benchCommand() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
+			if soak {
+				return runSoak(cmd.OutOrStdout(), names, steps)
+			}
 			for _, n := range names {
 				if err := runWorkload(cmd.OutOrStdout(), n, workloads[n], steps); err != nil {
 					return fmt.Errorf("workload %s: %w", n, err)
@@ -149,6 +156,7 @@ func benchCommand() *cobra.Command {
 	f.StringVar(&name, "workload", "all", "workload to run: all, "+strings.Join(workloadNames(), ", "))
 	f.IntVar(&steps, "steps", 50, "measured training steps per workload (after 5 warm-up steps)")
 	f.IntVar(&threads, "threads", runtime.NumCPU(), "threads to use (GOMAXPROCS)")
+	f.BoolVar(&soak, "soak", false, "train --steps steps (default 10000 with --soak) cycling over 100 batches and print the live heap after 10 % of the steps and at the end")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return cmd
 }
@@ -201,5 +209,48 @@ func runWorkload(out io.Writer, name string, w workload, steps int) error {
 	fmt.Fprintf(out, "workload=%s samples_per_s=%.1f ms_per_step=%.2f allocs_per_step=%d peak_heap_mb=%.1f\n",
 		name, float64(total*w.batch)/elapsed.Seconds(), elapsed.Seconds()*1e3/float64(total),
 		(after.Mallocs-before.Mallocs)/uint64(total), float64(peak.peak)/(1<<20))
+	return nil
+}
+
+// heapAt records the live heap (after a collection) at given step counts.
+type heapAt struct {
+	train.BaseCallback
+	steps int
+	at    map[int]uint64
+}
+
+func (h *heapAt) OnBatchEnd(int, train.Logs) {
+	h.steps++
+	if _, ok := h.at[h.steps]; ok {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		h.at[h.steps] = ms.HeapAlloc
+	}
+}
+
+// runSoak trains each workload for steps steps over 100 batches of data
+// (epochs of 100 steps) and prints the live heap after a tenth of the steps
+// and after all of them: a leak shows as growth.
+func runSoak(out io.Writer, names []string, steps int) error {
+	for _, name := range names {
+		w := workloads[name]
+		m, err := w.model()
+		if err != nil {
+			return err
+		}
+		if err := m.Compile(optimizers.Adam(), w.loss); err != nil {
+			return err
+		}
+		x, y := w.data(w.batch*100, rand.New(rand.NewPCG(1, 2)))
+		early := max(steps/10, 1)
+		h := &heapAt{at: map[int]uint64{early: 0, steps: 0}}
+		epochs := (steps + 99) / 100
+		if _, err := m.Fit(x, y, train.Epochs(epochs), train.BatchSize(w.batch), train.Verbose(0), train.Callbacks(h)); err != nil {
+			return err
+		}
+		a, b := float64(h.at[early])/(1<<20), float64(h.at[steps])/(1<<20)
+		fmt.Fprintf(out, "workload=%s heap_mb_step_%d=%.1f heap_mb_step_%d=%.1f growth_pct=%.1f\n", name, early, a, steps, b, 100*(b-a)/a)
+	}
 	return nil
 }

@@ -137,3 +137,14 @@ func TestBench(t *testing.T) {
 		t.Fatalf("unknown workload: %v", err)
 	}
 }
+
+func TestBenchSoak(t *testing.T) {
+	out, err := runCLI(t, "bench", "--workload", "mlp", "--soak", "--steps", "200")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`^workload=mlp heap_mb_step_20=[0-9.]+ heap_mb_step_200=[0-9.]+ growth_pct=-?[0-9.]+$`)
+	if !re.MatchString(strings.TrimSpace(out)) {
+		t.Fatalf("soak line %q", out)
+	}
+}

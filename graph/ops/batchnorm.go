@@ -122,37 +122,88 @@ func (op bnOp) Type() hm.Type {
 }
 func (op bnOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
 
-// bnInputs are the float64 views of a bnOp's inputs.
-type bnInputs struct {
-	x, mean, variance, gamma, beta []float64
-	shape                          tensor.Shape
+// bnInputs are a bnOp's inputs: x in its own dtype, the per-channel
+// inputs (C values each, nil when absent) as float64.
+type bnInputs[T float] struct {
+	x                           []T
+	mean, variance, gamma, beta []float64
+	shape                       tensor.Shape
 }
 
-func (op bnOp) unpack(in []G.Value) (bnInputs, error) {
-	var b bnInputs
+// chanValues copies a per-channel input into dst (its len(dst) values) and
+// reports whether it held exactly that many.
+func chanValues(v G.Value, dst []float64) bool {
+	if d, ok := v.(*tensor.Dense); ok && !d.RequiresIterator() {
+		switch d.Dtype() {
+		case tensor.Float32:
+			src := d.Float32s()
+			if len(src) != len(dst) {
+				return false
+			}
+			for i, x := range src {
+				dst[i] = float64(x)
+			}
+			return true
+		case tensor.Float64:
+			src := d.Float64s()
+			if len(src) != len(dst) {
+				return false
+			}
+			copy(dst, src)
+			return true
+		}
+	}
+	src := Float64s(v)
+	if len(src) != len(dst) {
+		return false
+	}
+	copy(dst, src)
+	return true
+}
+
+// bnX returns the op's x input as a contiguous dense tensor of dtype dt.
+func bnX(op fmt.Stringer, in []G.Value, dims int, dt tensor.Dtype) (*tensor.Dense, error) {
+	if len(in) == 0 {
+		return nil, errors.Errorf("%v: no input", op)
+	}
+	xt, ok := in[0].(*tensor.Dense)
+	if !ok {
+		return nil, errors.Errorf("%v: input must be a dense tensor, got %T", op, in[0])
+	}
+	if len(xt.Shape()) != dims {
+		return nil, errors.Errorf("%v: input shape %v, expected %d dims", op, xt.Shape(), dims)
+	}
+	if xt.Dtype() != dt {
+		return nil, errors.Errorf("%v: input is %v, built for %v", op, xt.Dtype(), dt)
+	}
+	return contiguous(xt), nil
+}
+
+func bnUnpack[T float](op bnOp, in []G.Value) (bnInputs[T], error) {
+	var b bnInputs[T]
 	if len(in) != op.Arity() {
 		return b, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
 	}
-	xt, ok := in[0].(tensor.Tensor)
-	if !ok {
-		return b, errors.Errorf("%v: input must be a tensor, got %T", op, in[0])
+	xt, err := bnX(op, in, op.dims, op.dt)
+	if err != nil {
+		return b, err
 	}
 	b.shape = xt.Shape()
-	if len(b.shape) != op.dims || op.axis >= len(b.shape) {
+	if op.axis >= len(b.shape) {
 		return b, errors.Errorf("%v: input shape %v, expected %d dims", op, b.shape, op.dims)
 	}
 	c := b.shape[op.axis]
-	b.x = Float64s(in[0])
+	b.x = denseData[T](xt)
+	buf := make([]float64, (len(in)-1)*c)
 	i := 1
 	next := func() ([]float64, error) {
-		v := Float64s(in[i])
-		i++
-		if len(v) != c {
-			return nil, errors.Errorf("%v: a per-channel input has %d values, want %d", op, len(v), c)
+		v := buf[(i-1)*c : i*c]
+		if !chanValues(in[i], v) {
+			return nil, errors.Errorf("%v: per-channel input %d does not have %d values", op, i, c)
 		}
+		i++
 		return v, nil
 	}
-	var err error
 	if !op.training {
 		if b.mean, err = next(); err != nil {
 			return b, err
@@ -174,13 +225,53 @@ func (op bnOp) unpack(in []G.Value) (bnInputs, error) {
 	return b, nil
 }
 
-// stats returns each channel's mean and 1/sqrt(variance+eps): from the batch
-// in training, from the given statistics in inference.
-func (op bnOp) stats(b bnInputs) (mean, rstd []float64) {
+// bnSums returns each channel's sum of x and, when mean is not nil, of
+// (x − mean)².
+func bnSums[T float](x []T, outer, c, inner int, mean []float64) []float64 {
+	out := make([]float64, c)
+	if inner == 1 {
+		for o := 0; o < outer; o++ {
+			row := x[o*c:][:c]
+			if mean == nil {
+				for j, v := range row {
+					out[j] += float64(v)
+				}
+				continue
+			}
+			for j, v := range row {
+				d := float64(v) - mean[j]
+				out[j] += d * d
+			}
+		}
+		return out
+	}
+	for o := 0; o < outer; o++ {
+		for j := 0; j < c; j++ {
+			s := 0.0
+			if mean == nil {
+				for _, v := range x[(o*c+j)*inner:][:inner] {
+					s += float64(v)
+				}
+			} else {
+				mu := mean[j]
+				for _, v := range x[(o*c+j)*inner:][:inner] {
+					d := float64(v) - mu
+					s += d * d
+				}
+			}
+			out[j] += s
+		}
+	}
+	return out
+}
+
+// bnStats returns each channel's mean and 1/sqrt(variance+eps): from the
+// batch in training, from the given statistics in inference.
+func bnStats[T float](op bnOp, b bnInputs[T]) (mean, rstd []float64) {
 	outer, c, inner := axisView(b.shape, op.axis)
-	mean = make([]float64, c)
-	rstd = make([]float64, c)
 	if !op.training {
+		mean = make([]float64, c)
+		rstd = make([]float64, c)
 		copy(mean, b.mean)
 		for j, v := range b.variance {
 			rstd[j] = 1 / math.Sqrt(v+op.eps)
@@ -188,64 +279,76 @@ func (op bnOp) stats(b bnInputs) (mean, rstd []float64) {
 		return mean, rstd
 	}
 	m := float64(outer * inner)
-	x := b.x
-	for o := 0; o < outer; o++ {
-		for j := 0; j < c; j++ {
-			base := (o*c + j) * inner
-			s := 0.0
-			for _, v := range x[base : base+inner] {
-				s += v
-			}
-			mean[j] += s
-		}
-	}
+	mean = bnSums(b.x, outer, c, inner, nil)
 	for j := range mean {
 		mean[j] /= m
 	}
-	for o := 0; o < outer; o++ {
-		for j := 0; j < c; j++ {
-			base := (o*c + j) * inner
-			mu, s := mean[j], 0.0
-			for _, v := range x[base : base+inner] {
-				d := v - mu
-				s += d * d
-			}
-			rstd[j] += s
-		}
-	}
+	rstd = bnSums(b.x, outer, c, inner, mean)
 	for j := range rstd {
 		rstd[j] = 1 / math.Sqrt(rstd[j]/m+op.eps)
 	}
 	return mean, rstd
 }
 
-func (op bnOp) Do(in ...G.Value) (G.Value, error) {
-	b, err := op.unpack(in)
+// bnMap writes out[k] = f(k, j) for every element k of channel j of a
+// tensor read as (outer, c, inner), in parallel for large tensors.
+func bnMap[T float](out []T, outer, c, inner int, f func(k, j int) T) {
+	parallelRange(outer, len(out), func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			for j := 0; j < c; j++ {
+				base := (o*c + j) * inner
+				for k := base; k < base+inner; k++ {
+					out[k] = f(k, j)
+				}
+			}
+		}
+	})
+}
+
+func (op bnOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of x's
+// dtype and shape.
+func (op bnOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op bnOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
+	switch op.dt {
+	case tensor.Float32:
+		return bnForward[float32](op, prealloc, in)
+	case tensor.Float64:
+		return bnForward[float64](op, prealloc, in)
+	}
+	return nil, errors.Errorf("%v: unsupported dtype %v", op, op.dt)
+}
+
+func bnForward[T float](op bnOp, prealloc G.Value, in []G.Value) (G.Value, error) {
+	b, err := bnUnpack[T](op, in)
 	if err != nil {
 		return nil, err
 	}
-	mean, rstd := op.stats(b)
+	mean, rstd := bnStats(op, b)
 	outer, c, inner := axisView(b.shape, op.axis)
-	out := make([]float64, len(b.x))
-	for o := 0; o < outer; o++ {
-		for j := 0; j < c; j++ {
-			scale, shift := rstd[j], -mean[j]*rstd[j]
-			if b.gamma != nil {
-				scale *= b.gamma[j]
-				shift *= b.gamma[j]
-			}
-			if b.beta != nil {
-				shift += b.beta[j]
-			}
-			base := (o*c + j) * inner
-			xs, ys := b.x[base:base+inner], out[base:base+inner]
-			for i, v := range xs {
-				ys[i] = v*scale + shift
-			}
+	scale, shift := make([]float64, c), make([]float64, c)
+	for j := range scale {
+		scale[j], shift[j] = rstd[j], -mean[j]*rstd[j]
+		if b.gamma != nil {
+			scale[j] *= b.gamma[j]
+			shift[j] *= b.gamma[j]
+		}
+		if b.beta != nil {
+			shift[j] += b.beta[j]
 		}
 	}
-	return fromFloat64s(in[0], out)
+	out := outDense(prealloc, op.dt, b.shape)
+	x := b.x
+	bnMap(denseData[T](out), outer, c, inner, func(k, j int) T {
+		return T(float64(x[k])*scale[j] + shift[j])
+	})
+	return out, nil
 }
+
 func (op bnOp) ReturnsPtr() bool     { return false }
 func (op bnOp) CallsExtern() bool    { return false }
 func (op bnOp) OverwritesInput() int { return -1 }
@@ -333,20 +436,40 @@ func (op bnGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return tensor.Shape{s[op.bn.axis]}, nil
 }
-func (op bnGradOp) Do(in ...G.Value) (G.Value, error) {
+func (op bnGradOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// gradient's dtype and shape.
+func (op bnGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op bnGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != op.Arity() {
 		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
 	}
-	b, err := op.bn.unpack(in[:len(in)-1])
+	switch op.bn.dt {
+	case tensor.Float32:
+		return bnBackward[float32](op, prealloc, in)
+	case tensor.Float64:
+		return bnBackward[float64](op, prealloc, in)
+	}
+	return nil, errors.Errorf("%v: unsupported dtype %v", op, op.bn.dt)
+}
+
+func bnBackward[T float](op bnGradOp, prealloc G.Value, in []G.Value) (G.Value, error) {
+	b, err := bnUnpack[T](op.bn, in[:len(in)-1])
 	if err != nil {
 		return nil, err
 	}
-	dy := Float64s(in[len(in)-1])
-	if len(dy) != len(b.x) {
-		return nil, errors.Errorf("%v: gradient has %d values, the input %d", op, len(dy), len(b.x))
+	dyt, ok := in[len(in)-1].(*tensor.Dense)
+	if !ok || dyt.Dtype() != op.bn.dt || dyt.Shape().TotalSize() != len(b.x) {
+		return nil, errors.Errorf("%v: gradient %v does not match the input %v %v", op, in[len(in)-1], b.shape, op.bn.dt)
 	}
-	mean, rstd := op.bn.stats(b)
+	dy := denseData[T](contiguous(dyt))
+	mean, rstd := bnStats(op.bn, b)
 	outer, c, inner := axisView(b.shape, op.bn.axis)
+	x := b.x
 	// Per-channel sums of dy and dy·x̂.
 	sumDy := make([]float64, c)
 	sumDyXh := make([]float64, c)
@@ -355,48 +478,59 @@ func (op bnGradOp) Do(in ...G.Value) (G.Value, error) {
 			base := (o*c + j) * inner
 			mu, r := mean[j], rstd[j]
 			s, sx := 0.0, 0.0
+			xs := x[base : base+inner]
 			for i, g := range dy[base : base+inner] {
-				s += g
-				sx += g * (b.x[base+i] - mu) * r
+				gf := float64(g)
+				s += gf
+				sx += gf * (float64(xs[i]) - mu) * r
 			}
 			sumDy[j] += s
 			sumDyXh[j] += sx
 		}
 	}
 	switch op.wrt {
-	case bnWrtBeta:
-		return fromFloat64s(in[len(in)-2], sumDy) // a (C,) input of this dtype
-	case bnWrtGamma:
-		return fromFloat64s(in[len(in)-2], sumDyXh)
+	case bnWrtBeta, bnWrtGamma:
+		sums := sumDy
+		if op.wrt == bnWrtGamma {
+			sums = sumDyXh
+		}
+		out := outDense(prealloc, op.bn.dt, tensor.Shape{c})
+		storeFloat64s(out, sums)
+		return out, nil
 	}
 	m := float64(outer * inner)
-	dx := make([]float64, len(b.x))
-	for o := 0; o < outer; o++ {
-		for j := 0; j < c; j++ {
-			g := 1.0
-			if b.gamma != nil {
-				g = b.gamma[j]
-			}
-			base := (o*c + j) * inner
-			mu, r := mean[j], rstd[j]
-			if !op.bn.training {
-				k := g * r
-				for i, v := range dy[base : base+inner] {
-					dx[base+i] = v * k
-				}
-				continue
-			}
-			// dx = γ·r/m · (m·dy − Σdy − x̂·Σ(dy·x̂))
-			k := g * r / m
-			sd, sdx := sumDy[j], sumDyXh[j]
-			for i, v := range dy[base : base+inner] {
-				xh := (b.x[base+i] - mu) * r
-				dx[base+i] = k * (m*v - sd - xh*sdx)
-			}
+	k1 := make([]float64, c) // dx = k1·dy (+ k2 + k3·x for training)
+	k2 := make([]float64, c)
+	k3 := make([]float64, c)
+	for j := range k1 {
+		g := 1.0
+		if b.gamma != nil {
+			g = b.gamma[j]
 		}
+		r := rstd[j]
+		if !op.bn.training {
+			k1[j] = g * r
+			continue
+		}
+		// dx = γ·r/m · (m·dy − Σdy − x̂·Σ(dy·x̂)), x̂ = (x−μ)·r
+		k := g * r / m
+		k1[j] = k * m
+		k3[j] = -k * sumDyXh[j] * r
+		k2[j] = -k*sumDy[j] - k3[j]*mean[j]
 	}
-	return fromFloat64s(in[len(in)-1], dx)
+	out := outDense(prealloc, op.bn.dt, b.shape)
+	if !op.bn.training {
+		bnMap(denseData[T](out), outer, c, inner, func(k, j int) T {
+			return T(float64(dy[k]) * k1[j])
+		})
+		return out, nil
+	}
+	bnMap(denseData[T](out), outer, c, inner, func(k, j int) T {
+		return T(k1[j]*float64(dy[k]) + k2[j] + k3[j]*float64(x[k]))
+	})
+	return out, nil
 }
+
 func (op bnGradOp) ReturnsPtr() bool     { return false }
 func (op bnGradOp) CallsExtern() bool    { return false }
 func (op bnGradOp) OverwritesInput() int { return -1 }
@@ -441,45 +575,58 @@ func (op movingOp) Type() hm.Type {
 	return hm.NewFnType(G.TensorType{Dims: op.dims, Of: op.dt}, v, v)
 }
 func (op movingOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeOf(in[1]) }
-func (op movingOp) Do(in ...G.Value) (G.Value, error) {
+func (op movingOp) Do(in ...G.Value) (G.Value, error)                 { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// statistic's dtype and shape.
+func (op movingOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op movingOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 2 {
 		return nil, errors.Errorf("%v: expected 2 inputs, got %d", op, len(in))
 	}
+	switch op.dt {
+	case tensor.Float32:
+		return movingStat[float32](op, prealloc, in)
+	case tensor.Float64:
+		return movingStat[float64](op, prealloc, in)
+	}
+	return nil, errors.Errorf("%v: unsupported dtype %v", op, op.dt)
+}
+
+func movingStat[T float](op movingOp, prealloc G.Value, in []G.Value) (G.Value, error) {
 	bn := bnOp{axis: op.axis, dims: op.dims, training: true, dt: op.dt}
-	b, err := bn.unpack(in[:1])
+	b, err := bnUnpack[T](bn, in[:1])
 	if err != nil {
 		return nil, err
 	}
-	moving := Float64s(in[1])
 	outer, c, inner := axisView(b.shape, op.axis)
-	if len(moving) != c {
-		return nil, errors.Errorf("%v: %d values, want %d", op, len(moving), c)
+	moving := make([]float64, c)
+	if !chanValues(in[1], moving) {
+		return nil, errors.Errorf("%v: the moving statistic does not have %d values", op, c)
 	}
-	mean, _ := bn.stats(b)
+	mean := bnSums(b.x, outer, c, inner, nil)
+	m := float64(outer * inner)
+	for j := range mean {
+		mean[j] /= m
+	}
 	stat := mean
 	if op.variance {
-		stat = make([]float64, c)
-		for o := 0; o < outer; o++ {
-			for j := 0; j < c; j++ {
-				base := (o*c + j) * inner
-				mu, s := mean[j], 0.0
-				for _, v := range b.x[base : base+inner] {
-					d := v - mu
-					s += d * d
-				}
-				stat[j] += s
-			}
-		}
+		stat = bnSums(b.x, outer, c, inner, mean)
 		for j := range stat {
-			stat[j] /= float64(outer * inner)
+			stat[j] /= m
 		}
 	}
-	out := make([]float64, c)
-	for j := range out {
-		out[j] = op.momentum*moving[j] + (1-op.momentum)*stat[j]
+	for j := range stat {
+		stat[j] = op.momentum*moving[j] + (1-op.momentum)*stat[j]
 	}
-	return fromFloat64s(in[1], out)
+	out := outDense(prealloc, op.dt, tensor.Shape{c})
+	storeFloat64s(out, stat)
+	return out, nil
 }
+
 func (op movingOp) ReturnsPtr() bool     { return false }
 func (op movingOp) CallsExtern() bool    { return false }
 func (op movingOp) OverwritesInput() int { return -1 }

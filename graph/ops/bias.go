@@ -31,40 +31,70 @@ func (op biasAddOp) Type() hm.Type {
 	return hm.NewFnType(t, G.TensorType{Dims: 1, Of: op.dt}, t)
 }
 func (op biasAddOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
-func (op biasAddOp) Do(in ...G.Value) (G.Value, error) {
+func (op biasAddOp) Do(in ...G.Value) (G.Value, error)                 { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of x's
+// dtype and shape.
+func (op biasAddOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op biasAddOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 2 {
 		return nil, errors.Errorf("bias add: expected 2 inputs, got %d", len(in))
 	}
-	x, ok1 := in[0].(tensor.Tensor)
-	b, ok2 := in[1].(tensor.Tensor)
+	x, ok1 := in[0].(*tensor.Dense)
+	b, ok2 := in[1].(*tensor.Dense)
 	if !ok1 || !ok2 {
 		return nil, errors.New("bias add: inputs must be tensors")
 	}
-	out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
-	switch xd := x.Data().(type) {
-	case []float32:
-		bd, od := b.Data().([]float32), out.Data().([]float32)
-		c := len(bd)
-		for i := 0; i < len(xd); i += c {
-			row, orow := xd[i:i+c], od[i:i+c]
-			for j, v := range bd {
-				orow[j] = row[j] + v
-			}
-		}
-	case []float64:
-		bd, od := b.Data().([]float64), out.Data().([]float64)
-		c := len(bd)
-		for i := 0; i < len(xd); i += c {
-			row, orow := xd[i:i+c], od[i:i+c]
-			for j, v := range bd {
-				orow[j] = row[j] + v
-			}
-		}
-	default:
-		return nil, errors.Errorf("bias add: unsupported dtype %v", x.Dtype())
+	x, b = contiguous(x), contiguous(b)
+	if x.Dtype() != b.Dtype() {
+		return nil, errors.Errorf("bias add: input is %v, bias %v", x.Dtype(), b.Dtype())
 	}
-	return out, nil
+	xs := x.Shape()
+	if len(xs) == 0 || b.Shape().TotalSize() != xs[len(xs)-1] {
+		return nil, errors.Errorf("bias add: bias shape %v does not match the last axis of %v", b.Shape(), xs)
+	}
+	switch x.Dtype() {
+	case tensor.Float32:
+		out := outDense(prealloc, x.Dtype(), xs)
+		biasAdd(x.Float32s(), b.Float32s(), out.Float32s())
+		return out, nil
+	case tensor.Float64:
+		out := outDense(prealloc, x.Dtype(), xs)
+		biasAdd(x.Float64s(), b.Float64s(), out.Float64s())
+		return out, nil
+	}
+	return nil, errors.Errorf("bias add: unsupported dtype %v", x.Dtype())
 }
+
+// biasAdd writes x + b, b added to every row of len(b) values.
+func biasAdd[T float](x, b, out []T) {
+	c := len(b)
+	if c == 0 {
+		return
+	}
+	rows := len(x) / c
+	if serial(rows, len(x)) {
+		biasAddRows(x, b, out, 0, rows)
+		return
+	}
+	parallelRange(rows, len(x), func(lo, hi int) { biasAddRows(x, b, out, lo, hi) })
+}
+
+// biasAddRows is biasAdd over rows [lo, hi).
+func biasAddRows[T float](x, b, out []T, lo, hi int) {
+	c := len(b)
+	for r := lo; r < hi; r++ {
+		row, orow := x[r*c:(r+1)*c], out[r*c:(r+1)*c]
+		row = row[:len(b)]
+		for j, v := range b {
+			orow[j] = row[j] + v
+		}
+	}
+}
+
 func (op biasAddOp) ReturnsPtr() bool      { return false }
 func (op biasAddOp) CallsExtern() bool     { return false }
 func (op biasAddOp) OverwritesInput() int  { return -1 }
@@ -97,34 +127,55 @@ func (op sumToLastOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return tensor.Shape{s[len(s)-1]}, nil
 }
-func (op sumToLastOp) Do(in ...G.Value) (G.Value, error) {
-	x, ok := in[0].(tensor.Tensor)
+func (op sumToLastOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc (zeroed first) when it is a
+// vector of the right dtype and size.
+func (op sumToLastOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op sumToLastOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
+	if len(in) != 1 {
+		return nil, errors.Errorf("bias gradient: expected 1 input, got %d", len(in))
+	}
+	x, ok := in[0].(*tensor.Dense)
 	if !ok {
 		return nil, errors.New("bias gradient: input must be a tensor")
 	}
+	x = contiguous(x)
 	s := x.Shape()
-	c := s[len(s)-1]
-	out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(c))
-	switch xd := x.Data().(type) {
-	case []float32:
-		od := out.Data().([]float32)
-		for i := 0; i < len(xd); i += c {
-			for j, v := range xd[i : i+c] {
-				od[j] += v
-			}
-		}
-	case []float64:
-		od := out.Data().([]float64)
-		for i := 0; i < len(xd); i += c {
-			for j, v := range xd[i : i+c] {
-				od[j] += v
-			}
-		}
-	default:
-		return nil, errors.Errorf("bias gradient: unsupported dtype %v", x.Dtype())
+	if len(s) == 0 {
+		return nil, errors.New("bias gradient: input is a scalar")
 	}
-	return out, nil
+	c := s[len(s)-1]
+	switch x.Dtype() {
+	case tensor.Float32:
+		out := outDense(prealloc, x.Dtype(), tensor.Shape{c})
+		sumRows(x.Float32s(), out.Float32s())
+		return out, nil
+	case tensor.Float64:
+		out := outDense(prealloc, x.Dtype(), tensor.Shape{c})
+		sumRows(x.Float64s(), out.Float64s())
+		return out, nil
+	}
+	return nil, errors.Errorf("bias gradient: unsupported dtype %v", x.Dtype())
 }
+
+// sumRows writes into out the sum of the rows of len(out) values of x.
+func sumRows[T float](x, out []T) {
+	clear(out)
+	c := len(out)
+	if c == 0 {
+		return
+	}
+	for i := 0; i+c <= len(x); i += c {
+		for j, v := range x[i : i+c] {
+			out[j] += v
+		}
+	}
+}
+
 func (op sumToLastOp) ReturnsPtr() bool      { return false }
 func (op sumToLastOp) CallsExtern() bool     { return false }
 func (op sumToLastOp) OverwritesInput() int  { return -1 }

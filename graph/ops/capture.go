@@ -31,6 +31,10 @@ type captureOp struct {
 	dst  *tensor.Dense
 	dims int
 	dt   tensor.Dtype
+	// The scalar result (always 0), owned by the op so that a run
+	// allocates nothing.
+	res32 G.F32
+	res64 G.F64
 }
 
 func (op *captureOp) Arity() int { return 1 }
@@ -46,6 +50,19 @@ func (op *captureOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 func (op *captureOp) Do(in ...G.Value) (G.Value, error) {
 	if len(in) != 1 {
 		return nil, errors.Errorf("capture: expected 1 input, got %d", len(in))
+	}
+	if d, ok := in[0].(*tensor.Dense); ok && d.Dtype() == op.dst.Dtype() && !d.RequiresIterator() {
+		// The common case, without the allocations of Data.
+		switch op.dt {
+		case tensor.Float32:
+			copy(op.dst.Float32s(), d.Float32s())
+			op.res32 = 0
+			return &op.res32, nil
+		case tensor.Float64:
+			copy(op.dst.Float64s(), d.Float64s())
+			op.res64 = 0
+			return &op.res64, nil
+		}
 	}
 	switch dst := op.dst.Data().(type) {
 	case []float32:
@@ -65,8 +82,8 @@ func (op *captureOp) Do(in ...G.Value) (G.Value, error) {
 		default:
 			return nil, errors.Errorf("capture: unsupported value %T", in[0])
 		}
-		v := G.F32(0)
-		return &v, nil
+		op.res32 = 0
+		return &op.res32, nil
 	case []float64:
 		switch v := in[0].(type) {
 		case *G.F64:
@@ -84,11 +101,17 @@ func (op *captureOp) Do(in ...G.Value) (G.Value, error) {
 		default:
 			return nil, errors.Errorf("capture: unsupported value %T", in[0])
 		}
-		v := G.F64(0)
-		return &v, nil
+		op.res64 = 0
+		return &op.res64, nil
 	}
 	return nil, errors.Errorf("capture: unsupported destination %v", op.dst.Dtype())
 }
+
+// UsePreallocDo is Do: the result is already the op's own scalar.
+func (op *captureOp) UsePreallocDo(_ G.Value, in ...G.Value) (G.Value, error) {
+	return op.Do(in...)
+}
+
 func (op *captureOp) ReturnsPtr() bool      { return false }
 func (op *captureOp) CallsExtern() bool     { return false }
 func (op *captureOp) OverwritesInput() int  { return -1 }

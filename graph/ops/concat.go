@@ -77,7 +77,15 @@ func (op concatOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s[op.axis] = op.total()
 	return s, nil
 }
-func (op concatOp) Do(in ...G.Value) (G.Value, error) {
+func (op concatOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// output's dtype and shape.
+func (op concatOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op concatOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != len(op.sizes) {
 		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, len(op.sizes), len(in))
 	}
@@ -87,11 +95,42 @@ func (op concatOp) Do(in ...G.Value) (G.Value, error) {
 	}
 	shape := t.Shape().Clone()
 	shape[op.axis] = op.total()
+	switch op.dt {
+	case tensor.Float32:
+		return concatInto[float32](op, prealloc, shape, in)
+	case tensor.Float64:
+		return concatInto[float64](op, prealloc, shape, in)
+	}
+	return nil, errors.Errorf("%v: unsupported dtype %v", op, op.dt)
+}
+
+// floatsOf returns a value's elements as a []T: a dense tensor of that
+// dtype's own backing slice, or a converted copy.
+func floatsOf[T float](v G.Value) []T {
+	if d, ok := v.(*tensor.Dense); ok && !d.RequiresIterator() {
+		var z T
+		if d.Dtype() == tensor.Float32 && any(z) == any(float32(0)) || d.Dtype() == tensor.Float64 && any(z) == any(float64(0)) {
+			return denseData[T](d)
+		}
+	}
+	x := Float64s(v)
+	if x == nil {
+		return nil
+	}
+	out := make([]T, len(x))
+	for i, f := range x {
+		out[i] = T(f)
+	}
+	return out
+}
+
+func concatInto[T float](op concatOp, prealloc G.Value, shape tensor.Shape, in []G.Value) (G.Value, error) {
 	outer, n, inner := axisView(shape, op.axis)
-	out := make([]float64, shape.TotalSize())
+	outT := outDense(prealloc, op.dt, shape)
+	out := denseData[T](outT)
 	off := 0
 	for i, v := range in {
-		x := Float64s(v)
+		x := floatsOf[T](v)
 		k := op.sizes[i] * inner
 		if len(x) != outer*k {
 			return nil, errors.Errorf("%v: input %d has %d values, want %d", op, i, len(x), outer*k)
@@ -101,8 +140,9 @@ func (op concatOp) Do(in ...G.Value) (G.Value, error) {
 		}
 		off += k
 	}
-	return valueOf(op.dt, shape, out)
+	return outT, nil
 }
+
 func (op concatOp) ReturnsPtr() bool     { return false }
 func (op concatOp) CallsExtern() bool    { return false }
 func (op concatOp) OverwritesInput() int { return -1 }
@@ -154,7 +194,15 @@ func (op concatGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s[op.c.axis] = op.c.sizes[op.index]
 	return s, nil
 }
-func (op concatGradOp) Do(in ...G.Value) (G.Value, error) {
+func (op concatGradOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// slice's dtype and shape.
+func (op concatGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op concatGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 1 {
 		return nil, errors.Errorf("%v: expected 1 input, got %d", op, len(in))
 	}
@@ -162,18 +210,33 @@ func (op concatGradOp) Do(in ...G.Value) (G.Value, error) {
 	if !ok || len(t.Shape()) != op.c.dims {
 		return nil, errors.Errorf("%v: expected a %d-D tensor, got %v", op, op.c.dims, in[0])
 	}
-	g := Float64s(in[0])
-	outer, n, inner := axisView(t.Shape(), op.c.axis)
-	shape := t.Shape().Clone()
+	switch op.c.dt {
+	case tensor.Float32:
+		return concatSlice[float32](op, prealloc, t.Shape(), in[0])
+	case tensor.Float64:
+		return concatSlice[float64](op, prealloc, t.Shape(), in[0])
+	}
+	return nil, errors.Errorf("%v: unsupported dtype %v", op, op.c.dt)
+}
+
+func concatSlice[T float](op concatGradOp, prealloc G.Value, gs tensor.Shape, gv G.Value) (G.Value, error) {
+	g := floatsOf[T](gv)
+	outer, n, inner := axisView(gs, op.c.axis)
+	if len(g) != outer*n*inner {
+		return nil, errors.Errorf("%v: gradient has %d values, its shape %v", op, len(g), gs)
+	}
+	shape := gs.Clone()
 	shape[op.c.axis] = op.c.sizes[op.index]
 	k := op.c.sizes[op.index] * inner
 	off := op.offset * inner
-	dx := make([]float64, outer*k)
+	outT := outDense(prealloc, op.c.dt, shape)
+	dx := denseData[T](outT)
 	for o := 0; o < outer; o++ {
 		copy(dx[o*k:(o+1)*k], g[o*n*inner+off:o*n*inner+off+k])
 	}
-	return valueOf(op.c.dt, shape, dx)
+	return outT, nil
 }
+
 func (op concatGradOp) ReturnsPtr() bool     { return false }
 func (op concatGradOp) CallsExtern() bool    { return false }
 func (op concatGradOp) OverwritesInput() int { return -1 }

@@ -297,7 +297,15 @@ func (op convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return out, nil
 }
 
-func (op convOp) Do(in ...G.Value) (G.Value, error) {
+func (op convOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// output's dtype and shape.
+func (op convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op convOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 2 {
 		return nil, errors.Errorf("%s: expected 2 inputs, got %d", op, len(in))
 	}
@@ -310,12 +318,12 @@ func (op convOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(outShape.Clone()...))
+	out := outDense(prealloc, op.dt, outShape)
 	switch op.dt {
 	case tensor.Float32:
-		runConv(op.g, op.kind, ta.Data().([]float32), tb.Data().([]float32), out.Data().([]float32))
+		runConv(op.g, op.kind, ta.Float32s(), tb.Float32s(), out.Float32s())
 	case tensor.Float64:
-		runConv(op.g, op.kind, ta.Data().([]float64), tb.Data().([]float64), out.Data().([]float64))
+		runConv(op.g, op.kind, ta.Float64s(), tb.Float64s(), out.Float64s())
 	default:
 		return nil, errors.Errorf("%s: unsupported dtype %v", op, op.dt)
 	}
@@ -324,10 +332,10 @@ func (op convOp) Do(in ...G.Value) (G.Value, error) {
 
 // convInput checks an input value's type and shape and returns it as a
 // contiguous tensor.
-func convInput(op convOp, v G.Value, want tensor.Shape, i int) (tensor.Tensor, error) {
-	t, ok := v.(tensor.Tensor)
+func convInput(op convOp, v G.Value, want tensor.Shape, i int) (*tensor.Dense, error) {
+	t, ok := v.(*tensor.Dense)
 	if !ok {
-		return nil, errors.Errorf("%s: input %d is %T, not a tensor", op, i, v)
+		return nil, errors.Errorf("%s: input %d is %T, not a dense tensor", op, i, v)
 	}
 	if t.Dtype() != op.dt {
 		return nil, errors.Errorf("%s: input %d is %v, expected %v", op, i, t.Dtype(), op.dt)
@@ -335,15 +343,10 @@ func convInput(op convOp, v G.Value, want tensor.Shape, i int) (tensor.Tensor, e
 	if !t.Shape().Eq(want) {
 		return nil, errors.Errorf("%s: input %d has shape %v, expected %v", op, i, t.Shape(), want)
 	}
-	if d, ok := t.(*tensor.Dense); ok && d.RequiresIterator() {
-		t = d.Materialize()
+	if t.Dtype() != tensor.Float32 && t.Dtype() != tensor.Float64 {
+		return nil, errors.Errorf("%s: input %d is %v", op, i, t.Dtype())
 	}
-	switch t.Data().(type) {
-	case []float32, []float64:
-	default:
-		return nil, errors.Errorf("%s: input %d holds %T", op, i, t.Data())
-	}
-	return t, nil
+	return contiguous(t), nil
 }
 
 func (op convOp) ReturnsPtr() bool     { return false }
@@ -456,7 +459,8 @@ func convParallel(n, work int, f func(i int)) {
 	wg.Wait()
 }
 
-// runConv computes one of the three convolution functions; out is zeroed.
+// runConv computes one of the three convolution functions, overwriting
+// every element of out (its contents on entry do not matter).
 //
 //	forward:    y  = im2col(x)·K                 per block of samples
 //	grad input: dx = col2im(dy·Kᵀ)
@@ -578,10 +582,12 @@ func convCopy[T convFloat](dst, src []T) {
 	}
 }
 
-// convCol2im adds each row of cols back onto the input cells it was read from
-// (the adjoint of im2col); padding cells are dropped.
+// convCol2im writes into dx (one sample) the sum of each row of cols added
+// back onto the input cells it was read from (the adjoint of im2col);
+// padding cells are dropped. dx's contents on entry do not matter.
 func convCol2im[T convFloat](g convGeom, cols, dx []T) {
 	kkc, kwc, wc, c := g.kkc(), g.kw*g.c, g.w*g.c, g.c
+	clear(dx)
 	for oy := 0; oy < g.oh; oy++ {
 		iy0 := oy*g.sh - g.pt
 		ylo, yhi := convWindow(iy0, g.kh, g.dh, g.h)

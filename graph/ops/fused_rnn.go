@@ -259,12 +259,20 @@ func (op *fusedRNNOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 }
 
 // Do runs the forward pass.
-func (op *fusedRNNOp) Do(in ...G.Value) (G.Value, error) {
+func (op *fusedRNNOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing the states into prealloc when it is a tensor
+// of the output's dtype and shape.
+func (op *fusedRNNOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op *fusedRNNOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	op.ran = false
 	if err := op.checkInputs(in, len(op.shapes)); err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(op.outShape()...))
+	out := outDense(prealloc, op.dt, op.outShape())
 	switch op.dt {
 	case tensor.Float32:
 		if op.b32 == nil {
@@ -645,7 +653,15 @@ func (op rnnTakeOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, errors.Errorf("%s: second derivatives are not implemented", op)
 }
 
-func (op rnnTakeOp) Do(in ...G.Value) (G.Value, error) {
+func (op rnnTakeOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// gradient's dtype and shape.
+func (op rnnTakeOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op rnnTakeOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 1 {
 		return nil, errors.Errorf("%s: expected 1 input, got %d", op, len(in))
 	}
@@ -656,7 +672,7 @@ func (op rnnTakeOp) Do(in ...G.Value) (G.Value, error) {
 	if in[0].Shape().TotalSize() < op.offset+size {
 		return nil, errors.Errorf("%s: packed gradient of shape %v does not hold %v at %d", op, in[0].Shape(), op.shape, op.offset)
 	}
-	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(op.shape.Clone()...))
+	out := outDense(prealloc, op.dt, op.shape)
 	if op.dt == tensor.Float32 {
 		copy(out.Float32s(), denseData[float32](in[0])[op.offset:op.offset+size])
 	} else {

@@ -71,7 +71,15 @@ func viewOf(v G.Value, dims, axis int) (outer, n, inner int, err error) {
 	return outer, n, inner, nil
 }
 
-func (op axisOp) Do(in ...G.Value) (G.Value, error) {
+func (op axisOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// input's dtype and shape.
+func (op axisOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op axisOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 1 {
 		return nil, errors.Errorf("%v: expected 1 input, got %d", op, len(in))
 	}
@@ -112,6 +120,10 @@ func (op axisOp) Do(in ...G.Value) (G.Value, error) {
 			}
 		}
 	}
+	if d := reuseDense(prealloc, op.dt, in[0].(tensor.Tensor).Shape()); d != nil {
+		storeFloat64s(d, y)
+		return d, nil
+	}
 	return fromFloat64s(in[0], y)
 }
 func (op axisOp) ReturnsPtr() bool     { return false }
@@ -141,7 +153,15 @@ func (op axisGradOp) Type() hm.Type {
 	return hm.NewFnType(t, t, t, t)
 }
 func (op axisGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
-func (op axisGradOp) Do(in ...G.Value) (G.Value, error) {
+func (op axisGradOp) Do(in ...G.Value) (G.Value, error)                 { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// input's dtype and shape.
+func (op axisGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op axisGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 3 {
 		return nil, errors.Errorf("%v: expected 3 inputs, got %d", op, len(in))
 	}
@@ -192,6 +212,10 @@ func (op axisGradOp) Do(in ...G.Value) (G.Value, error) {
 				}
 			}
 		}
+	}
+	if d := reuseDense(prealloc, op.f.dt, in[0].(tensor.Tensor).Shape()); d != nil {
+		storeFloat64s(d, dx)
+		return d, nil
 	}
 	return fromFloat64s(in[0], dx)
 }

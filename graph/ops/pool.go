@@ -191,7 +191,15 @@ func (op poolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return g.outShape(len(s)), nil
 }
-func (op poolOp) Do(in ...G.Value) (G.Value, error) {
+func (op poolOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// output's dtype and shape.
+func (op poolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op poolOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 1 {
 		return nil, errors.Errorf("%v: expected 1 input, got %d", op, len(in))
 	}
@@ -203,18 +211,16 @@ func (op poolOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := g.outShape(len(op.shape))
-	switch xd := x.Data().(type) {
-	case []float32:
-		y := make([]float32, out.TotalSize())
-		poolForward(g, op.kind, xd, y)
-		return tensor.New(tensor.WithShape(out...), tensor.WithBacking(y)), nil
-	case []float64:
-		y := make([]float64, out.TotalSize())
-		poolForward(g, op.kind, xd, y)
-		return tensor.New(tensor.WithShape(out...), tensor.WithBacking(y)), nil
+	out := outDense(prealloc, op.dt, g.outShape(len(op.shape)))
+	switch op.dt {
+	case tensor.Float32:
+		poolForward(g, op.kind, x.Float32s(), out.Float32s())
+	case tensor.Float64:
+		poolForward(g, op.kind, x.Float64s(), out.Float64s())
+	default:
+		return nil, errors.Errorf("%v: unsupported dtype %v", op, x.Dtype())
 	}
-	return nil, errors.Errorf("%v: unsupported dtype %v", op, x.Dtype())
+	return out, nil
 }
 func (op poolOp) ReturnsPtr() bool     { return false }
 func (op poolOp) CallsExtern() bool    { return false }
@@ -260,7 +266,15 @@ func (op poolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return shapeOf(in[0])
 }
-func (op poolGradOp) Do(in ...G.Value) (G.Value, error) {
+func (op poolGradOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of x's
+// dtype and shape.
+func (op poolGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op poolGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 2 {
 		return nil, errors.Errorf("%v: expected 2 inputs, got %d", op, len(in))
 	}
@@ -272,24 +286,24 @@ func (op poolGradOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	outSize := g.outShape(len(op.shape)).TotalSize()
-	switch xd := x.Data().(type) {
-	case []float32:
-		gy, err := gradIn[float32](in[1], outSize, op.String())
+	ys := g.outShape(len(op.shape))
+	switch op.dt {
+	case tensor.Float32:
+		gy, err := gradIn[float32](in[1], ys.TotalSize(), op.String())
 		if err != nil {
 			return nil, err
 		}
-		dx := make([]float32, len(xd))
-		poolBackward(g, op.kind, xd, gy, dx)
-		return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(dx)), nil
-	case []float64:
-		gy, err := gradIn[float64](in[1], outSize, op.String())
+		out := outDense(prealloc, op.dt, op.shape)
+		poolBackward(g, op.kind, x.Float32s(), gy, out.Float32s())
+		return out, nil
+	case tensor.Float64:
+		gy, err := gradIn[float64](in[1], ys.TotalSize(), op.String())
 		if err != nil {
 			return nil, err
 		}
-		dx := make([]float64, len(xd))
-		poolBackward(g, op.kind, xd, gy, dx)
-		return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(dx)), nil
+		out := outDense(prealloc, op.dt, op.shape)
+		poolBackward(g, op.kind, x.Float64s(), gy, out.Float64s())
+		return out, nil
 	}
 	return nil, errors.Errorf("%v: unsupported dtype %v", op, x.Dtype())
 }
@@ -313,93 +327,196 @@ type float interface{ float32 | float64 }
 // propagates).
 func better[T float](v, best T) bool { return v > best || (v != v && best == best) }
 
+// offsets returns, when every window of g lies wholly inside the input (no
+// padding cell is ever covered), the offsets of a window's cells from its
+// first cell in row-major order; nil otherwise.
+func (g poolGeom) offsets() []int {
+	if g.ph != 0 || g.pw != 0 || (g.oh-1)*g.sh+g.kh > g.h || (g.ow-1)*g.sw+g.kw > g.w {
+		return nil
+	}
+	offs := make([]int, 0, g.kh*g.kw)
+	for ky := 0; ky < g.kh; ky++ {
+		for kx := 0; kx < g.kw; kx++ {
+			offs = append(offs, (ky*g.w+kx)*g.c)
+		}
+	}
+	return offs
+}
+
+// poolForward writes the pooling of x into y (every element of y).
 func poolForward[T float](g poolGeom, kind PoolKind, x, y []T) {
+	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.c
+	offs := g.offsets()
+	parallelRange(g.n, g.n*(xs+ys), func(lo, hi int) {
+		var sum []float64
+		if kind == PoolAverage {
+			sum = make([]float64, g.c)
+		}
+		for n := lo; n < hi; n++ {
+			xn, yn := x[n*xs:][:xs], y[n*ys:][:ys]
+			if offs != nil {
+				poolForwardFull(g, kind, offs, xn, yn, sum)
+			} else {
+				poolForwardPadded(g, kind, xn, yn, sum)
+			}
+		}
+	})
+}
+
+// poolForwardFull pools one sample whose windows all lie inside the input:
+// window cell k of the window starting at input cell p is x[p+offs[k]:].
+func poolForwardFull[T float](g poolGeom, kind PoolKind, offs []int, x, y []T, sum []float64) {
 	c := g.c
-	sum := make([]float64, c)
-	for n := 0; n < g.n; n++ {
-		xn := x[n*g.h*g.w*c:]
-		for oy := 0; oy < g.oh; oy++ {
-			for ox := 0; ox < g.ow; ox++ {
-				y0, y1, x0, x1 := g.window(oy, ox)
-				dst := y[((n*g.oh+oy)*g.ow+ox)*c:][:c]
-				if kind == PoolMax {
-					first := true
-					for iy := y0; iy < y1; iy++ {
-						for ix := x0; ix < x1; ix++ {
-							src := xn[(iy*g.w+ix)*c:][:c]
-							if first {
-								copy(dst, src)
-								first = false
-								continue
-							}
-							for k, v := range src {
-								if better(v, dst[k]) {
-									dst[k] = v
-								}
-							}
-						}
-					}
-					continue
+	cnt := float64(len(offs))
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			p := (oy*g.sh*g.w + ox*g.sw) * c
+			dst := y[(oy*g.ow+ox)*c:][:c]
+			if kind == PoolMax {
+				copy(dst, x[p+offs[0]:][:c])
+				for _, o := range offs[1:] {
+					maxInto(dst, x[p+o:][:c])
 				}
-				clear(sum)
-				for iy := y0; iy < y1; iy++ {
-					for ix := x0; ix < x1; ix++ {
-						for k, v := range xn[(iy*g.w+ix)*c:][:c] {
-							sum[k] += float64(v)
-						}
-					}
+				continue
+			}
+			clear(sum)
+			for _, o := range offs {
+				src := x[p+o:][:c]
+				for k, v := range src {
+					sum[k] += float64(v)
 				}
-				if cnt := (y1 - y0) * (x1 - x0); cnt > 0 {
-					for k := range dst {
-						dst[k] = T(sum[k] / float64(cnt))
-					}
-				}
+			}
+			for k := range dst {
+				dst[k] = T(sum[k] / cnt)
 			}
 		}
 	}
 }
 
-func poolBackward[T float](g poolGeom, kind PoolKind, x, gy, dx []T) {
+// poolForwardPadded pools one sample in the general case: windows are
+// clipped to the input (SAME padding).
+func poolForwardPadded[T float](g poolGeom, kind PoolKind, x, y []T, sum []float64) {
 	c := g.c
-	best := make([]T, c)
-	arg := make([]int, c)
-	for n := 0; n < g.n; n++ {
-		base := n * g.h * g.w * c
-		for oy := 0; oy < g.oh; oy++ {
-			for ox := 0; ox < g.ow; ox++ {
-				y0, y1, x0, x1 := g.window(oy, ox)
-				src := gy[((n*g.oh+oy)*g.ow+ox)*c:][:c]
-				if kind == PoolMax {
-					first := true
-					for iy := y0; iy < y1; iy++ {
-						for ix := x0; ix < x1; ix++ {
-							off := base + (iy*g.w+ix)*c
-							for k, v := range x[off : off+c] {
-								if first || better(v, best[k]) {
-									best[k], arg[k] = v, off+k
-								}
-							}
-							first = false
-						}
-					}
-					if !first {
-						for k, a := range arg {
-							dx[a] += src[k]
-						}
-					}
-					continue
-				}
-				cnt := (y1 - y0) * (x1 - x0)
-				if cnt == 0 {
-					continue
-				}
-				inv := 1 / float64(cnt)
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			y0, y1, x0, x1 := g.window(oy, ox)
+			dst := y[(oy*g.ow+ox)*c:][:c]
+			if y1 <= y0 || x1 <= x0 {
+				clear(dst) // a window of padding only
+				continue
+			}
+			if kind == PoolMax {
+				first := true
 				for iy := y0; iy < y1; iy++ {
 					for ix := x0; ix < x1; ix++ {
-						d := dx[base+(iy*g.w+ix)*c:][:c]
-						for k, v := range src {
-							d[k] += T(float64(v) * inv)
+						src := x[(iy*g.w+ix)*c:][:c]
+						if first {
+							copy(dst, src)
+							first = false
+							continue
 						}
+						maxInto(dst, src)
+					}
+				}
+				continue
+			}
+			clear(sum)
+			for iy := y0; iy < y1; iy++ {
+				for ix := x0; ix < x1; ix++ {
+					for k, v := range x[(iy*g.w+ix)*c:][:c] {
+						sum[k] += float64(v)
+					}
+				}
+			}
+			cnt := float64((y1 - y0) * (x1 - x0))
+			for k := range dst {
+				dst[k] = T(sum[k] / cnt)
+			}
+		}
+	}
+}
+
+// poolBackward writes dL/dx into dx (every element of dx) from x and
+// dL/dy.
+func poolBackward[T float](g poolGeom, kind PoolKind, x, gy, dx []T) {
+	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.c
+	offs := g.offsets()
+	parallelRange(g.n, g.n*(2*xs+ys), func(lo, hi int) {
+		best := make([]T, g.c)
+		arg := make([]int, g.c)
+		for n := lo; n < hi; n++ {
+			xn, gn, dn := x[n*xs:][:xs], gy[n*ys:][:ys], dx[n*xs:][:xs]
+			clear(dn)
+			if offs != nil && kind == PoolMax {
+				poolBackwardMaxFull(g, offs, xn, gn, dn, best, arg)
+				continue
+			}
+			poolBackwardSample(g, kind, xn, gn, dn, best, arg)
+		}
+	})
+}
+
+// poolBackwardMaxFull adds one sample's max-pooling gradient to dx when
+// every window lies inside the input (see poolForwardFull).
+func poolBackwardMaxFull[T float](g poolGeom, offs []int, x, gy, dx, best []T, arg []int) {
+	c := g.c
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			p := (oy*g.sh*g.w + ox*g.sw) * c
+			src := gy[(oy*g.ow+ox)*c:][:c]
+			first := p + offs[0]
+			copy(best, x[first:][:c])
+			for k := range arg {
+				arg[k] = first + k
+			}
+			for _, o := range offs[1:] {
+				argMaxInto(best, arg, x[p+o:][:c], p+o)
+			}
+			for k, a := range arg {
+				dx[a] += src[k]
+			}
+		}
+	}
+}
+
+// poolBackwardSample adds one sample's pooling gradient to dx (general
+// case).
+func poolBackwardSample[T float](g poolGeom, kind PoolKind, x, gy, dx, best []T, arg []int) {
+	c := g.c
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			y0, y1, x0, x1 := g.window(oy, ox)
+			src := gy[(oy*g.ow+ox)*c:][:c]
+			if kind == PoolMax {
+				first := true
+				for iy := y0; iy < y1; iy++ {
+					for ix := x0; ix < x1; ix++ {
+						off := (iy*g.w + ix) * c
+						for k, v := range x[off : off+c] {
+							if first || better(v, best[k]) {
+								best[k], arg[k] = v, off+k
+							}
+						}
+						first = false
+					}
+				}
+				if !first {
+					for k, a := range arg {
+						dx[a] += src[k]
+					}
+				}
+				continue
+			}
+			cnt := (y1 - y0) * (x1 - x0)
+			if cnt <= 0 {
+				continue
+			}
+			inv := 1 / float64(cnt)
+			for iy := y0; iy < y1; iy++ {
+				for ix := x0; ix < x1; ix++ {
+					d := dx[(iy*g.w+ix)*c:][:c]
+					for k, v := range src {
+						d[k] += T(float64(v) * inv)
 					}
 				}
 			}
@@ -517,7 +634,15 @@ func (op globalPoolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return op.outShape(), nil
 }
-func (op globalPoolOp) Do(in ...G.Value) (G.Value, error) {
+func (op globalPoolOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// output's dtype and shape.
+func (op globalPoolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op globalPoolOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != op.Arity() {
 		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
 	}
@@ -535,18 +660,16 @@ func (op globalPoolOp) Do(in ...G.Value) (G.Value, error) {
 			return nil, err
 		}
 	}
-	out := op.outShape()
-	switch xd := x.Data().(type) {
-	case []float32:
-		y := make([]float32, n*c)
-		globalForward(op.kind, n, s, c, xd, m, y)
-		return tensor.New(tensor.WithShape(out...), tensor.WithBacking(y)), nil
-	case []float64:
-		y := make([]float64, n*c)
-		globalForward(op.kind, n, s, c, xd, m, y)
-		return tensor.New(tensor.WithShape(out...), tensor.WithBacking(y)), nil
+	out := outDense(prealloc, op.dt, op.outShape())
+	switch op.dt {
+	case tensor.Float32:
+		globalForward(op.kind, n, s, c, x.Float32s(), m, out.Float32s())
+	case tensor.Float64:
+		globalForward(op.kind, n, s, c, x.Float64s(), m, out.Float64s())
+	default:
+		return nil, errors.Errorf("%v: unsupported dtype %v", op, x.Dtype())
 	}
-	return nil, errors.Errorf("%v: unsupported dtype %v", op, x.Dtype())
+	return out, nil
 }
 func (op globalPoolOp) ReturnsPtr() bool     { return false }
 func (op globalPoolOp) CallsExtern() bool    { return false }
@@ -609,7 +732,15 @@ func (op globalPoolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return shapeOf(in[0])
 }
-func (op globalPoolGradOp) Do(in ...G.Value) (G.Value, error) {
+func (op globalPoolGradOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of x's
+// dtype and shape.
+func (op globalPoolGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op globalPoolGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != op.Arity() {
 		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
 	}
@@ -627,23 +758,23 @@ func (op globalPoolGradOp) Do(in ...G.Value) (G.Value, error) {
 			return nil, err
 		}
 	}
-	switch xd := x.Data().(type) {
-	case []float32:
+	switch op.dt {
+	case tensor.Float32:
 		gy, err := gradIn[float32](in[1], n*c, op.String())
 		if err != nil {
 			return nil, err
 		}
-		dx := make([]float32, len(xd))
-		globalBackward(op.kind, n, s, c, xd, m, gy, dx)
-		return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(dx)), nil
-	case []float64:
+		out := outDense(prealloc, op.dt, op.shape)
+		globalBackward(op.kind, n, s, c, x.Float32s(), m, gy, out.Float32s())
+		return out, nil
+	case tensor.Float64:
 		gy, err := gradIn[float64](in[1], n*c, op.String())
 		if err != nil {
 			return nil, err
 		}
-		dx := make([]float64, len(xd))
-		globalBackward(op.kind, n, s, c, xd, m, gy, dx)
-		return tensor.New(tensor.WithShape(op.shape.Clone()...), tensor.WithBacking(dx)), nil
+		out := outDense(prealloc, op.dt, op.shape)
+		globalBackward(op.kind, n, s, c, x.Float64s(), m, gy, out.Float64s())
+		return out, nil
 	}
 	return nil, errors.Errorf("%v: unsupported dtype %v", op, x.Dtype())
 }
@@ -671,93 +802,118 @@ func maskSums(m []float64, n, s int) []float64 {
 	return sums
 }
 
+// globalForward writes the global pooling of x into y (every element).
 func globalForward[T float](kind PoolKind, n, s, c int, x []T, m []float64, y []T) {
-	acc := make([]float64, c)
 	var sums []float64
 	if m != nil {
 		sums = maskSums(m, n, s)
 	}
-	for i := 0; i < n; i++ {
-		xi, dst := x[i*s*c:(i+1)*s*c], y[i*c:(i+1)*c]
-		if kind == PoolMax {
-			copy(dst, xi[:c])
-			for t := 1; t < s; t++ {
-				for k, v := range xi[t*c : (t+1)*c] {
-					if better(v, dst[k]) {
-						dst[k] = v
+	parallelRange(n, n*s*c, func(lo, hi int) {
+		var acc []float64
+		if kind != PoolMax {
+			acc = make([]float64, c)
+		}
+		for i := lo; i < hi; i++ {
+			xi, dst := x[i*s*c:(i+1)*s*c], y[i*c:(i+1)*c]
+			if kind == PoolMax {
+				copy(dst, xi[:c])
+				for t := 1; t < s; t++ {
+					maxInto(dst, xi[t*c:(t+1)*c])
+				}
+				continue
+			}
+			clear(acc)
+			den := float64(s)
+			for t := 0; t < s; t++ {
+				w := 1.0
+				if m != nil {
+					w = m[i*s+t]
+					if w == 0 {
+						continue
 					}
 				}
-			}
-			continue
-		}
-		clear(acc)
-		den := float64(s)
-		for t := 0; t < s; t++ {
-			w := 1.0
-			if m != nil {
-				w = m[i*s+t]
-				if w == 0 {
+				row := xi[t*c : (t+1)*c]
+				if w == 1 {
+					for k, v := range row {
+						acc[k] += float64(v)
+					}
 					continue
 				}
+				for k, v := range row {
+					acc[k] += w * float64(v)
+				}
 			}
-			for k, v := range xi[t*c : (t+1)*c] {
-				acc[k] += w * float64(v)
+			if m != nil {
+				den = sums[i]
+			}
+			if den == 0 {
+				clear(dst) // fully masked sample: 0
+				continue
+			}
+			for k := range dst {
+				dst[k] = T(acc[k] / den)
 			}
 		}
-		if m != nil {
-			den = sums[i]
-		}
-		if den == 0 {
-			continue // fully masked sample: 0
-		}
-		for k := range dst {
-			dst[k] = T(acc[k] / den)
-		}
-	}
+	})
 }
 
+// globalBackward writes dL/dx into dx (every element).
 func globalBackward[T float](kind PoolKind, n, s, c int, x []T, m []float64, gy, dx []T) {
-	arg := make([]int, c)
 	var sums []float64
 	if m != nil {
 		sums = maskSums(m, n, s)
 	}
-	for i := 0; i < n; i++ {
-		xi, gi, di := x[i*s*c:(i+1)*s*c], gy[i*c:(i+1)*c], dx[i*s*c:(i+1)*s*c]
+	parallelRange(n, 2*n*s*c, func(lo, hi int) {
+		var arg []int
 		if kind == PoolMax {
-			for k := range arg {
-				arg[k] = k
-			}
-			for t := 1; t < s; t++ {
-				for k, v := range xi[t*c : (t+1)*c] {
-					if better(v, xi[arg[k]]) {
-						arg[k] = t*c + k
+			arg = make([]int, c)
+		}
+		for i := lo; i < hi; i++ {
+			xi, gi, di := x[i*s*c:(i+1)*s*c], gy[i*c:(i+1)*c], dx[i*s*c:(i+1)*s*c]
+			if kind == PoolMax {
+				clear(di)
+				for k := range arg {
+					arg[k] = k
+				}
+				for t := 1; t < s; t++ {
+					for k, v := range xi[t*c : (t+1)*c] {
+						if better(v, xi[arg[k]]) {
+							arg[k] = t*c + k
+						}
 					}
 				}
+				for k, a := range arg {
+					di[a] += gi[k]
+				}
+				continue
 			}
-			for k, a := range arg {
-				di[a] += gi[k]
-			}
-			continue
-		}
-		den := float64(s)
-		if m != nil {
-			den = sums[i]
-		}
-		if den == 0 {
-			continue
-		}
-		for t := 0; t < s; t++ {
-			w := 1.0
+			den := float64(s)
 			if m != nil {
-				w = m[i*s+t]
+				den = sums[i]
 			}
-			w /= den
-			for k, v := range gi {
-				di[t*c+k] = T(w * float64(v))
+			if den == 0 {
+				clear(di)
+				continue
+			}
+			if m == nil {
+				// Every step gets the same gradient: compute one row, copy it.
+				row, w := di[:c], 1/den
+				for k, v := range gi {
+					row[k] = T(w * float64(v))
+				}
+				for t := 1; t < s; t++ {
+					copy(di[t*c:(t+1)*c], row)
+				}
+				continue
+			}
+			for t := 0; t < s; t++ {
+				w := m[i*s+t] / den
+				for k, v := range gi {
+					di[t*c+k] = T(w * float64(v))
+				}
 			}
 		}
-	}
+	})
 }
 
 // gradType is the type of an incoming gradient of the given rank.
@@ -769,10 +925,10 @@ func gradType(dims int, dt tensor.Dtype) hm.Type {
 }
 
 // tensorIn checks that v is a tensor of the given shape and dtype.
-func tensorIn(v G.Value, shape tensor.Shape, dt tensor.Dtype, what string) (tensor.Tensor, error) {
-	t, ok := v.(tensor.Tensor)
+func tensorIn(v G.Value, shape tensor.Shape, dt tensor.Dtype, what string) (*tensor.Dense, error) {
+	t, ok := v.(*tensor.Dense)
 	if !ok {
-		return nil, errors.Errorf("%s: input is %T, not a tensor", what, v)
+		return nil, errors.Errorf("%s: input is %T, not a dense tensor", what, v)
 	}
 	if t.Dtype() != dt {
 		return nil, errors.Errorf("%s: input is %v, built for %v", what, t.Dtype(), dt)

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"math/rand"
 	"strings"
 	"testing"
 
@@ -279,4 +280,88 @@ func TestPoolOutputSize(t *testing.T) {
 			t.Errorf("(%d,%d,%d): valid %d (pad %d), same %d (pad %d); want %d, %d (pad %d)", c.n, c.k, c.s, v, pv, s, ps, c.valid, c.same, c.before)
 		}
 	}
+}
+
+// TestPoolBackwardFull checks the branch-free max-pooling gradient of
+// windows that lie inside the input against the general window search:
+// with ties, NaNs, signed zeros and cells that no window covers.
+func TestPoolBackwardFull(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	for _, pc := range []struct{ shape, pool, strides []int }{
+		{[]int{2, 7, 9, 3}, []int{2, 2}, []int{2, 2}},
+		{[]int{2, 6, 8, 5}, []int{2, 2}, []int{2, 2}},
+		{[]int{2, 7, 8, 3}, []int{3, 2}, []int{1, 2}},
+		{[]int{3, 11, 4}, []int{3}, []int{3}},
+		{[]int{3, 11, 4}, []int{3}, []int{2}},
+	} {
+		shape := pc.shape
+		g, err := poolGeometry(shape, pc.pool, pc.strides, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := tensor.Shape(shape).TotalSize()
+		x := make([]float64, n)
+		for i := range x {
+			switch r := rng.Intn(20); {
+			case r == 0:
+				x[i] = math.NaN()
+			case r == 1:
+				x[i] = math.Copysign(0, -1)
+			case r == 2:
+				x[i] = 0
+			default:
+				x[i] = math.Round(rng.Float64()*8-4) / 4
+			}
+		}
+		ys := g.outShape(len(shape)).TotalSize()
+		y := make([]float64, ys)
+		gy := make([]float64, ys)
+		for i := range gy {
+			gy[i] = rng.Float64() + 1
+		}
+		poolForward(g, PoolMax, x, y)
+		got := make([]float64, n)
+		for i := range got {
+			got[i] = math.NaN() // dirty
+		}
+		poolBackward(g, PoolMax, x, gy, got)
+		want := make([]float64, n)
+		xs := g.h * g.w * g.c
+		for s := 0; s < g.n; s++ {
+			poolBackwardSample(g, PoolMax, x[s*xs:][:xs], gy[s*ys/g.n:][:ys/g.n], want[s*xs:][:xs], make([]float64, g.c), make([]int, g.c))
+		}
+		for i := range want {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("shape %v: dx[%d] = %v, want %v", shape, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// BenchmarkMaxPoolBackward is the max-pooling gradient of the cnn bench
+// workload: (64, 26, 26, 32), 2×2 windows.
+func BenchmarkMaxPoolBackward(b *testing.B) {
+	rng := rand.New(rand.NewSource(1))
+	g, err := poolGeometry(tensor.Shape{64, 26, 26, 32}, []int{2, 2}, []int{2, 2}, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := make([]float32, 64*26*26*32)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	y := make([]float32, 64*13*13*32)
+	gy := make([]float32, len(y))
+	dx := make([]float32, len(x))
+	poolForward(g, PoolMax, x, y)
+	b.Run("forward", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			poolForward(g, PoolMax, x, y)
+		}
+	})
+	b.Run("backward", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			poolBackward(g, PoolMax, x, gy, dx)
+		}
+	})
 }

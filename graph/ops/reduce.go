@@ -176,7 +176,15 @@ func valueOf(dt tensor.Dtype, s tensor.Shape, data []float64) (G.Value, error) {
 	return fromFloat64s(like, data)
 }
 
-func (op reduceOp) Do(in ...G.Value) (G.Value, error) {
+func (op reduceOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// output's dtype and shape.
+func (op reduceOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op reduceOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 1 {
 		return nil, errors.Errorf("%v: expected 1 input, got %d", op, len(in))
 	}
@@ -213,7 +221,7 @@ func (op reduceOp) Do(in ...G.Value) (G.Value, error) {
 			}
 		}
 	}
-	return valueOf(op.dt, op.outShape(t.Shape()), out)
+	return intoOrNew(prealloc, op.dt, op.outShape(t.Shape()), out)
 }
 func (op reduceOp) ReturnsPtr() bool     { return false }
 func (op reduceOp) CallsExtern() bool    { return false }
@@ -243,7 +251,15 @@ func (op reduceGradOp) Type() hm.Type {
 	return hm.NewFnType(x, y, y, x)
 }
 func (op reduceGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
-func (op reduceGradOp) Do(in ...G.Value) (G.Value, error) {
+func (op reduceGradOp) Do(in ...G.Value) (G.Value, error)                 { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// input's dtype and shape.
+func (op reduceGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op reduceGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 3 {
 		return nil, errors.Errorf("%v: expected 3 inputs, got %d", op, len(in))
 	}
@@ -279,6 +295,10 @@ func (op reduceGradOp) Do(in ...G.Value) (G.Value, error) {
 				dx[k] = g[o] / ties[o]
 			}
 		}
+	}
+	if d := reuseDense(prealloc, op.r.dt, t.Shape()); d != nil {
+		storeFloat64s(d, dx)
+		return d, nil
 	}
 	return fromFloat64s(in[0], dx)
 }

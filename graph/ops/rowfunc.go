@@ -111,7 +111,15 @@ func (op rowOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return tensor.Shape{ps[0]}, nil
 }
-func (op rowOp) Do(in ...G.Value) (G.Value, error) {
+func (op rowOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// output's dtype and shape.
+func (op rowOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op rowOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	l, err := op.layout(in)
 	if err != nil {
 		return nil, err
@@ -123,6 +131,10 @@ func (op rowOp) Do(in ...G.Value) (G.Value, error) {
 			sum += op.f.F(l.yRow(r), l.p[r*l.c:(r+1)*l.c])
 		}
 		out[s] = sum / float64(l.rowsPer)
+	}
+	if d := reuseDense(prealloc, op.dt, tensor.Shape{l.batch}); d != nil {
+		storeFloat64s(d, out)
+		return d, nil
 	}
 	return newVector(op.dt, out), nil
 }
@@ -179,7 +191,15 @@ func (op rowGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return shapeOf(in[1])
 }
-func (op rowGradOp) Do(in ...G.Value) (G.Value, error) {
+func (op rowGradOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// predictions's dtype and shape.
+func (op rowGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op rowGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 3 {
 		return nil, errors.Errorf("%s gradient: expected 3 inputs, got %d", op.f.Name, len(in))
 	}
@@ -201,6 +221,10 @@ func (op rowGradOp) Do(in ...G.Value) (G.Value, error) {
 		for r := s * l.rowsPer; r < (s+1)*l.rowsPer; r++ {
 			op.f.DF(l.yRow(r), l.p[r*l.c:(r+1)*l.c], gs, dp[r*l.c:(r+1)*l.c])
 		}
+	}
+	if d := reuseDense(prealloc, op.dt, in[1].(tensor.Tensor).Shape()); d != nil {
+		storeFloat64s(d, dp)
+		return d, nil
 	}
 	return fromFloat64s(in[1], dp)
 }

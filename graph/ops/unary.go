@@ -43,29 +43,41 @@ func (op unaryOp) Type() hm.Type {
 func (op unaryOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return shapeOf(in[0])
 }
-func (op unaryOp) Do(in ...G.Value) (G.Value, error) {
+func (op unaryOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of the
+// input's dtype and shape.
+func (op unaryOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op unaryOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 1 {
 		return nil, errors.Errorf("%s: expected 1 input, got %d", op.f.Name, len(in))
 	}
 	f := op.f.F
 	switch x := in[0].(type) {
 	case *tensor.Dense:
-		out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
-		switch xd := x.Data().(type) {
-		case []float32:
-			od := out.Data().([]float32)
-			if op.f.Map32 != nil {
-				op.f.Map32(xd, od)
-				return out, nil
-			}
-			for i, v := range xd {
-				od[i] = float32(f(float64(v)))
+		if x.RequiresIterator() {
+			x = x.Materialize().(*tensor.Dense)
+		}
+		switch x.Dtype() {
+		case tensor.Float32:
+			out := outDense(prealloc, x.Dtype(), x.Shape())
+			xd, od := x.Float32s(), out.Float32s()
+			if serial(len(xd), len(xd)) {
+				unaryMap32(op.f, xd, od)
+			} else {
+				parallelRange(len(xd), len(xd), func(lo, hi int) { unaryMap32(op.f, xd[lo:hi], od[lo:hi]) })
 			}
 			return out, nil
-		case []float64:
-			od := out.Data().([]float64)
-			for i, v := range xd {
-				od[i] = f(v)
+		case tensor.Float64:
+			out := outDense(prealloc, x.Dtype(), x.Shape())
+			xd, od := x.Float64s(), out.Float64s()
+			if serial(len(xd), len(xd)) {
+				unaryMap64(op.f, xd, od)
+			} else {
+				parallelRange(len(xd), len(xd), func(lo, hi int) { unaryMap64(op.f, xd[lo:hi], od[lo:hi]) })
 			}
 			return out, nil
 		}
@@ -105,7 +117,15 @@ func (op unaryGradOp) Type() hm.Type {
 func (op unaryGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return shapeOf(in[0])
 }
-func (op unaryGradOp) Do(in ...G.Value) (G.Value, error) {
+func (op unaryGradOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+
+// UsePreallocDo is Do writing into prealloc when it is a tensor of x's
+// dtype and shape.
+func (op unaryGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	return op.do(prealloc, in)
+}
+
+func (op unaryGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 3 {
 		return nil, errors.Errorf("%s gradient: expected 3 inputs, got %d", op.f.Name, len(in))
 	}
@@ -125,36 +145,77 @@ func (op unaryGradOp) Do(in ...G.Value) (G.Value, error) {
 	if y.Shape().TotalSize() != n || g.Shape().TotalSize() != n {
 		return nil, errors.Errorf("%s gradient: sizes %v, %v, %v differ", op.f.Name, x.Shape(), y.Shape(), g.Shape())
 	}
-	out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
-	switch xd := x.Data().(type) {
-	case []float32:
-		yd, ok1 := y.Data().([]float32)
-		gd, ok2 := g.Data().([]float32)
-		if !ok1 || !ok2 {
-			return nil, errors.Errorf("%s gradient: mixed dtypes", op.f.Name)
-		}
-		od := out.Data().([]float32)
-		if op.f.Grad32 != nil {
-			op.f.Grad32(xd, yd, gd, od)
-			break
-		}
-		for i, v := range xd {
-			od[i] = float32(float64(gd[i]) * df(float64(v), float64(yd[i])))
-		}
-	case []float64:
-		yd, ok1 := y.Data().([]float64)
-		gd, ok2 := g.Data().([]float64)
-		if !ok1 || !ok2 {
-			return nil, errors.Errorf("%s gradient: mixed dtypes", op.f.Name)
-		}
-		od := out.Data().([]float64)
-		for i, v := range xd {
-			od[i] = gd[i] * df(v, yd[i])
-		}
-	default:
-		return nil, errors.Errorf("%s gradient: unsupported dtype %v", op.f.Name, x.Dtype())
+	if x.Dtype() != y.Dtype() || x.Dtype() != g.Dtype() {
+		return nil, errors.Errorf("%s gradient: mixed dtypes", op.f.Name)
 	}
-	return out, nil
+	x, y, g = contiguous(x), contiguous(y), contiguous(g)
+	switch x.Dtype() {
+	case tensor.Float32:
+		out := outDense(prealloc, x.Dtype(), x.Shape())
+		xd, yd, gd, od := x.Float32s(), y.Float32s(), g.Float32s(), out.Float32s()
+		if serial(n, n) {
+			unaryGrad32(op.f, xd, yd, gd, od)
+		} else {
+			parallelRange(n, n, func(lo, hi int) { unaryGrad32(op.f, xd[lo:hi], yd[lo:hi], gd[lo:hi], od[lo:hi]) })
+		}
+		return out, nil
+	case tensor.Float64:
+		out := outDense(prealloc, x.Dtype(), x.Shape())
+		xd, yd, gd, od := x.Float64s(), y.Float64s(), g.Float64s(), out.Float64s()
+		if serial(n, n) {
+			unaryGrad64(op.f, xd, yd, gd, od)
+		} else {
+			parallelRange(n, n, func(lo, hi int) { unaryGrad64(op.f, xd[lo:hi], yd[lo:hi], gd[lo:hi], od[lo:hi]) })
+		}
+		return out, nil
+	}
+	return nil, errors.Errorf("%s gradient: unsupported dtype %v", op.f.Name, x.Dtype())
+}
+
+// unaryMap32 writes f(x) into out.
+func unaryMap32(f *UnaryFunc, x, out []float32) {
+	if f.Map32 != nil {
+		f.Map32(x, out)
+		return
+	}
+	out = out[:len(x)]
+	for i, v := range x {
+		out[i] = float32(f.F(float64(v)))
+	}
+}
+
+// unaryMap64 writes f(x) into out.
+func unaryMap64(f *UnaryFunc, x, out []float64) {
+	out = out[:len(x)]
+	for i, v := range x {
+		out[i] = f.F(v)
+	}
+}
+
+// unaryGrad32 writes g·f'(x, y) into out.
+func unaryGrad32(f *UnaryFunc, x, y, g, out []float32) {
+	if f.Grad32 != nil {
+		f.Grad32(x, y, g, out)
+		return
+	}
+	for i, v := range x {
+		out[i] = float32(float64(g[i]) * f.DF(float64(v), float64(y[i])))
+	}
+}
+
+// unaryGrad64 writes g·f'(x, y) into out.
+func unaryGrad64(f *UnaryFunc, x, y, g, out []float64) {
+	for i, v := range x {
+		out[i] = g[i] * f.DF(v, y[i])
+	}
+}
+
+// contiguous returns d, materialized when it is a non-contiguous view.
+func contiguous(d *tensor.Dense) *tensor.Dense {
+	if d.RequiresIterator() {
+		return d.Materialize().(*tensor.Dense)
+	}
+	return d
 }
 
 func (op unaryGradOp) ReturnsPtr() bool      { return false }

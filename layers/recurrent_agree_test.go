@@ -1,0 +1,163 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/kerago/kerago/graph"
+)
+
+// projection is a cost Σ out ⊙ R with a fixed random R, so that every
+// output element weighs differently in the gradients.
+func projection(ctx *graph.Context, outs []graph.Node) (graph.Node, []graph.Node, error) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	var cost graph.Node
+	for _, o := range outs {
+		vals := make([]float64, o.Shape().TotalSize())
+		for i := range vals {
+			vals[i] = rng.Float64()*2 - 1
+		}
+		p, err := G.HadamardProd(o, ctx.Const(o.Shape(), vals))
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := G.Sum(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cost == nil {
+			cost = s
+		} else if cost, err = G.Add(cost, s); err != nil {
+			return nil, nil, err
+		}
+	}
+	return cost, nil, nil
+}
+
+// TestFusedAndUnrolledAgreeFloat32 runs every option combination the fused
+// kernels claim, in float32, with the same weights and inputs through both
+// implementations: outputs agree within 1e-5 and gradients within 1e-4
+// (relative to the largest gradient of the tensor, for scale).
+func TestFusedAndUnrolledAgreeFloat32(t *testing.T) {
+	const batch, steps, features, units = 4, 6, 3, 5
+	type config struct {
+		name   string
+		layer  func(impl string) graph.Layer
+		masked bool
+	}
+	var configs []config
+	for _, resetAfter := range []bool{true, false} {
+		for _, act := range []string{"sigmoid", "hard_sigmoid"} {
+			for _, back := range []bool{false, true} {
+				for _, bias := range []bool{true, false} {
+					for _, masked := range []bool{false, true} {
+						resetAfter, act, back, bias := resetAfter, act, back, bias
+						configs = append(configs, config{
+							name: fmt.Sprintf("GRU/reset_after=%v/%s/backwards=%v/bias=%v/masked=%v", resetAfter, act, back, bias, masked),
+							layer: func(impl string) graph.Layer {
+								opts := []Option{WithImplementation(impl), WithResetAfter(resetAfter), WithRecurrentActivation(act),
+									WithReturnSequences(), randomBias}
+								if back {
+									opts = append(opts, WithGoBackwards())
+								}
+								if !bias {
+									opts = []Option{WithImplementation(impl), WithResetAfter(resetAfter), WithRecurrentActivation(act),
+										WithReturnSequences(), WithoutBias()}
+									if back {
+										opts = append(opts, WithGoBackwards())
+									}
+								}
+								return NewGRU(units, opts...)
+							},
+							masked: masked,
+						})
+					}
+				}
+			}
+		}
+	}
+	for _, act := range []string{"sigmoid", "hard_sigmoid"} {
+		for _, back := range []bool{false, true} {
+			for _, masked := range []bool{false, true} {
+				act, back := act, back
+				configs = append(configs, config{
+					name: fmt.Sprintf("LSTM/%s/backwards=%v/masked=%v", act, back, masked),
+					layer: func(impl string) graph.Layer {
+						opts := []Option{WithImplementation(impl), WithRecurrentActivation(act), WithReturnSequences(), randomBias}
+						if back {
+							opts = append(opts, WithGoBackwards())
+						}
+						return NewLSTM(units, opts...)
+					},
+					masked: masked,
+				})
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, c := range configs {
+		// Inputs: indices into an embedding (0 = padding, right-padded when
+		// masked), so the mask path is exercised through mask_zero.
+		idx := make([]float64, batch*steps)
+		for i := range idx {
+			idx[i] = float64(1 + rng.IntN(7))
+		}
+		if c.masked {
+			for b, n := range []int{6, 3, 1, 4} {
+				for s := n; s < steps; s++ {
+					idx[b*steps+s] = 0
+				}
+			}
+		}
+		run := func(impl string) (out []float64, grads [][]float64) {
+			in := graph.Input(steps)
+			var opts []Option
+			if c.masked {
+				opts = append(opts, WithMaskZero())
+			}
+			x := NewEmbedding(8, features, append(opts, WithEmbeddingsInitializer(RandomUniform(-1, 1)))...).Apply(in)
+			y := graph.Apply1(c.layer(impl), x)
+			net, err := graph.NewNetwork([]*graph.Tensor{in}, []*graph.Tensor{y})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := net.Initialise(tensor.Float32, 7); err != nil {
+				t.Fatal(err)
+			}
+			p, err := net.RunOnce(graph.ProgramSpec{Training: true, Batch: batch, Head: projection}, [][]float64{idx})
+			if err != nil {
+				t.Fatalf("%s %s: %v", c.name, impl, err)
+			}
+			for _, g := range p.Gradients() {
+				grads = append(grads, graph.Float64s(g))
+			}
+			return graph.Float64s(p.Outputs()[0]), grads
+		}
+		fo, fg := run("fused")
+		uo, ug := run("unrolled")
+		for i := range fo {
+			if math.Abs(fo[i]-uo[i]) > 1e-5 {
+				t.Fatalf("%s: output %d: fused %v, unrolled %v", c.name, i, fo[i], uo[i])
+			}
+		}
+		if len(fg) != len(ug) {
+			t.Fatalf("%s: %d gradients fused, %d unrolled", c.name, len(fg), len(ug))
+		}
+		for k := range fg {
+			scale := 1.0
+			for _, v := range ug[k] {
+				scale = math.Max(scale, math.Abs(v))
+			}
+			for i := range fg[k] {
+				if math.Abs(fg[k][i]-ug[k][i]) > 1e-4*scale {
+					t.Fatalf("%s: gradient %d[%d]: fused %v, unrolled %v", c.name, k, i, fg[k][i], ug[k][i])
+				}
+			}
+		}
+	}
+}

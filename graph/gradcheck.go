@@ -63,7 +63,7 @@ func (gc GradCheck) Run() error {
 	}
 	head := gc.Head
 	if head == nil {
-		head = projectionHead(gc.Seed)
+		head = ProjectionHead(gc.Seed)
 	}
 	p, err := NewProgram(net, ProgramSpec{
 		Training: true, Batch: gc.Batch, Head: head,
@@ -149,8 +149,10 @@ func joinLines(ss []string) string {
 	return out
 }
 
-// projectionHead returns a head whose cost is Σ_k Σ outputs_k ⊙ R_k.
-func projectionHead(seed uint64) Head {
+// ProjectionHead returns a head whose cost is Σ_k Σ outputs_k ⊙ R_k, with
+// R_k fixed random tensors drawn from seed: every output element weighs
+// differently in the gradients, which a plain sum would not achieve.
+func ProjectionHead(seed uint64) Head {
 	return func(ctx *Context, outs []Node) (Node, []Node, error) {
 		rng := rand.New(rand.NewPCG(seed, 2))
 		var cost Node

@@ -6,38 +6,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph"
 )
-
-// projection is a cost Σ out ⊙ R with a fixed random R, so that every
-// output element weighs differently in the gradients.
-func projection(ctx *graph.Context, outs []graph.Node) (graph.Node, []graph.Node, error) {
-	rng := rand.New(rand.NewPCG(9, 9))
-	var cost graph.Node
-	for _, o := range outs {
-		vals := make([]float64, o.Shape().TotalSize())
-		for i := range vals {
-			vals[i] = rng.Float64()*2 - 1
-		}
-		p, err := G.HadamardProd(o, ctx.Const(o.Shape(), vals))
-		if err != nil {
-			return nil, nil, err
-		}
-		s, err := G.Sum(p)
-		if err != nil {
-			return nil, nil, err
-		}
-		if cost == nil {
-			cost = s
-		} else if cost, err = G.Add(cost, s); err != nil {
-			return nil, nil, err
-		}
-	}
-	return cost, nil, nil
-}
 
 // TestFusedAndUnrolledAgreeFloat32 runs every option combination the fused
 // kernels claim, in float32, with the same weights and inputs through both
@@ -129,7 +101,7 @@ func TestFusedAndUnrolledAgreeFloat32(t *testing.T) {
 			if err := net.Initialise(tensor.Float32, 7); err != nil {
 				t.Fatal(err)
 			}
-			p, err := net.RunOnce(graph.ProgramSpec{Training: true, Batch: batch, Head: projection}, [][]float64{idx})
+			p, err := net.RunOnce(graph.ProgramSpec{Training: true, Batch: batch, Head: graph.ProjectionHead(9)}, [][]float64{idx})
 			if err != nil {
 				t.Fatalf("%s %s: %v", c.name, impl, err)
 			}

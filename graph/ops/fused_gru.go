@@ -17,6 +17,13 @@ package ops
 // projections (with the input bias) and writes the output (N, T, H).
 func gruForward[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], a *rnnArgs[T], out []T) {
 	copy(bufs.hs[:op.n*op.h], a.h0)
+	h, g3 := op.h, 3*op.h
+	if op.spec.ResetAfter {
+		bufs.pu.Pack(false, h, g3, a.u, g3)
+	} else {
+		bufs.pu.Pack(false, h, 2*h, a.u, g3)
+		bufs.pu2.Pack(false, h, h, a.u[2*h:], g3)
+	}
 	if p := rnnWorkers(op.n); p > 1 {
 		rnnChunks(op.n, p, func(b0, b1 int) { gruSteps(op, bufs, a, out, b0, b1) })
 	} else {
@@ -44,38 +51,36 @@ func gruSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], a *rnnArgs[T], out [
 				}
 				beta = 1
 			}
-			rnnGemm(false, false, nb, g3, h, 1, hp[b0*h:], h, a.u, g3, beta, hu[b0*g3:], g3)
+			bufs.pu.Gemm(false, nb, 1, hp[b0*h:], h, beta, hu[b0*g3:], g3)
 			for b := b0; b < b1; b++ {
 				row, hur := gs[b*g3:(b+1)*g3], hu[b*g3:(b+1)*g3]
-				for j := 0; j < 2*h; j++ {
-					row[j] += hur[j]
-				}
+				rnnAdd(row[:2*h], hur[:2*h])
 				rnnSigmoid(row[:2*h], hard)
 				for j := 0; j < h; j++ {
-					row[2*h+j] = rnnTanh(row[2*h+j] + row[h+j]*hur[2*h+j])
+					row[2*h+j] += row[h+j] * hur[2*h+j]
 				}
+				rnnTanhs(row[2*h:])
 				gruBlend(row, hp[b*h:(b+1)*h], hn[b*h:(b+1)*h], keep[b])
 			}
 		} else {
 			rh := bufs.rh[s*nh : (s+1)*nh]
-			rnnGemm(false, false, nb, 2*h, h, 1, hp[b0*h:], h, a.u, g3, 0, hu[b0*g3:], g3)
+			bufs.pu.Gemm(false, nb, 1, hp[b0*h:], h, 0, hu[b0*g3:], g3)
 			for b := b0; b < b1; b++ {
 				row, hur := gs[b*g3:(b+1)*g3], hu[b*g3:(b+1)*g3]
-				for j := 0; j < 2*h; j++ {
-					row[j] += hur[j]
-				}
+				rnnAdd(row[:2*h], hur[:2*h])
 				rnnSigmoid(row[:2*h], hard)
 				rrow, hprow := rh[b*h:(b+1)*h], hp[b*h:(b+1)*h]
 				for j := range rrow {
 					rrow[j] = row[h+j] * hprow[j]
 				}
 			}
-			rnnGemm(false, false, nb, h, h, 1, rh[b0*h:], h, a.u[2*h:], g3, 0, hu[b0*g3+2*h:], g3)
+			bufs.pu2.Gemm(false, nb, 1, rh[b0*h:], h, 0, hu[b0*g3+2*h:], g3)
 			for b := b0; b < b1; b++ {
 				row, hur := gs[b*g3:(b+1)*g3], hu[b*g3:(b+1)*g3]
 				for j := 0; j < h; j++ {
-					row[2*h+j] = rnnTanh(row[2*h+j] + hur[2*h+j])
+					row[2*h+j] += hur[2*h+j]
 				}
+				rnnTanhs(row[2*h:])
 				gruBlend(row, hp[b*h:(b+1)*h], hn[b*h:(b+1)*h], keep[b])
 			}
 		}
@@ -104,6 +109,12 @@ func gruBlend[T rnnFloat](row, hp, hn []T, keep bool) {
 // every step) and, for reset-after, gb.dgh with those of h_{t-1}·U + b_r;
 // it writes dh0 and drecurrent. The caller derives dx, dkernel and dbias.
 func gruBackward[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], gb *rnnGradBufs[T], a *rnnArgs[T], dy []T, d *rnnGrads[T]) {
+	if h, g3 := op.h, 3*op.h; op.spec.ResetAfter {
+		gb.pt.Pack(true, g3, h, a.u, g3)
+	} else {
+		gb.pt.Pack(true, 2*h, h, a.u, g3)
+		gb.pt2.Pack(true, h, h, a.u[2*h:], g3)
+	}
 	if p := rnnWorkers(op.n); p > 1 {
 		rnnChunks(op.n, p, func(b0, b1 int) { gruBackSteps(op, bufs, gb, a, dy, d, b0, b1) })
 	} else {
@@ -161,7 +172,7 @@ func gruBackSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], gb *rnnGradBufs[
 					dhnr[j] = dv * z
 				}
 			}
-			rnnGemm(false, true, nb, h, g3, 1, dgh[b0*g3:], g3, a.u, g3, 1, dhn[b0*h:], h)
+			gb.pt.Gemm(false, nb, 1, dgh[b0*g3:], g3, 1, dhn[b0*h:], h)
 		} else {
 			for b := b0; b < b1; b++ {
 				dgr := dg[b*g3 : (b+1)*g3]
@@ -182,7 +193,7 @@ func gruBackSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], gb *rnnGradBufs[
 			}
 			// d(r ⊙ h_{t-1}) = dA_h · U_hᵀ, then through r and h_{t-1}.
 			drh := gb.tmp
-			rnnGemm(false, true, nb, h, h, 1, dg[b0*g3+2*h:], g3, a.u[2*h:], g3, 0, drh[b0*h:], h)
+			gb.pt2.Gemm(false, nb, 1, dg[b0*g3+2*h:], g3, 0, drh[b0*h:], h)
 			for b := b0; b < b1; b++ {
 				if !keep[b] {
 					continue
@@ -195,7 +206,7 @@ func gruBackSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], gb *rnnGradBufs[
 					dhnr[j] += drhr[j] * r
 				}
 			}
-			rnnGemm(false, true, nb, h, 2*h, 1, dg[b0*g3:], g3, a.u, g3, 1, dhn[b0*h:], h)
+			gb.pt.Gemm(false, nb, 1, dg[b0*g3:], g3, 1, dhn[b0*h:], h)
 		}
 		dh, dhn = dhn, dh
 	}

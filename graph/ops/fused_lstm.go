@@ -15,6 +15,7 @@ func lstmForward[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], a *rnnArgs[T], ou
 	nh := op.n * op.h
 	copy(bufs.hs[:nh], a.h0)
 	copy(bufs.cs[:nh], a.c0)
+	bufs.pu.Pack(false, op.h, 4*op.h, a.u, 4*op.h)
 	if p := rnnWorkers(op.n); p > 1 {
 		rnnChunks(op.n, p, func(b0, b1 int) { lstmSteps(op, bufs, a, out, b0, b1) })
 	} else {
@@ -33,21 +34,24 @@ func lstmSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], a *rnnArgs[T], out 
 		gs := bufs.gates[s*n*g4 : (s+1)*n*g4]
 		tc := bufs.aux[s*nh : (s+1)*nh]
 		keep := bufs.keep[s*n : (s+1)*n]
-		rnnGemm(false, false, b1-b0, g4, h, 1, hp[b0*h:], h, a.u, g4, 1, gs[b0*g4:], g4)
+		bufs.pu.Gemm(false, b1-b0, 1, hp[b0*h:], h, 1, gs[b0*g4:], g4)
 		for b := b0; b < b1; b++ {
 			row := gs[b*g4 : (b+1)*g4]
 			rnnSigmoid(row[:2*h], hard)
-			for j := 2 * h; j < 3*h; j++ {
-				row[j] = rnnTanh(row[j])
-			}
 			rnnSigmoid(row[3*h:], hard)
+			rnnTanhs(row[2*h : 3*h])
 			hpr, hnr := hp[b*h:(b+1)*h], hn[b*h:(b+1)*h]
 			cpr, cnr, tcr := cp[b*h:(b+1)*h], cn[b*h:(b+1)*h], tc[b*h:(b+1)*h]
 			if keep[b] {
-				for j := 0; j < h; j++ {
-					c := row[h+j]*cpr[j] + row[j]*row[2*h+j]
-					th := rnnTanh(c)
-					cnr[j], tcr[j], hnr[j] = c, th, row[3*h+j]*th
+				cnr, tcr, hnr := cnr[:h], tcr[:h], hnr[:h]
+				ig, fg, gg, og := row[:h], row[h:2*h], row[2*h:3*h], row[3*h:4*h]
+				for j := range cnr {
+					c := fg[j]*cpr[j] + ig[j]*gg[j]
+					cnr[j], tcr[j] = c, c
+				}
+				rnnTanhs(tcr)
+				for j, th := range tcr {
+					hnr[j] = og[j] * th
 				}
 			} else {
 				copy(hnr, hpr)
@@ -64,6 +68,7 @@ func lstmSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], a *rnnArgs[T], out 
 // gradients of the gate pre-activations (stacked over every step) and
 // writes dh0, dc0 and drecurrent. The caller derives dx, dkernel and dbias.
 func lstmBackward[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], gb *rnnGradBufs[T], a *rnnArgs[T], dy []T, d *rnnGrads[T]) {
+	gb.pt.Pack(true, 4*op.h, op.h, a.u, 4*op.h)
 	if p := rnnWorkers(op.n); p > 1 {
 		rnnChunks(op.n, p, func(b0, b1 int) { lstmBackSteps(op, bufs, gb, a, dy, d, b0, b1) })
 	} else {
@@ -115,7 +120,7 @@ func lstmBackSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], gb *rnnGradBufs
 				dhnr[j] = 0
 			}
 		}
-		rnnGemm(false, true, b1-b0, h, g4, 1, dg[b0*g4:], g4, a.u, g4, 1, dhn[b0*h:], h)
+		gb.pt.Gemm(false, b1-b0, 1, dg[b0*g4:], g4, 1, dhn[b0*h:], h)
 		dh, dhn = dhn, dh
 	}
 	copy(d.dh0[b0*h:b1*h], dh[b0*h:b1*h])

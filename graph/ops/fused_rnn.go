@@ -181,6 +181,10 @@ type rnnBufs[T rnnFloat] struct {
 	aux   []T    // GRU: (T·N, 3H) h_{t-1}·U (+ b_r); LSTM: (T·N, H) tanh(c_t)
 	rh    []T    // GRU reset-before: (T·N, H) r ⊙ h_{t-1}
 	args  rnnArgs[T]
+	// The recurrent kernel, packed once per run for the per-step
+	// products: all of U (GRU reset-after, LSTM), or U_z|U_r in pu and
+	// U_h in pu2 (GRU reset-before).
+	pu, pu2 blas.PackedB[T]
 }
 
 func (op *fusedRNNOp) Arity() int { return len(op.shapes) }
@@ -445,10 +449,7 @@ func rnnForward[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], in []G.Value, out 
 	if a.b != nil {
 		bin := a.b[:gh]
 		for r := 0; r < t*n; r++ {
-			row := bufs.gates[r*gh : (r+1)*gh]
-			for j, v := range bin {
-				row[j] += v
-			}
+			rnnAdd(bufs.gates[r*gh:(r+1)*gh], bin)
 		}
 	}
 	if op.lstm {
@@ -472,15 +473,19 @@ type fusedRNNGradOp struct {
 
 // rnnGradBufs is the backward op's working memory, allocated on first use.
 type rnnGradBufs[T rnnFloat] struct {
-	dg     []T // (T·N, G·H) gradients of the gate pre-activations
-	dgh    []T // GRU reset-after: (T·N, 3H) gradients of h_{t-1}·U + b_r
-	dxs    []T // (T·N, F) input gradients in processing order
-	dh     []T // (N, H) running gradient of the state
-	dhn    []T // (N, H) the next one
-	dc     []T // LSTM: (N, H) running gradient of the cell
-	tmp    []T // (N, H)
-	packed *tensor.Dense
-	grads  rnnGrads[T] // views of packed
+	dg  []T // (T·N, G·H) gradients of the gate pre-activations
+	dgh []T // GRU reset-after: (T·N, 3H) gradients of h_{t-1}·U + b_r
+	dxs []T // (T·N, F) input gradients in processing order
+	dh  []T // (N, H) running gradient of the state
+	dhn []T // (N, H) the next one
+	dc  []T // LSTM: (N, H) running gradient of the cell
+	tmp []T // (N, H)
+	// The transposed recurrent kernel packed for the per-step products:
+	// all of Uᵀ (GRU reset-after, LSTM), or U_z|U_rᵀ in pt and U_hᵀ in
+	// pt2 (GRU reset-before).
+	pt, pt2 blas.PackedB[T]
+	packed  *tensor.Dense
+	grads   rnnGrads[T] // views of packed
 }
 
 func (op *fusedRNNGradOp) Arity() int { return op.fw.Arity() + 2 }
@@ -613,14 +618,22 @@ func rnnBackward[T rnnFloat](op *fusedRNNGradOp, bufs *rnnBufs[T], gb *rnnGradBu
 
 // colSums writes the column sums of the row-major matrix m (c columns).
 func colSums[T rnnFloat](dst, m []T, c int) {
-	for j := range dst {
-		dst[j] = 0
-	}
+	clear(dst)
 	for r := 0; r+c <= len(m); r += c {
-		row := m[r : r+c]
-		for j, v := range row {
-			dst[j] += v
-		}
+		rnnAdd(dst, m[r:r+c])
+	}
+}
+
+// rnnAdd sets dst[i] += src[i], vectorised for float32 (blas.Add32).
+func rnnAdd[T rnnFloat](dst, src []T) {
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		blas.Add32(rnnAs32(dst), rnnAs32(src))
+		return
+	}
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
 	}
 }
 
@@ -742,11 +755,23 @@ func rnnSigmoid[T rnnFloat](v []T, hard bool) {
 	}
 	var z T
 	if unsafe.Sizeof(z) == 4 {
-		sigmoid32(rnnAs32(v))
+		blas.Sigmoid32(rnnAs32(v))
 		return
 	}
 	for i, x := range v {
 		v[i] = T(1 / (1 + math.Exp(-float64(x))))
+	}
+}
+
+// rnnTanhs applies tanh in place, vectorised for float32 (blas.Tanh32).
+func rnnTanhs[T rnnFloat](v []T) {
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		blas.Tanh32(rnnAs32(v))
+		return
+	}
+	for i, x := range v {
+		v[i] = T(math.Tanh(float64(x)))
 	}
 }
 
@@ -759,15 +784,6 @@ func rnnDSigmoid[T rnnFloat](y T, hard bool) T {
 		return 0
 	}
 	return y * (1 - y)
-}
-
-// rnnTanh is tanh, in float32 arithmetic for float32.
-func rnnTanh[T rnnFloat](x T) T {
-	var z T
-	if unsafe.Sizeof(z) == 4 {
-		return T(tanh32(float32(x)))
-	}
-	return T(math.Tanh(float64(x)))
 }
 
 // exp32 is e^x in float32 arithmetic (Cephes expf: x = k·ln2 + r with
@@ -788,13 +804,6 @@ func exp32(x float32) float32 {
 	r := x - kf*0.693359375 + kf*2.12194440e-4
 	p := ((((1.9875691500e-4*r+1.3981999507e-3)*r+8.3334519073e-3)*r+4.1665795894e-2)*r+1.6666665459e-1)*r + 5.0000001201e-1
 	return (p*r*r + r + 1) * math.Float32frombits((math.Float32bits(t)-0x4B400000+127)<<23)
-}
-
-// sigmoid32 applies 1/(1+e^−x) in place.
-func sigmoid32(v []float32) {
-	for i, x := range v {
-		v[i] = 1 / (1 + exp32(-x))
-	}
 }
 
 // tanh32 is tanh in float32 arithmetic (Cephes tanhf): an odd polynomial

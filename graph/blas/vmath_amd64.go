@@ -1,0 +1,23 @@
+//go:build amd64 && !purego
+
+package blas
+
+// vecMath reports whether the AVX2 activations are used.
+var vecMath = useAVX2
+
+// sigmoid32Vec applies the sigmoid in place to v[0:n], n a positive
+// multiple of 8 (AVX2 and FMA).
+//
+//go:noescape
+func sigmoid32Vec(v *float32, n int)
+
+// tanh32Vec applies tanh in place to v[0:n], n a positive multiple of 8
+// (AVX2 and FMA).
+//
+//go:noescape
+func tanh32Vec(v *float32, n int)
+
+// add32Vec adds src[0:n] to dst[0:n], n a positive multiple of 8 (AVX).
+//
+//go:noescape
+func add32Vec(dst, src *float32, n int)

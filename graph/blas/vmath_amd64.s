@@ -1,0 +1,332 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Each constant is eight copies of one float32 (or int32) bit pattern.
+DATA vmNeg87<>+0(SB)/4, $0xc2ae0000
+DATA vmNeg87<>+4(SB)/4, $0xc2ae0000
+DATA vmNeg87<>+8(SB)/4, $0xc2ae0000
+DATA vmNeg87<>+12(SB)/4, $0xc2ae0000
+DATA vmNeg87<>+16(SB)/4, $0xc2ae0000
+DATA vmNeg87<>+20(SB)/4, $0xc2ae0000
+DATA vmNeg87<>+24(SB)/4, $0xc2ae0000
+DATA vmNeg87<>+28(SB)/4, $0xc2ae0000
+GLOBL vmNeg87<>(SB), RODATA|NOPTR, $32
+
+DATA vmPos88<>+0(SB)/4, $0x42b00000
+DATA vmPos88<>+4(SB)/4, $0x42b00000
+DATA vmPos88<>+8(SB)/4, $0x42b00000
+DATA vmPos88<>+12(SB)/4, $0x42b00000
+DATA vmPos88<>+16(SB)/4, $0x42b00000
+DATA vmPos88<>+20(SB)/4, $0x42b00000
+DATA vmPos88<>+24(SB)/4, $0x42b00000
+DATA vmPos88<>+28(SB)/4, $0x42b00000
+GLOBL vmPos88<>(SB), RODATA|NOPTR, $32
+
+DATA vmLog2e<>+0(SB)/4, $0x3fb8aa3b
+DATA vmLog2e<>+4(SB)/4, $0x3fb8aa3b
+DATA vmLog2e<>+8(SB)/4, $0x3fb8aa3b
+DATA vmLog2e<>+12(SB)/4, $0x3fb8aa3b
+DATA vmLog2e<>+16(SB)/4, $0x3fb8aa3b
+DATA vmLog2e<>+20(SB)/4, $0x3fb8aa3b
+DATA vmLog2e<>+24(SB)/4, $0x3fb8aa3b
+DATA vmLog2e<>+28(SB)/4, $0x3fb8aa3b
+GLOBL vmLog2e<>(SB), RODATA|NOPTR, $32
+
+DATA vmMagic<>+0(SB)/4, $0x4b400000
+DATA vmMagic<>+4(SB)/4, $0x4b400000
+DATA vmMagic<>+8(SB)/4, $0x4b400000
+DATA vmMagic<>+12(SB)/4, $0x4b400000
+DATA vmMagic<>+16(SB)/4, $0x4b400000
+DATA vmMagic<>+20(SB)/4, $0x4b400000
+DATA vmMagic<>+24(SB)/4, $0x4b400000
+DATA vmMagic<>+28(SB)/4, $0x4b400000
+GLOBL vmMagic<>(SB), RODATA|NOPTR, $32
+
+DATA vmC1<>+0(SB)/4, $0x3f318000
+DATA vmC1<>+4(SB)/4, $0x3f318000
+DATA vmC1<>+8(SB)/4, $0x3f318000
+DATA vmC1<>+12(SB)/4, $0x3f318000
+DATA vmC1<>+16(SB)/4, $0x3f318000
+DATA vmC1<>+20(SB)/4, $0x3f318000
+DATA vmC1<>+24(SB)/4, $0x3f318000
+DATA vmC1<>+28(SB)/4, $0x3f318000
+GLOBL vmC1<>(SB), RODATA|NOPTR, $32
+
+DATA vmC2<>+0(SB)/4, $0x395e8083
+DATA vmC2<>+4(SB)/4, $0x395e8083
+DATA vmC2<>+8(SB)/4, $0x395e8083
+DATA vmC2<>+12(SB)/4, $0x395e8083
+DATA vmC2<>+16(SB)/4, $0x395e8083
+DATA vmC2<>+20(SB)/4, $0x395e8083
+DATA vmC2<>+24(SB)/4, $0x395e8083
+DATA vmC2<>+28(SB)/4, $0x395e8083
+GLOBL vmC2<>(SB), RODATA|NOPTR, $32
+
+DATA vmP0<>+0(SB)/4, $0x39506967
+DATA vmP0<>+4(SB)/4, $0x39506967
+DATA vmP0<>+8(SB)/4, $0x39506967
+DATA vmP0<>+12(SB)/4, $0x39506967
+DATA vmP0<>+16(SB)/4, $0x39506967
+DATA vmP0<>+20(SB)/4, $0x39506967
+DATA vmP0<>+24(SB)/4, $0x39506967
+DATA vmP0<>+28(SB)/4, $0x39506967
+GLOBL vmP0<>(SB), RODATA|NOPTR, $32
+
+DATA vmP1<>+0(SB)/4, $0x3ab743ce
+DATA vmP1<>+4(SB)/4, $0x3ab743ce
+DATA vmP1<>+8(SB)/4, $0x3ab743ce
+DATA vmP1<>+12(SB)/4, $0x3ab743ce
+DATA vmP1<>+16(SB)/4, $0x3ab743ce
+DATA vmP1<>+20(SB)/4, $0x3ab743ce
+DATA vmP1<>+24(SB)/4, $0x3ab743ce
+DATA vmP1<>+28(SB)/4, $0x3ab743ce
+GLOBL vmP1<>(SB), RODATA|NOPTR, $32
+
+DATA vmP2<>+0(SB)/4, $0x3c088908
+DATA vmP2<>+4(SB)/4, $0x3c088908
+DATA vmP2<>+8(SB)/4, $0x3c088908
+DATA vmP2<>+12(SB)/4, $0x3c088908
+DATA vmP2<>+16(SB)/4, $0x3c088908
+DATA vmP2<>+20(SB)/4, $0x3c088908
+DATA vmP2<>+24(SB)/4, $0x3c088908
+DATA vmP2<>+28(SB)/4, $0x3c088908
+GLOBL vmP2<>(SB), RODATA|NOPTR, $32
+
+DATA vmP3<>+0(SB)/4, $0x3d2aa9c1
+DATA vmP3<>+4(SB)/4, $0x3d2aa9c1
+DATA vmP3<>+8(SB)/4, $0x3d2aa9c1
+DATA vmP3<>+12(SB)/4, $0x3d2aa9c1
+DATA vmP3<>+16(SB)/4, $0x3d2aa9c1
+DATA vmP3<>+20(SB)/4, $0x3d2aa9c1
+DATA vmP3<>+24(SB)/4, $0x3d2aa9c1
+DATA vmP3<>+28(SB)/4, $0x3d2aa9c1
+GLOBL vmP3<>(SB), RODATA|NOPTR, $32
+
+DATA vmP4<>+0(SB)/4, $0x3e2aaaaa
+DATA vmP4<>+4(SB)/4, $0x3e2aaaaa
+DATA vmP4<>+8(SB)/4, $0x3e2aaaaa
+DATA vmP4<>+12(SB)/4, $0x3e2aaaaa
+DATA vmP4<>+16(SB)/4, $0x3e2aaaaa
+DATA vmP4<>+20(SB)/4, $0x3e2aaaaa
+DATA vmP4<>+24(SB)/4, $0x3e2aaaaa
+DATA vmP4<>+28(SB)/4, $0x3e2aaaaa
+GLOBL vmP4<>(SB), RODATA|NOPTR, $32
+
+DATA vmP5<>+0(SB)/4, $0x3f000000
+DATA vmP5<>+4(SB)/4, $0x3f000000
+DATA vmP5<>+8(SB)/4, $0x3f000000
+DATA vmP5<>+12(SB)/4, $0x3f000000
+DATA vmP5<>+16(SB)/4, $0x3f000000
+DATA vmP5<>+20(SB)/4, $0x3f000000
+DATA vmP5<>+24(SB)/4, $0x3f000000
+DATA vmP5<>+28(SB)/4, $0x3f000000
+GLOBL vmP5<>(SB), RODATA|NOPTR, $32
+
+DATA vmOne<>+0(SB)/4, $0x3f800000
+DATA vmOne<>+4(SB)/4, $0x3f800000
+DATA vmOne<>+8(SB)/4, $0x3f800000
+DATA vmOne<>+12(SB)/4, $0x3f800000
+DATA vmOne<>+16(SB)/4, $0x3f800000
+DATA vmOne<>+20(SB)/4, $0x3f800000
+DATA vmOne<>+24(SB)/4, $0x3f800000
+DATA vmOne<>+28(SB)/4, $0x3f800000
+GLOBL vmOne<>(SB), RODATA|NOPTR, $32
+
+DATA vmTwo<>+0(SB)/4, $0x40000000
+DATA vmTwo<>+4(SB)/4, $0x40000000
+DATA vmTwo<>+8(SB)/4, $0x40000000
+DATA vmTwo<>+12(SB)/4, $0x40000000
+DATA vmTwo<>+16(SB)/4, $0x40000000
+DATA vmTwo<>+20(SB)/4, $0x40000000
+DATA vmTwo<>+24(SB)/4, $0x40000000
+DATA vmTwo<>+28(SB)/4, $0x40000000
+GLOBL vmTwo<>(SB), RODATA|NOPTR, $32
+
+DATA vmExpBias<>+0(SB)/4, $0x4b3fff81
+DATA vmExpBias<>+4(SB)/4, $0x4b3fff81
+DATA vmExpBias<>+8(SB)/4, $0x4b3fff81
+DATA vmExpBias<>+12(SB)/4, $0x4b3fff81
+DATA vmExpBias<>+16(SB)/4, $0x4b3fff81
+DATA vmExpBias<>+20(SB)/4, $0x4b3fff81
+DATA vmExpBias<>+24(SB)/4, $0x4b3fff81
+DATA vmExpBias<>+28(SB)/4, $0x4b3fff81
+GLOBL vmExpBias<>(SB), RODATA|NOPTR, $32
+
+DATA vmAbs<>+0(SB)/4, $0x7fffffff
+DATA vmAbs<>+4(SB)/4, $0x7fffffff
+DATA vmAbs<>+8(SB)/4, $0x7fffffff
+DATA vmAbs<>+12(SB)/4, $0x7fffffff
+DATA vmAbs<>+16(SB)/4, $0x7fffffff
+DATA vmAbs<>+20(SB)/4, $0x7fffffff
+DATA vmAbs<>+24(SB)/4, $0x7fffffff
+DATA vmAbs<>+28(SB)/4, $0x7fffffff
+GLOBL vmAbs<>(SB), RODATA|NOPTR, $32
+
+DATA vmSign<>+0(SB)/4, $0x80000000
+DATA vmSign<>+4(SB)/4, $0x80000000
+DATA vmSign<>+8(SB)/4, $0x80000000
+DATA vmSign<>+12(SB)/4, $0x80000000
+DATA vmSign<>+16(SB)/4, $0x80000000
+DATA vmSign<>+20(SB)/4, $0x80000000
+DATA vmSign<>+24(SB)/4, $0x80000000
+DATA vmSign<>+28(SB)/4, $0x80000000
+GLOBL vmSign<>(SB), RODATA|NOPTR, $32
+
+DATA vmT0<>+0(SB)/4, $0xbbbaf0ea
+DATA vmT0<>+4(SB)/4, $0xbbbaf0ea
+DATA vmT0<>+8(SB)/4, $0xbbbaf0ea
+DATA vmT0<>+12(SB)/4, $0xbbbaf0ea
+DATA vmT0<>+16(SB)/4, $0xbbbaf0ea
+DATA vmT0<>+20(SB)/4, $0xbbbaf0ea
+DATA vmT0<>+24(SB)/4, $0xbbbaf0ea
+DATA vmT0<>+28(SB)/4, $0xbbbaf0ea
+GLOBL vmT0<>(SB), RODATA|NOPTR, $32
+
+DATA vmT1<>+0(SB)/4, $0x3ca9134e
+DATA vmT1<>+4(SB)/4, $0x3ca9134e
+DATA vmT1<>+8(SB)/4, $0x3ca9134e
+DATA vmT1<>+12(SB)/4, $0x3ca9134e
+DATA vmT1<>+16(SB)/4, $0x3ca9134e
+DATA vmT1<>+20(SB)/4, $0x3ca9134e
+DATA vmT1<>+24(SB)/4, $0x3ca9134e
+DATA vmT1<>+28(SB)/4, $0x3ca9134e
+GLOBL vmT1<>(SB), RODATA|NOPTR, $32
+
+DATA vmT2<>+0(SB)/4, $0xbd5c1e2d
+DATA vmT2<>+4(SB)/4, $0xbd5c1e2d
+DATA vmT2<>+8(SB)/4, $0xbd5c1e2d
+DATA vmT2<>+12(SB)/4, $0xbd5c1e2d
+DATA vmT2<>+16(SB)/4, $0xbd5c1e2d
+DATA vmT2<>+20(SB)/4, $0xbd5c1e2d
+DATA vmT2<>+24(SB)/4, $0xbd5c1e2d
+DATA vmT2<>+28(SB)/4, $0xbd5c1e2d
+GLOBL vmT2<>(SB), RODATA|NOPTR, $32
+
+DATA vmT3<>+0(SB)/4, $0x3e088393
+DATA vmT3<>+4(SB)/4, $0x3e088393
+DATA vmT3<>+8(SB)/4, $0x3e088393
+DATA vmT3<>+12(SB)/4, $0x3e088393
+DATA vmT3<>+16(SB)/4, $0x3e088393
+DATA vmT3<>+20(SB)/4, $0x3e088393
+DATA vmT3<>+24(SB)/4, $0x3e088393
+DATA vmT3<>+28(SB)/4, $0x3e088393
+GLOBL vmT3<>(SB), RODATA|NOPTR, $32
+
+DATA vmT4<>+0(SB)/4, $0xbeaaaa99
+DATA vmT4<>+4(SB)/4, $0xbeaaaa99
+DATA vmT4<>+8(SB)/4, $0xbeaaaa99
+DATA vmT4<>+12(SB)/4, $0xbeaaaa99
+DATA vmT4<>+16(SB)/4, $0xbeaaaa99
+DATA vmT4<>+20(SB)/4, $0xbeaaaa99
+DATA vmT4<>+24(SB)/4, $0xbeaaaa99
+DATA vmT4<>+28(SB)/4, $0xbeaaaa99
+GLOBL vmT4<>(SB), RODATA|NOPTR, $32
+
+DATA vmThr<>+0(SB)/4, $0x3f200000
+DATA vmThr<>+4(SB)/4, $0x3f200000
+DATA vmThr<>+8(SB)/4, $0x3f200000
+DATA vmThr<>+12(SB)/4, $0x3f200000
+DATA vmThr<>+16(SB)/4, $0x3f200000
+DATA vmThr<>+20(SB)/4, $0x3f200000
+DATA vmThr<>+24(SB)/4, $0x3f200000
+DATA vmThr<>+28(SB)/4, $0x3f200000
+GLOBL vmThr<>(SB), RODATA|NOPTR, $32
+// EXP8 sets X = e^X on eight lanes (X clamped to [−87, 88]), with T, P
+// and R2 as scratch: t = x·log2e + 1.5·2^23 rounds k into t's low bits,
+// r = x − k·ln2 (in two parts), e^r from a degree-5 polynomial, 2^k from
+// the exponent bits of t.
+#define EXP8(X, T, P, R2) \
+	VMAXPS       vmNeg87<>(SB), X, X; \
+	VMINPS       vmPos88<>(SB), X, X; \
+	VMOVUPS      vmMagic<>(SB), T;    \
+	VFMADD231PS  vmLog2e<>(SB), X, T; \
+	VSUBPS       vmMagic<>(SB), T, P; \
+	VFNMADD231PS vmC1<>(SB), P, X;    \
+	VFMADD231PS  vmC2<>(SB), P, X;    \
+	VMOVUPS      vmP0<>(SB), P;       \
+	VFMADD213PS  vmP1<>(SB), X, P;    \
+	VFMADD213PS  vmP2<>(SB), X, P;    \
+	VFMADD213PS  vmP3<>(SB), X, P;    \
+	VFMADD213PS  vmP4<>(SB), X, P;    \
+	VFMADD213PS  vmP5<>(SB), X, P;    \
+	VMULPS       X, X, R2;            \
+	VFMADD213PS  X, R2, P;            \
+	VADDPS       vmOne<>(SB), P, P;   \
+	VPSUBD       vmExpBias<>(SB), T, T; \
+	VPSLLD       $23, T, T;           \
+	VMULPS       T, P, X
+
+// func sigmoid32Vec(v *float32, n int)
+TEXT ·sigmoid32Vec(SB), NOSPLIT, $0-16
+	MOVQ    v+0(FP), SI
+	MOVQ    n+8(FP), CX
+	SHRQ    $3, CX
+	VMOVUPS vmOne<>(SB), Y15
+	VXORPS  Y14, Y14, Y14
+
+sigloop:
+	VMOVUPS (SI), Y0
+	VSUBPS  Y0, Y14, Y0
+	EXP8(Y0, Y1, Y2, Y3)
+	VADDPS  Y15, Y0, Y0
+	VDIVPS  Y0, Y15, Y0
+	VMOVUPS Y0, (SI)
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     sigloop
+	VZEROUPPER
+	RET
+
+// func tanh32Vec(v *float32, n int)
+TEXT ·tanh32Vec(SB), NOSPLIT, $0-16
+	MOVQ    v+0(FP), SI
+	MOVQ    n+8(FP), CX
+	SHRQ    $3, CX
+	VMOVUPS vmOne<>(SB), Y15
+	VMOVUPS vmTwo<>(SB), Y14
+
+tanhloop:
+	VMOVUPS (SI), Y4
+	VANDPS  vmAbs<>(SB), Y4, Y0
+	VCMPPS  $1, vmThr<>(SB), Y0, Y5
+	VADDPS  Y0, Y0, Y0
+	EXP8(Y0, Y1, Y2, Y3)
+	VADDPS  Y15, Y0, Y0
+	VDIVPS  Y0, Y14, Y0
+	VSUBPS  Y0, Y15, Y0
+	VANDPS  vmSign<>(SB), Y4, Y1
+	VORPS   Y1, Y0, Y0
+	VMULPS  Y4, Y4, Y1
+	VMOVUPS vmT0<>(SB), Y2
+	VFMADD213PS vmT1<>(SB), Y1, Y2
+	VFMADD213PS vmT2<>(SB), Y1, Y2
+	VFMADD213PS vmT3<>(SB), Y1, Y2
+	VFMADD213PS vmT4<>(SB), Y1, Y2
+	VMULPS  Y1, Y2, Y2
+	VFMADD213PS Y4, Y4, Y2
+	VBLENDVPS Y5, Y2, Y0, Y0
+	VMOVUPS Y0, (SI)
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     tanhloop
+	VZEROUPPER
+	RET
+
+// func add32Vec(dst, src *float32, n int)
+TEXT ·add32Vec(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+
+addloop:
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     addloop
+	VZEROUPPER
+	RET

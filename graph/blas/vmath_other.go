@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package blas
+
+// vecMath reports whether the vector activations are available: never
+// on this target.
+const vecMath = false
+
+func sigmoid32Vec(v *float32, n int)    { panic("blas: no vector sigmoid") }
+func tanh32Vec(v *float32, n int)       { panic("blas: no vector tanh") }
+func add32Vec(dst, src *float32, n int) { panic("blas: no vector add") }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
-	G "gorgonia.org/gorgonia"
 
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/graph/ops"
@@ -101,7 +100,7 @@ var activations = map[string]ActivationFunc{
 				out[i] = g[i] * (1 - v*v)
 			}
 		}}).Apply,
-	"softmax": func(x graph.Node) (graph.Node, error) { return G.SoftMax(x, x.Dims()-1) },
+	"softmax": ops.SoftmaxLast,
 	"elu": elementwise("elu",
 		func(x float64) float64 {
 			if x > 0 {
@@ -199,4 +198,17 @@ func b2u32(b bool) uint32 {
 		return 1
 	}
 	return 0
+}
+
+// fusedAct returns the ops.Act that Dense and the convolutions apply in
+// their output pass for the activation name, and whether there is one
+// ("", "linear" and "relu"); other activations are separate nodes.
+func fusedAct(name string) (ops.Act, bool) {
+	switch name {
+	case "", "linear":
+		return ops.ActLinear, true
+	case "relu":
+		return ops.ActReLU, true
+	}
+	return ops.ActLinear, false
 }

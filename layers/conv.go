@@ -212,33 +212,35 @@ func (l *conv) Build(in []graph.Shape) ([]graph.Shape, error) {
 	return []graph.Shape{out}, nil
 }
 
-// Emit implements graph.Layer: one convolution node (ops.Conv1D or
-// ops.Conv2D), a bias add on the channel axis, then the activation.
+// Emit implements graph.Layer: one node (ops.Conv1DBiasAct or
+// ops.Conv2DBiasAct) for the convolution, the bias and a linear or relu
+// activation; any other activation is one more node.
 func (l *conv) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node, error) {
 	k, err := ctx.Weight(l.kernel)
 	if err != nil {
 		return nil, err
 	}
+	var b graph.Node
+	if l.bias != nil {
+		if b, err = ctx.Weight(l.bias); err != nil {
+			return nil, err
+		}
+	}
+	// The convolution, the bias and a relu are one node.
+	act, fused := fusedAct(l.cfg.activation)
 	var y graph.Node
 	if l.rank == 1 {
-		y, err = ops.Conv1D(in[0], k, l.spec())
+		y, err = ops.Conv1DBiasAct(in[0], k, b, l.spec(), act)
 	} else {
-		y, err = ops.Conv2D(in[0], k, l.spec())
+		y, err = ops.Conv2DBiasAct(in[0], k, b, l.spec(), act)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if l.bias != nil {
-		b, err := ctx.Weight(l.bias)
-		if err != nil {
+	if !fused {
+		if y, err = l.activation(y); err != nil {
 			return nil, err
 		}
-		if y, err = ops.BiasAdd(y, b); err != nil {
-			return nil, err
-		}
-	}
-	if y, err = l.activation(y); err != nil {
-		return nil, err
 	}
 	return []graph.Node{y}, nil
 }

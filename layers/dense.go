@@ -105,18 +105,17 @@ func (d *Dense) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node, error) 
 	if err != nil {
 		return nil, err
 	}
-	y, err := G.Mul(x, k)
+	var b graph.Node
+	if d.bias != nil {
+		if b, err = ctx.Weight(d.bias); err != nil {
+			return nil, err
+		}
+	}
+	// The matrix product, the bias and a relu are one node.
+	act, fused := fusedAct(d.cfg.activation)
+	y, err := ops.Dense(x, k, b, act)
 	if err != nil {
 		return nil, err
-	}
-	if d.bias != nil {
-		b, err := ctx.Weight(d.bias)
-		if err != nil {
-			return nil, err
-		}
-		if y, err = ops.BiasAdd(y, b); err != nil {
-			return nil, err
-		}
 	}
 	if len(shape) != 2 {
 		outShape := shape.Clone()
@@ -125,8 +124,10 @@ func (d *Dense) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node, error) 
 			return nil, err
 		}
 	}
-	if y, err = d.activation(y); err != nil {
-		return nil, err
+	if !fused {
+		if y, err = d.activation(y); err != nil {
+			return nil, err
+		}
 	}
 	return []graph.Node{y}, nil
 }

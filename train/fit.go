@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/metrics"
@@ -262,9 +263,11 @@ func (m *Model) Fit(x, y any, opts ...FitOption) (hist *History, err error) {
 		for i := range means {
 			means[i].Reset()
 		}
+		var vals []float64 // reused by every step
 		for b := 0; b < steps; b++ {
+			var err error
 			idx := order[b*c.batchSize : min((b+1)*c.batchSize, data.n)]
-			vals, err := m.trainStep(data, idx)
+			vals, err = m.trainStepInto(data, idx, vals[:0])
 			if err != nil {
 				return hist, errors.Wrapf(err, "Fit: epoch %d, batch %d", epoch+1, b+1)
 			}
@@ -308,6 +311,11 @@ func (m *Model) Fit(x, y any, opts ...FitOption) (hist *History, err error) {
 // and the reports, in MetricsNames order. Weights change only if the loss
 // and every gradient are finite.
 func (m *Model) trainStep(d *dataset, idx []int) ([]float64, error) {
+	return m.trainStepInto(d, idx, nil)
+}
+
+// trainStepInto is trainStep appending the values to dst.
+func (m *Model) trainStepInto(d *dataset, idx []int, dst []float64) ([]float64, error) {
 	p, err := m.program(m.trainProgs, len(idx), true, true)
 	if err != nil {
 		return nil, err
@@ -324,11 +332,35 @@ func (m *Model) trainStep(d *dataset, idx []int) ([]float64, error) {
 		return nil, errors.Wrap(err, "optimizer step refused; the weights are those before this step")
 	}
 	p.ApplyUpdates()
-	vals := []float64{loss}
+	vals := append(dst, loss)
 	for _, r := range p.Reports() {
-		vals = append(vals, graph.Float64s(r)[0])
+		vals = append(vals, firstValue(r))
 	}
 	return vals, nil
+}
+
+// firstValue is a report's (first) value as a float64, read without
+// allocating.
+func firstValue(r *tensor.Dense) float64 {
+	if !r.RequiresIterator() {
+		switch r.Dtype() {
+		case tensor.Float32:
+			if d := r.Float32s(); len(d) > 0 {
+				return float64(d[0])
+			}
+			if v, ok := r.Get(0).(float32); ok {
+				return float64(v)
+			}
+		case tensor.Float64:
+			if d := r.Float64s(); len(d) > 0 {
+				return d[0]
+			}
+			if v, ok := r.Get(0).(float64); ok {
+				return v
+			}
+		}
+	}
+	return graph.Float64s(r)[0]
 }
 
 // Evaluate returns the loss and metrics on (x, y) in inference mode, each the

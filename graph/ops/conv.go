@@ -116,6 +116,88 @@ func applyConv(g convGeom, x, kernel *G.Node) (*G.Node, error) {
 	return G.ApplyOp(convOp{g: g, dt: dt, kind: convForward}, x, kernel)
 }
 
+// Conv2DBiasAct is act(Conv2D(x, kernel) + bias) as one node: the bias (shape
+// (filters,), or nil for none) and the activation are applied to each block
+// of the convolution's output right after its matrix product, while it is in
+// cache, instead of by two more passes over the output. Its gradients are a
+// node for the activation's derivative (none when act is ActLinear) and one
+// each for x, the kernel and the bias.
+func Conv2DBiasAct(x, kernel, bias *G.Node, spec ConvSpec, act Act) (*G.Node, error) {
+	xs, ks := x.Shape(), kernel.Shape()
+	if len(xs) != 4 {
+		return nil, errors.Errorf("conv2d: input must be 4-D (batch, height, width, channels), got shape %v", xs)
+	}
+	if len(ks) != 4 {
+		return nil, errors.Errorf("conv2d: kernel must be 4-D (height, width, in channels, filters), got shape %v", ks)
+	}
+	if spec.Padding == "causal" {
+		return nil, errors.New("conv2d: padding must be one of \"valid\", \"same\" (\"causal\" is for 1-D convolutions only)")
+	}
+	g, err := newConvGeom(2, xs, ks, spec)
+	if err != nil {
+		return nil, errors.Wrap(err, "conv2d")
+	}
+	return applyConvBiasAct(g, x, kernel, bias, act)
+}
+
+// Conv1DBiasAct is act(Conv1D(x, kernel) + bias) as one node, as
+// Conv2DBiasAct.
+func Conv1DBiasAct(x, kernel, bias *G.Node, spec ConvSpec, act Act) (*G.Node, error) {
+	xs, ks := x.Shape(), kernel.Shape()
+	if len(xs) != 3 {
+		return nil, errors.Errorf("conv1d: input must be 3-D (batch, steps, channels), got shape %v", xs)
+	}
+	if len(ks) != 3 {
+		return nil, errors.Errorf("conv1d: kernel must be 3-D (size, in channels, filters), got shape %v", ks)
+	}
+	g, err := newConvGeom(1, xs, ks, spec)
+	if err != nil {
+		return nil, errors.Wrap(err, "conv1d")
+	}
+	return applyConvBiasAct(g, x, kernel, bias, act)
+}
+
+// Dense is act(x·kernel + bias) as one node, x being (N, in), kernel (in,
+// units) and bias (units,) or nil: a matrix product through graph/blas
+// whose output pass adds the bias and applies the activation. Its
+// gradients are, as Conv2DBiasAct's, dz = act'·dy (a node only when act is
+// not ActLinear), dx = dz·kernelᵀ, dkernel = xᵀ·dz and dbias = Σ_rows dz.
+// Every node reuses its previous output.
+func Dense(x, kernel, bias *G.Node, act Act) (*G.Node, error) {
+	xs, ks := x.Shape(), kernel.Shape()
+	if len(xs) != 2 || len(ks) != 2 || xs[1] != ks[0] || xs[0] < 1 || ks[0] < 1 || ks[1] < 1 {
+		return nil, errors.Errorf("dense: input %v and kernel %v must be (N, in) and (in, units)", xs, ks)
+	}
+	g := convGeom{rank: 0, n: xs[0], c: xs[1], f: ks[1], h: 1, w: 1, kh: 1, kw: 1,
+		sh: 1, sw: 1, dh: 1, dw: 1, oh: 1, ow: 1}
+	return applyConvBiasAct(g, x, kernel, bias, act)
+}
+
+func applyConvBiasAct(g convGeom, x, kernel, bias *G.Node, act Act) (*G.Node, error) {
+	if !act.valid() {
+		return nil, errors.Errorf("%s: unknown activation %v", g.name(), act)
+	}
+	if bias == nil {
+		if act == ActLinear {
+			return applyConv(g, x, kernel)
+		}
+	} else if bs := bias.Shape(); bias.Dims() != 1 || bs[0] != g.f {
+		return nil, errors.Errorf("%s: bias shape %v, expected (%d)", g.name(), bs, g.f)
+	}
+	dt := x.Dtype()
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, errors.Errorf("%s: dtype %v not supported (float32 or float64)", g.name(), dt)
+	}
+	if kernel.Dtype() != dt || (bias != nil && bias.Dtype() != dt) {
+		return nil, errors.Errorf("%s: input, kernel and bias dtypes differ", g.name())
+	}
+	op := convOp{g: g, dt: dt, kind: convForward, bias: bias != nil, act: act}
+	if bias == nil {
+		return G.ApplyOp(op, x, kernel)
+	}
+	return G.ApplyOp(op, x, kernel, bias)
+}
+
 // convGeom is a convolution's full geometry. A 1-D convolution (rank 1) is
 // stored as a 2-D one with h = kh = sh = dh = 1 and no vertical padding:
 // its tensors have the same memory layout.
@@ -128,7 +210,12 @@ type convGeom struct {
 	oh, ow         int
 }
 
-func (g convGeom) name() string { return fmt.Sprintf("conv%dd", g.rank) }
+func (g convGeom) name() string {
+	if g.rank == 0 {
+		return "dense"
+	}
+	return fmt.Sprintf("conv%dd", g.rank)
+}
 
 // convPerAxis expands a strides or dilation list to one value per spatial axis.
 func convPerAxis(what string, v []int, rank int) ([]int, error) {
@@ -209,6 +296,9 @@ func newConvGeom(rank int, xs, ks tensor.Shape, spec ConvSpec) (convGeom, error)
 }
 
 func (g convGeom) xShape() tensor.Shape {
+	if g.rank == 0 {
+		return tensor.Shape{g.n, g.c}
+	}
 	if g.rank == 1 {
 		return tensor.Shape{g.n, g.w, g.c}
 	}
@@ -216,6 +306,9 @@ func (g convGeom) xShape() tensor.Shape {
 }
 
 func (g convGeom) kShape() tensor.Shape {
+	if g.rank == 0 {
+		return tensor.Shape{g.c, g.f}
+	}
 	if g.rank == 1 {
 		return tensor.Shape{g.kw, g.c, g.f}
 	}
@@ -223,6 +316,9 @@ func (g convGeom) kShape() tensor.Shape {
 }
 
 func (g convGeom) yShape() tensor.Shape {
+	if g.rank == 0 {
+		return tensor.Shape{g.n, g.f}
+	}
 	if g.rank == 1 {
 		return tensor.Shape{g.n, g.ow, g.f}
 	}
@@ -260,16 +356,28 @@ const (
 
 var convKindNames = [...]string{"Conv", "ConvGradInput", "ConvGradKernel"}
 
-// convOp is the forward convolution or one of its two gradients.
+// convOp is the forward convolution or one of its two gradients. A
+// convolution of rank 0 is a dense layer's matrix product. The forward op
+// may take a bias as third input and apply an activation (bias and act).
 type convOp struct {
 	g    convGeom
 	dt   tensor.Dtype
 	kind convKind
+	bias bool
+	act  Act
 }
 
-func (op convOp) Arity() int { return 2 }
+func (op convOp) Arity() int {
+	if op.bias {
+		return 3
+	}
+	return 2
+}
 func (op convOp) Type() hm.Type {
 	t := G.TensorType{Dims: op.g.rank + 2, Of: op.dt}
+	if op.bias {
+		return hm.NewFnType(t, t, G.TensorType{Dims: 1, Of: op.dt}, t)
+	}
 	return hm.NewFnType(t, t, t)
 }
 
@@ -285,11 +393,15 @@ func (op convOp) shapes() (a, b, out tensor.Shape) {
 }
 
 func (op convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	if len(in) != 2 {
-		return nil, errors.Errorf("%s: expected 2 inputs, got %d", op, len(in))
+	if len(in) != op.Arity() {
+		return nil, errors.Errorf("%s: expected %d inputs, got %d", op, op.Arity(), len(in))
 	}
 	a, b, out := op.shapes()
-	for i, want := range []tensor.Shape{a, b} {
+	want := []tensor.Shape{a, b}
+	if op.bias {
+		want = append(want, tensor.Shape{op.g.f})
+	}
+	for i, want := range want {
 		if s, ok := in[i].(tensor.Shape); ok && !s.Eq(want) {
 			return nil, errors.Errorf("%s: input %d has shape %v, expected %v", op, i, s, want)
 		}
@@ -306,8 +418,8 @@ func (op convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 }
 
 func (op convOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != 2 {
-		return nil, errors.Errorf("%s: expected 2 inputs, got %d", op, len(in))
+	if len(in) != op.Arity() {
+		return nil, errors.Errorf("%s: expected %d inputs, got %d", op, op.Arity(), len(in))
 	}
 	a, b, outShape := op.shapes()
 	ta, err := convInput(op, in[0], a, 0)
@@ -318,12 +430,26 @@ func (op convOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	var tc *tensor.Dense
+	if op.bias {
+		if tc, err = convInput(op, in[2], tensor.Shape{op.g.f}, 2); err != nil {
+			return nil, err
+		}
+	}
 	out := outDense(prealloc, op.dt, outShape)
 	switch op.dt {
 	case tensor.Float32:
-		runConv(op.g, op.kind, ta.Float32s(), tb.Float32s(), out.Float32s())
+		var bias []float32
+		if tc != nil {
+			bias = tc.Float32s()
+		}
+		runConv(op.g, op.kind, ta.Float32s(), tb.Float32s(), out.Float32s(), bias, op.act)
 	case tensor.Float64:
-		runConv(op.g, op.kind, ta.Float64s(), tb.Float64s(), out.Float64s())
+		var bias []float64
+		if tc != nil {
+			bias = tc.Float64s()
+		}
+		runConv(op.g, op.kind, ta.Float64s(), tb.Float64s(), out.Float64s(), bias, op.act)
 	default:
 		return nil, errors.Errorf("%s: unsupported dtype %v", op, op.dt)
 	}
@@ -354,10 +480,16 @@ func (op convOp) CallsExtern() bool    { return false }
 func (op convOp) OverwritesInput() int { return -1 }
 func (op convOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "kerago.%s.%v.%+v", convKindNames[op.kind], op.dt, op.g)
+	if op.bias || op.act != ActLinear {
+		fmt.Fprintf(h, ".bias=%t.act=%v", op.bias, op.act)
+	}
 }
 func (op convOp) Hashcode() uint32 { return hashOf(op) }
 func (op convOp) String() string {
 	g := op.g
+	if g.rank == 0 {
+		return fmt.Sprintf("Dense%s(%d→%d bias=%t act=%v)", strings.TrimPrefix(convKindNames[op.kind], "Conv"), g.c, g.f, op.bias, op.act)
+	}
 	return fmt.Sprintf("%s%dD(k=%dx%d s=%dx%d d=%dx%d pad=%d,%d,%d,%d)", convKindNames[op.kind], g.rank,
 		g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pb, g.pl, g.pr)
 }
@@ -366,17 +498,28 @@ func (op convOp) String() string {
 // the gradient ops are not differentiated again.
 func (op convOp) DiffWRT(n int) []bool {
 	d := op.kind == convForward
-	return []bool{d, d}
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
 }
 
-// SymDiff returns the two gradient nodes: dx from (kernel, dy) and dkernel
-// from (x, dy).
+// SymDiff returns the gradient nodes: dx from (kernel, dz) and dkernel
+// from (x, dz), and with a bias dbias = Σ dz over all but the last axis,
+// where dz = act'(y)·dy (dy itself for ActLinear).
 func (op convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if op.kind != convForward {
 		return nil, errors.Errorf("%s: second derivatives are not implemented", op)
 	}
-	if len(in) != 2 {
-		return nil, errors.Errorf("%s: expected 2 inputs, got %d", op, len(in))
+	if len(in) != op.Arity() {
+		return nil, errors.Errorf("%s: expected %d inputs, got %d", op, op.Arity(), len(in))
+	}
+	var err error
+	if op.act != ActLinear && !(op.act == ActReLU && reluMaskedPoolGrad(out, grad)) {
+		if grad, err = G.ApplyOp(actGradOp{act: op.act, dims: op.g.rank + 2, dt: op.dt}, out, grad); err != nil {
+			return nil, err
+		}
 	}
 	dx, err := G.ApplyOp(convOp{g: op.g, dt: op.dt, kind: convGradInput}, in[1], grad)
 	if err != nil {
@@ -386,7 +529,14 @@ func (op convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	return G.Nodes{dx, dk}, nil
+	if !op.bias {
+		return G.Nodes{dx, dk}, nil
+	}
+	db, err := G.ApplyOp(sumToLastOp{dims: op.g.rank + 2, dt: op.dt}, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, dk, db}, nil
 }
 
 type convFloat interface{ ~float32 | ~float64 }
@@ -465,7 +615,10 @@ func convParallel(n, work int, f func(i int)) {
 //	forward:    y  = im2col(x)·K                 per block of samples
 //	grad input: dx = col2im(dy·Kᵀ)
 //	grad kern:  dK = Σ_blocks im2col(x)ᵀ·dy
-func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T) {
+//
+// The forward pass then applies bias (nil: none) and act to each block of
+// out.
+func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T, bias []T, act Act) {
 	kkc := g.kkc()
 	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.f // per-sample sizes
 	rows := g.oh * g.ow                  // im2col rows per sample
@@ -474,6 +627,7 @@ func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T) {
 		switch kind {
 		case convForward:
 			convGemm(false, false, m, g.f, kkc, a, kkc, b, g.f, 0, out, g.f)
+			biasAct(out[:m*g.f], bias, g.f, act)
 		case convGradInput:
 			convGemm(false, true, m, kkc, g.f, b, g.f, a, g.f, 0, out, kkc)
 		case convGradKern:
@@ -494,6 +648,7 @@ func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T) {
 				convIm2col(g, a[(s0+i)*xs:][:xs], cols[i*rows*kkc:][:rows*kkc])
 			})
 			convGemm(false, false, m, g.f, kkc, cols, kkc, b, g.f, 0, out[s0*ys:], g.f)
+			biasAct(out[s0*ys:][:ns*ys], bias, g.f, act)
 		case convGradInput:
 			convGemm(false, true, m, kkc, g.f, b[s0*ys:], g.f, a, g.f, 0, cols, kkc)
 			convParallel(ns, m*kkc, func(i int) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -242,6 +243,21 @@ func (op poolOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if len(in) != 1 {
 		return nil, errors.Errorf("%v: expected 1 input, got %d", op, len(in))
 	}
+	if op.kind == PoolMax {
+		// Max pooling's gradient finds each window's maximum as the first
+		// cell equal to the output; after a relu (a convolution or dense
+		// node with ActReLU) it also applies the relu's derivative, so that
+		// node needs no pass of its own (see convOp.SymDiff).
+		relu := false
+		if c, ok := in[0].Op().(convOp); ok && c.kind == convForward && c.act == ActReLU {
+			relu = true
+		}
+		dx, err := G.ApplyOp(poolGradOp{poolOp: op, gdims: grad.Dims(), withY: true, relu: relu}, in[0], out, grad)
+		if err != nil {
+			return nil, err
+		}
+		return G.Nodes{dx}, nil
+	}
 	dx, err := G.ApplyOp(poolGradOp{poolOp: op, gdims: grad.Dims()}, in[0], grad)
 	if err != nil {
 		return nil, err
@@ -249,20 +265,43 @@ func (op poolOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, nil
 }
 
-// poolGradOp computes dL/dx from (x, dL/dy).
+// reluMaskedPoolGrad reports whether grad is a max pooling's gradient node
+// that already applies the relu derivative of its input out.
+func reluMaskedPoolGrad(out, grad *G.Node) bool {
+	op, ok := grad.Op().(poolGradOp)
+	if !ok || !op.relu {
+		return false
+	}
+	it := grad.Graph().From(grad.ID())
+	return it.Next() && it.Node().ID() == out.ID()
+}
+
+// poolGradOp computes dL/dx from (x, dL/dy), or with withY from (x, y,
+// dL/dy). With relu (x being a relu's output) it also multiplies by the
+// relu's derivative: a window whose maximum is not positive passes nothing.
 type poolGradOp struct {
 	poolOp
 	gdims int
+	withY bool
+	relu  bool
 }
 
-func (op poolGradOp) Arity() int { return 2 }
+func (op poolGradOp) Arity() int {
+	if op.withY {
+		return 3
+	}
+	return 2
+}
 func (op poolGradOp) Type() hm.Type {
 	t := G.TensorType{Dims: len(op.shape), Of: op.dt}
+	if op.withY {
+		return hm.NewFnType(t, t, gradType(op.gdims, op.dt), t)
+	}
 	return hm.NewFnType(t, gradType(op.gdims, op.dt), t)
 }
 func (op poolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	if len(in) != 2 {
-		return nil, errors.Errorf("%v: expected 2 inputs, got %d", op, len(in))
+	if len(in) != op.Arity() {
+		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
 	}
 	return shapeOf(in[0])
 }
@@ -275,8 +314,8 @@ func (op poolGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 }
 
 func (op poolGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != 2 {
-		return nil, errors.Errorf("%v: expected 2 inputs, got %d", op, len(in))
+	if len(in) != op.Arity() {
+		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
 	}
 	x, err := tensorIn(in[0], op.shape, op.dt, op.String())
 	if err != nil {
@@ -287,29 +326,45 @@ func (op poolGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 		return nil, err
 	}
 	ys := g.outShape(len(op.shape))
+	var y *tensor.Dense
+	gin := in[1]
+	if op.withY {
+		if y, err = tensorIn(in[1], ys, op.dt, op.String()); err != nil {
+			return nil, err
+		}
+		gin = in[2]
+	}
 	switch op.dt {
 	case tensor.Float32:
-		gy, err := gradIn[float32](in[1], ys.TotalSize(), op.String())
+		gy, err := gradIn[float32](gin, ys.TotalSize(), op.String())
 		if err != nil {
 			return nil, err
 		}
 		out := outDense(prealloc, op.dt, op.shape)
-		poolBackward(g, op.kind, x.Float32s(), gy, out.Float32s())
+		var yd []float32
+		if y != nil {
+			yd = y.Float32s()
+		}
+		poolBackward(g, op.kind, x.Float32s(), yd, gy, out.Float32s(), op.relu)
 		return out, nil
 	case tensor.Float64:
-		gy, err := gradIn[float64](in[1], ys.TotalSize(), op.String())
+		gy, err := gradIn[float64](gin, ys.TotalSize(), op.String())
 		if err != nil {
 			return nil, err
 		}
 		out := outDense(prealloc, op.dt, op.shape)
-		poolBackward(g, op.kind, x.Float64s(), gy, out.Float64s())
+		var yd []float64
+		if y != nil {
+			yd = y.Float64s()
+		}
+		poolBackward(g, op.kind, x.Float64s(), yd, gy, out.Float64s(), op.relu)
 		return out, nil
 	}
 	return nil, errors.Errorf("%v: unsupported dtype %v", op, x.Dtype())
 }
 func (op poolGradOp) WriteHash(h hash.Hash) {
 	op.poolOp.WriteHash(h)
-	fmt.Fprintf(h, ".grad%d", op.gdims)
+	fmt.Fprintf(h, ".grad%d.%t.%t", op.gdims, op.withY, op.relu)
 }
 func (op poolGradOp) Hashcode() uint32 { return hashOf(op) }
 func (op poolGradOp) String() string   { return op.poolOp.String() + "'" }
@@ -437,10 +492,27 @@ func poolForwardPadded[T float](g poolGeom, kind PoolKind, x, y []T, sum []float
 }
 
 // poolBackward writes dL/dx into dx (every element of dx) from x and
-// dL/dy.
-func poolBackward[T float](g poolGeom, kind PoolKind, x, gy, dx []T) {
+// dL/dy; y (the forward output, nil if not at hand) lets max pooling find
+// each window's maximum by equality. With relu, a window whose maximum is not
+// positive passes no gradient.
+func poolBackward[T float](g poolGeom, kind PoolKind, x, y, gy, dx []T, relu bool) {
 	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.c
 	offs := g.offsets()
+	// Windows that never overlap let each cell of dx be written once.
+	disjoint := g.sh >= g.kh && g.sw >= g.kw
+	exact := disjoint && g.sh == g.kh && g.sw == g.kw && g.oh*g.kh == g.h && g.ow*g.kw == g.w
+	if kind == PoolMax && offs != nil && y != nil && disjoint {
+		parallelRange(g.n, g.n*(2*xs+2*ys), func(lo, hi int) {
+			for n := lo; n < hi; n++ {
+				dn := dx[n*xs:][:xs]
+				if !exact {
+					clear(dn)
+				}
+				poolBackwardMaxEq(g, offs, x[n*xs:][:xs], y[n*ys:][:ys], gy[n*ys:][:ys], dn, relu)
+			}
+		})
+		return
+	}
 	parallelRange(g.n, g.n*(2*xs+ys), func(lo, hi int) {
 		best := make([]T, g.c)
 		arg := make([]int, g.c)
@@ -448,17 +520,116 @@ func poolBackward[T float](g poolGeom, kind PoolKind, x, gy, dx []T) {
 			xn, gn, dn := x[n*xs:][:xs], gy[n*ys:][:ys], dx[n*xs:][:xs]
 			clear(dn)
 			if offs != nil && kind == PoolMax {
-				poolBackwardMaxFull(g, offs, xn, gn, dn, best, arg)
+				poolBackwardMaxFull(g, offs, xn, gn, dn, best, arg, relu)
 				continue
 			}
-			poolBackwardSample(g, kind, xn, gn, dn, best, arg)
+			poolBackwardSample(g, kind, xn, gn, dn, best, arg, relu)
 		}
 	})
 }
 
+// poolBackwardMaxEq writes one sample's max-pooling gradient into the cells
+// of dx under its windows, which lie inside the input and do not overlap:
+// each window's gradient goes to its first cell equal to the window's
+// output y (NaN matching NaN), the other cells get 0.
+func poolBackwardMaxEq[T float](g poolGeom, offs []int, x, y, gy, dx []T, relu bool) {
+	c := g.c
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		x32, y32, g32, d32 := actAs32(x), actAs32(y), actAs32(gy), actAs32(dx)
+		for oy := 0; oy < g.oh; oy++ {
+			for ox := 0; ox < g.ow; ox++ {
+				p := (oy*g.sh*g.w + ox*g.sw) * c
+				q := (oy*g.ow + ox) * c
+				if len(offs) == 4 && g.kh == 2 {
+					r := g.w * c
+					maxEq2x2(x32[p:p+c], x32[p+c:p+2*c], x32[p+r:p+r+c], x32[p+r+c:p+r+2*c],
+						y32[q:q+c], g32[q:q+c],
+						d32[p:p+c], d32[p+c:p+2*c], d32[p+r:p+r+c], d32[p+r+c:p+r+2*c], relu)
+					continue
+				}
+				maxEqWindow32(offs, x32[p:], y32[q:q+c], g32[q:q+c], d32[p:], relu)
+			}
+		}
+		return
+	}
+	for oy := 0; oy < g.oh; oy++ {
+		for ox := 0; ox < g.ow; ox++ {
+			p := (oy*g.sh*g.w + ox*g.sw) * c
+			q := (oy*g.ow + ox) * c
+			for k := 0; k < c; k++ {
+				yv, gv := y[q+k], gy[q+k]
+				if relu && !(yv > 0) {
+					gv = 0
+				}
+				found := false
+				for _, o := range offs {
+					v := x[p+o+k]
+					if !found && (v == yv || (v != v && yv != yv)) {
+						dx[p+o+k] = gv
+						found = true
+					} else {
+						dx[p+o+k] = 0
+					}
+				}
+			}
+		}
+	}
+}
+
+// maxEqWindow32 is poolBackwardMaxEq for one window of float32s, without
+// branches: x and dx start at the window's first cell, y and gy hold its c
+// outputs and their gradients.
+func maxEqWindow32(offs []int, x, y, gy, dx []float32, relu bool) {
+	var rm uint32
+	if relu {
+		rm = ^uint32(0)
+	}
+	for k, yv := range y {
+		gb := math.Float32bits(gy[k])
+		// With relu, drop the gradient unless yv > 0.
+		gb &= -uint32(b2u(yv > 0)) | ^rm
+		yn := uint32(b2u(yv != yv))
+		var found uint32
+		for _, o := range offs {
+			v := x[o+k]
+			hit := (uint32(b2u(v == yv)) | uint32(b2u(v != v))&yn) &^ found
+			found |= hit
+			dx[o+k] = math.Float32frombits(gb & -hit)
+		}
+	}
+}
+
+// maxEq2x2 is maxEqWindow32 for a 2×2 window whose rows of c channels are
+// a, b (top) and e, f (bottom), their gradients da, db, de, df.
+func maxEq2x2(a, b, e, f, y, gy, da, db, de, df []float32, relu bool) {
+	var keep uint32
+	if !relu {
+		keep = ^uint32(0)
+	}
+	n := len(y)
+	a, b, e, f, gy = a[:n], b[:n], e[:n], f[:n], gy[:n]
+	da, db, de, df = da[:n], db[:n], de[:n], df[:n]
+	for k, yv := range y {
+		gb := math.Float32bits(gy[k]) & (-uint32(b2u(yv > 0)) | keep)
+		yn := uint32(b2u(yv != yv))
+		va, vb, ve, vf := a[k], b[k], e[k], f[k]
+		ha := uint32(b2u(va == yv)) | uint32(b2u(va != va))&yn
+		hb := (uint32(b2u(vb == yv)) | uint32(b2u(vb != vb))&yn) &^ ha
+		found := ha | hb
+		he := (uint32(b2u(ve == yv)) | uint32(b2u(ve != ve))&yn) &^ found
+		found |= he
+		hf := (uint32(b2u(vf == yv)) | uint32(b2u(vf != vf))&yn) &^ found
+		da[k] = math.Float32frombits(gb & -ha)
+		db[k] = math.Float32frombits(gb & -hb)
+		de[k] = math.Float32frombits(gb & -he)
+		df[k] = math.Float32frombits(gb & -hf)
+	}
+}
+
 // poolBackwardMaxFull adds one sample's max-pooling gradient to dx when
 // every window lies inside the input (see poolForwardFull).
-func poolBackwardMaxFull[T float](g poolGeom, offs []int, x, gy, dx, best []T, arg []int) {
+func poolBackwardMaxFull[T float](g poolGeom, offs []int, x, gy, dx, best []T, arg []int, relu bool) {
 	c := g.c
 	for oy := 0; oy < g.oh; oy++ {
 		for ox := 0; ox < g.ow; ox++ {
@@ -473,6 +644,9 @@ func poolBackwardMaxFull[T float](g poolGeom, offs []int, x, gy, dx, best []T, a
 				argMaxInto(best, arg, x[p+o:][:c], p+o)
 			}
 			for k, a := range arg {
+				if relu && !(best[k] > 0) {
+					continue
+				}
 				dx[a] += src[k]
 			}
 		}
@@ -481,7 +655,7 @@ func poolBackwardMaxFull[T float](g poolGeom, offs []int, x, gy, dx, best []T, a
 
 // poolBackwardSample adds one sample's pooling gradient to dx (general
 // case).
-func poolBackwardSample[T float](g poolGeom, kind PoolKind, x, gy, dx, best []T, arg []int) {
+func poolBackwardSample[T float](g poolGeom, kind PoolKind, x, gy, dx, best []T, arg []int, relu bool) {
 	c := g.c
 	for oy := 0; oy < g.oh; oy++ {
 		for ox := 0; ox < g.ow; ox++ {
@@ -502,6 +676,9 @@ func poolBackwardSample[T float](g poolGeom, kind PoolKind, x, gy, dx, best []T,
 				}
 				if !first {
 					for k, a := range arg {
+						if relu && !(best[k] > 0) {
+							continue
+						}
 						dx[a] += src[k]
 					}
 				}

@@ -317,22 +317,42 @@ func TestPoolBackwardFull(t *testing.T) {
 		y := make([]float64, ys)
 		gy := make([]float64, ys)
 		for i := range gy {
-			gy[i] = rng.Float64() + 1
+			gy[i] = math.Round(rng.Float64()*8) + 1 // sums exact in float32
 		}
 		poolForward(g, PoolMax, x, y)
-		got := make([]float64, n)
-		for i := range got {
-			got[i] = math.NaN() // dirty
+		x32, y32, gy32 := make([]float32, n), make([]float32, ys), make([]float32, ys)
+		for i, v := range x {
+			x32[i] = float32(v)
 		}
-		poolBackward(g, PoolMax, x, gy, got)
-		want := make([]float64, n)
-		xs := g.h * g.w * g.c
-		for s := 0; s < g.n; s++ {
-			poolBackwardSample(g, PoolMax, x[s*xs:][:xs], gy[s*ys/g.n:][:ys/g.n], want[s*xs:][:xs], make([]float64, g.c), make([]int, g.c))
+		for i := range y {
+			y32[i], gy32[i] = float32(y[i]), float32(gy[i])
 		}
-		for i := range want {
-			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-				t.Fatalf("shape %v: dx[%d] = %v, want %v", shape, i, got[i], want[i])
+		for _, relu := range []bool{false, true} {
+			want := make([]float64, n)
+			xs := g.h * g.w * g.c
+			for s := 0; s < g.n; s++ {
+				poolBackwardSample(g, PoolMax, x[s*xs:][:xs], gy[s*ys/g.n:][:ys/g.n], want[s*xs:][:xs], make([]float64, g.c), make([]int, g.c), relu)
+			}
+			for _, withY := range []bool{false, true} {
+				got := make([]float64, n)
+				got32 := make([]float32, n)
+				for i := range got {
+					got[i], got32[i] = math.NaN(), float32(math.NaN()) // dirty
+				}
+				yy, yy32 := y, y32
+				if !withY {
+					yy, yy32 = nil, nil
+				}
+				poolBackward(g, PoolMax, x, yy, gy, got, relu)
+				poolBackward(g, PoolMax, x32, yy32, gy32, got32, relu)
+				for i := range want {
+					if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+						t.Fatalf("shape %v relu %t y %t: dx[%d] = %v, want %v", shape, relu, withY, i, got[i], want[i])
+					}
+					if float32(want[i]) != got32[i] {
+						t.Fatalf("float32, shape %v relu %t y %t: dx[%d] = %v, want %v", shape, relu, withY, i, got32[i], want[i])
+					}
+				}
 			}
 		}
 	}
@@ -361,7 +381,7 @@ func BenchmarkMaxPoolBackward(b *testing.B) {
 	})
 	b.Run("backward", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			poolBackward(g, PoolMax, x, gy, dx)
+			poolBackward(g, PoolMax, x, y, gy, dx, false)
 		}
 	})
 }

@@ -30,9 +30,10 @@ type config[T float] struct {
 	pool           sync.Pool
 }
 
-// buffers are one goroutine's packing buffers.
+// buffers are one goroutine's packing buffers; src is GemmFunc's buffer
+// for the blocks of A it fills (allocated on first use).
 type buffers[T float] struct {
-	a, b, tile []T
+	a, b, tile, src []T
 }
 
 func (cfg *config[T]) getBuffers(nb int) *buffers[T] {
@@ -193,16 +194,19 @@ func packA[T float](tA bool, a []T, lda, i0, p0, mb, kb int, dst []T, mr int) {
 		d := dst[ir*kb : ir*kb+mr*kb]
 		if tA {
 			// op(A)(i, p) = a[p*lda+i]: rows of the panel are contiguous.
+			// Copy whole runs: a full panel is mr contiguous elements
+			// of each row of A.
+			src := a[(p0)*lda+i0+ir:]
+			if rows == mr {
+				for p := 0; p < kb; p++ {
+					copy(d[p*mr:p*mr+mr], src[p*lda:p*lda+mr])
+				}
+				continue
+			}
 			for p := 0; p < kb; p++ {
-				src := a[(p0+p)*lda+i0+ir:]
-				src = src[:rows]
 				dp := d[p*mr : p*mr+mr]
-				for i, v := range src {
-					dp[i] = v
-				}
-				for i := rows; i < mr; i++ {
-					dp[i] = 0
-				}
+				copy(dp, src[p*lda:p*lda+rows])
+				clear(dp[rows:])
 			}
 			continue
 		}

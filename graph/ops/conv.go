@@ -3,7 +3,6 @@ package ops
 import (
 	"fmt"
 	"hash"
-	"runtime"
 	"strings"
 	"sync"
 
@@ -581,43 +580,33 @@ func convPutScratch[T convFloat](b *[]T) {
 	}
 }
 
-// parallel runs f(i) for i in [0, n) on up to GOMAXPROCS goroutines when
-// the total work (elements touched) makes it worthwhile.
+// convParallel runs f(i) for i in [0, n), split into up to GOMAXPROCS
+// contiguous ranges run concurrently when the total work (elements
+// touched) makes it worthwhile (see parallelRange).
 func convParallel(n, work int, f func(i int)) {
-	procs := min(runtime.GOMAXPROCS(0), n)
-	if procs <= 1 || work < 1<<15 {
-		for i := 0; i < n; i++ {
+	parallelRange(n, work, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
 			f(i)
 		}
-		return
-	}
-	var wg sync.WaitGroup
-	next := make(chan int, n)
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	for p := 0; p < procs; p++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
+	})
+}
+
+// convGemmFunc is blas.GemmFunc with alpha 1, beta 0 and op(B) = B.
+func convGemmFunc[T convFloat](tA bool, m, n, k int, fill blas.FillA[T], b []T, c []T, post func(i0, j0, rows, cols int)) {
+	blas.GemmFunc(tA, false, m, n, k, fill, b, n, 0, c, n, post)
 }
 
 // runConv computes one of the three convolution functions, overwriting
 // every element of out (its contents on entry do not matter).
 //
-//	forward:    y  = im2col(x)·K                 per block of samples
-//	grad input: dx = col2im(dy·Kᵀ)
-//	grad kern:  dK = Σ_blocks im2col(x)ᵀ·dy
+//	forward:    y  = im2col(x)·K
+//	grad input: dx = col2im(dy·Kᵀ)                per block of samples
+//	grad kern:  dK = im2col(x)ᵀ·dy
 //
-// The forward pass then applies bias (nil: none) and act to each block of
-// out.
+// The forward pass applies bias (nil: none) and act to each block of out
+// as soon as the product has computed it. The forward and kernel-gradient
+// products never store the im2col matrix: blas.GemmFunc asks for it one
+// cache block at a time (convFill).
 func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T, bias []T, act Act) {
 	kkc := g.kkc()
 	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.f // per-sample sizes
@@ -635,6 +624,31 @@ func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T, bias []T, ac
 		}
 		return
 	}
+	switch kind {
+	case convForward:
+		var post func(i0, j0, nr, nc int)
+		if bias != nil || act != ActLinear {
+			f := g.f
+			post = func(i0, j0, nr, nc int) {
+				if j0 == 0 && nc == f {
+					biasActRows(out[i0*f:(i0+nr)*f], bias, f, act)
+					return
+				}
+				var bb []T
+				if bias != nil {
+					bb = bias[j0 : j0+nc]
+				}
+				for r := i0; r < i0+nr; r++ {
+					biasActRows(out[r*f+j0:r*f+j0+nc], bb, nc, act)
+				}
+			}
+		}
+		convGemmFunc(false, g.n*rows, g.f, kkc, convFill(g, a), b, out, post)
+		return
+	case convGradKern:
+		convGemmFunc(true, kkc, g.f, g.n*rows, convFill(g, a), b, out, nil)
+		return
+	}
 	nb := g.blockSize()
 	buf := convGetScratch[T](nb * rows * kkc)
 	defer convPutScratch(buf)
@@ -642,27 +656,104 @@ func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T, bias []T, ac
 		ns := min(nb, g.n-s0)
 		m := ns * rows
 		cols := (*buf)[:m*kkc]
-		switch kind {
-		case convForward:
-			convParallel(ns, m*kkc, func(i int) {
-				convIm2col(g, a[(s0+i)*xs:][:xs], cols[i*rows*kkc:][:rows*kkc])
-			})
-			convGemm(false, false, m, g.f, kkc, cols, kkc, b, g.f, 0, out[s0*ys:], g.f)
-			biasAct(out[s0*ys:][:ns*ys], bias, g.f, act)
-		case convGradInput:
-			convGemm(false, true, m, kkc, g.f, b[s0*ys:], g.f, a, g.f, 0, cols, kkc)
-			convParallel(ns, m*kkc, func(i int) {
-				convCol2im(g, cols[i*rows*kkc:][:rows*kkc], out[(s0+i)*xs:][:xs])
-			})
-		case convGradKern:
-			convParallel(ns, m*kkc, func(i int) {
-				convIm2col(g, a[(s0+i)*xs:][:xs], cols[i*rows*kkc:][:rows*kkc])
-			})
-			beta := T(1)
-			if s0 == 0 {
-				beta = 0
+		convGemm(false, true, m, kkc, g.f, b[s0*ys:], g.f, a, g.f, 0, cols, kkc)
+		convParallel(ns, m*kkc, func(i int) {
+			convCol2im(g, cols[i*rows*kkc:][:rows*kkc], out[(s0+i)*xs:][:xs])
+		})
+	}
+}
+
+// convFill returns the blas.FillA of x's im2col matrix: row r (sample
+// r/(oh·ow), output position r%(oh·ow)) holds the kh·kw·c input values
+// under the kernel at that position, zeros where it covers padding.
+func convFill[T convFloat](g convGeom, x []T) blas.FillA[T] {
+	return func(r0, c0, nr, nc int, dst []T) {
+		xs, rows := g.h*g.w*g.c, g.oh*g.ow
+		s, pos := r0/rows, r0%rows
+		oy, ox := pos/g.ow, pos%g.ow
+		full := c0 == 0 && nc == g.kkc()
+		for r := 0; r < nr; r++ {
+			d := dst[r*nc : r*nc+nc]
+			xsample := x[s*xs : s*xs+xs]
+			if full {
+				convPatch(g, xsample, oy, ox, d)
+			} else {
+				convPatchRange(g, xsample, oy, ox, c0, d)
 			}
-			convGemm(true, false, kkc, g.f, m, cols, kkc, b[s0*ys:], g.f, beta, out, g.f)
+			if ox++; ox == g.ow {
+				ox = 0
+				if oy++; oy == g.oh {
+					oy = 0
+					s++
+				}
+			}
+		}
+	}
+}
+
+// convPatch writes into row (kh·kw·c elements) the input values under the
+// kernel at output position (oy, ox) of one sample x, zeros where the
+// kernel covers padding.
+func convPatch[T convFloat](g convGeom, x []T, oy, ox int, row []T) {
+	kwc, wc, c := g.kw*g.c, g.w*g.c, g.c
+	iy0, ix0 := oy*g.sh-g.pt, ox*g.sw-g.pl
+	if g.dw == 1 && iy0 >= 0 && ix0 >= 0 && iy0+(g.kh-1)*g.dh < g.h && ix0+g.kw <= g.w {
+		// Inside the input: one run of kw·c values per kernel row.
+		src := x[iy0*wc+ix0*c:]
+		step := g.dh * wc
+		if kwc <= 4 {
+			for ky := 0; ky < g.kh; ky++ {
+				seg := row[ky*kwc : ky*kwc+kwc]
+				s := src[ky*step : ky*step+kwc]
+				for i := range seg {
+					seg[i] = s[i]
+				}
+			}
+			return
+		}
+		for ky := 0; ky < g.kh; ky++ {
+			convCopy(row[ky*kwc:ky*kwc+kwc], src[ky*step:])
+		}
+		return
+	}
+	convPatchRange(g, x, oy, ox, 0, row)
+}
+
+// convPatchRange writes elements [e0, e0+len(dst)) of the patch row that
+// convPatch writes.
+func convPatchRange[T convFloat](g convGeom, x []T, oy, ox, e0 int, dst []T) {
+	kwc, wc, c := g.kw*g.c, g.w*g.c, g.c
+	e1 := e0 + len(dst)
+	iy0, ix0 := oy*g.sh-g.pt, ox*g.sw-g.pl
+	ylo, yhi := convWindow(iy0, g.kh, g.dh, g.h)
+	xlo, xhi := convWindow(ix0, g.kw, g.dw, g.w)
+	v0, v1 := xlo*c, xhi*c // the part of a kernel row inside the input
+	for ky := e0 / kwc; ky*kwc < e1; ky++ {
+		l0, l1 := max(e0, ky*kwc)-ky*kwc, min(e1, ky*kwc+kwc)-ky*kwc
+		seg := dst[ky*kwc+l0-e0 : ky*kwc+l1-e0]
+		if ky < ylo || ky >= yhi {
+			clear(seg)
+			continue
+		}
+		xrow := x[(iy0+ky*g.dh)*wc:][:wc]
+		if g.dw == 1 {
+			lo := min(max(v0, l0), l1)
+			hi := min(max(v1, lo), l1)
+			clear(seg[:lo-l0])
+			if hi > lo {
+				convCopy(seg[lo-l0:hi-l0], xrow[ix0*c+lo:])
+			}
+			clear(seg[hi-l0:])
+			continue
+		}
+		for kx := l0 / c; kx*c < l1; kx++ {
+			k0, k1 := max(l0, kx*c), min(l1, kx*c+c)
+			part := seg[k0-l0 : k1-l0]
+			if kx < xlo || kx >= xhi {
+				clear(part)
+				continue
+			}
+			convCopy(part, xrow[(ix0+kx*g.dw)*c+k0-kx*c:])
 		}
 	}
 }

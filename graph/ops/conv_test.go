@@ -161,6 +161,14 @@ var convCases = []convCase{
 	{rank: 1, x: tensor.Shape{2, 9, 3}, k: tensor.Shape{2, 3, 4}, strides: []int{2}, padding: "causal", outH: 1, outW: 5, padL: 1},
 	{rank: 1, x: tensor.Shape{3, 8, 2}, k: tensor.Shape{4, 2, 3}, dilation: []int{2}, padding: "same", blockElems: 1, outH: 1, outW: 8, padL: 3, padR: 3},
 	{rank: 1, x: tensor.Shape{2, 6, 3}, k: tensor.Shape{1, 3, 2}, padding: "causal", outH: 1, outW: 6},
+	// Patch rows longer than the product's depth block (kc = 192 or 256),
+	// so blas.GemmFunc asks for parts of rows (convPatchRange).
+	{rank: 2, x: tensor.Shape{2, 7, 7, 24}, k: tensor.Shape{3, 3, 24, 5}, padding: "same", outH: 7, outW: 7, padT: 1, padB: 1, padL: 1, padR: 1},
+	{rank: 2, x: tensor.Shape{2, 9, 8, 30}, k: tensor.Shape{3, 3, 30, 3}, strides: []int{2}, padding: "same", outH: 5, outW: 4, padT: 1, padB: 1, padL: 0, padR: 1},
+	{rank: 2, x: tensor.Shape{1, 8, 8, 30}, k: tensor.Shape{3, 3, 30, 2}, dilation: []int{2}, padding: "same", outH: 8, outW: 8, padT: 2, padB: 2, padL: 2, padR: 2},
+	{rank: 1, x: tensor.Shape{2, 9, 90}, k: tensor.Shape{3, 90, 4}, padding: "causal", outH: 1, outW: 9, padL: 2},
+	// A single input channel (a first layer), interior fast path.
+	{rank: 2, x: tensor.Shape{3, 10, 9, 1}, k: tensor.Shape{3, 3, 1, 32}, padding: "valid", outH: 8, outW: 7},
 }
 
 // TestConvAgainstReference runs the three ops (forward, input gradient,

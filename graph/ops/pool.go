@@ -10,6 +10,8 @@ import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/kerago/kerago/graph/blas"
 )
 
 // PoolKind selects what a pooling op computes over each window.
@@ -429,6 +431,13 @@ func poolForwardFull[T float](g poolGeom, kind PoolKind, offs []int, x, y []T, s
 			dst := y[(oy*g.ow+ox)*c:][:c]
 			if kind == PoolMax {
 				copy(dst, x[p+offs[0]:][:c])
+				if d32, ok := any(dst).([]float32); ok {
+					x32 := any(x).([]float32)
+					for _, o := range offs[1:] {
+						blas.MaxInto32(d32, x32[p+o:][:c])
+					}
+					continue
+				}
 				for _, o := range offs[1:] {
 					maxInto(dst, x[p+o:][:c])
 				}
@@ -538,16 +547,15 @@ func poolBackwardMaxEq[T float](g poolGeom, offs []int, x, y, gy, dx []T, relu b
 	if unsafe.Sizeof(z) == 4 {
 		x32, y32, g32, d32 := actAs32(x), actAs32(y), actAs32(gy), actAs32(dx)
 		for oy := 0; oy < g.oh; oy++ {
+			if len(offs) == 4 && g.kh == 2 {
+				// A whole row of 2×2 windows in one call.
+				p, q := oy*g.sh*g.w*c, oy*g.ow*c
+				blas.MaxEq2x2RowF32(x32[p:], d32[p:], y32[q:], g32[q:], g.ow, c, g.sw*c, g.w*c, relu)
+				continue
+			}
 			for ox := 0; ox < g.ow; ox++ {
 				p := (oy*g.sh*g.w + ox*g.sw) * c
 				q := (oy*g.ow + ox) * c
-				if len(offs) == 4 && g.kh == 2 {
-					r := g.w * c
-					maxEq2x2(x32[p:p+c], x32[p+c:p+2*c], x32[p+r:p+r+c], x32[p+r+c:p+r+2*c],
-						y32[q:q+c], g32[q:q+c],
-						d32[p:p+c], d32[p+c:p+2*c], d32[p+r:p+r+c], d32[p+r+c:p+r+2*c], relu)
-					continue
-				}
 				maxEqWindow32(offs, x32[p:], y32[q:q+c], g32[q:q+c], d32[p:], relu)
 			}
 		}
@@ -597,33 +605,6 @@ func maxEqWindow32(offs []int, x, y, gy, dx []float32, relu bool) {
 			found |= hit
 			dx[o+k] = math.Float32frombits(gb & -hit)
 		}
-	}
-}
-
-// maxEq2x2 is maxEqWindow32 for a 2×2 window whose rows of c channels are
-// a, b (top) and e, f (bottom), their gradients da, db, de, df.
-func maxEq2x2(a, b, e, f, y, gy, da, db, de, df []float32, relu bool) {
-	var keep uint32
-	if !relu {
-		keep = ^uint32(0)
-	}
-	n := len(y)
-	a, b, e, f, gy = a[:n], b[:n], e[:n], f[:n], gy[:n]
-	da, db, de, df = da[:n], db[:n], de[:n], df[:n]
-	for k, yv := range y {
-		gb := math.Float32bits(gy[k]) & (-uint32(b2u(yv > 0)) | keep)
-		yn := uint32(b2u(yv != yv))
-		va, vb, ve, vf := a[k], b[k], e[k], f[k]
-		ha := uint32(b2u(va == yv)) | uint32(b2u(va != va))&yn
-		hb := (uint32(b2u(vb == yv)) | uint32(b2u(vb != vb))&yn) &^ ha
-		found := ha | hb
-		he := (uint32(b2u(ve == yv)) | uint32(b2u(ve != ve))&yn) &^ found
-		found |= he
-		hf := (uint32(b2u(vf == yv)) | uint32(b2u(vf != vf))&yn) &^ found
-		da[k] = math.Float32frombits(gb & -ha)
-		db[k] = math.Float32frombits(gb & -hb)
-		de[k] = math.Float32frombits(gb & -he)
-		df[k] = math.Float32frombits(gb & -hf)
 	}
 }
 

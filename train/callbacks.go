@@ -119,3 +119,34 @@ func containsAcc(s string) bool {
 	}
 	return false
 }
+
+// LearningRateScheduler sets the optimizer's learning rate at the start of
+// every epoch to Schedule(epoch, lr), as Keras's LearningRateScheduler:
+// epoch counts from 0 and lr is the rate in force.
+type LearningRateScheduler struct {
+	BaseCallback
+	Schedule func(epoch int, lr float64) float64
+
+	model *Model
+}
+
+// OnTrainBegin keeps the model whose optimizer the schedule drives.
+func (s *LearningRateScheduler) OnTrainBegin(m *Model, _ Params) { s.model = m }
+
+// OnEpochBegin sets the epoch's learning rate.
+func (s *LearningRateScheduler) OnEpochBegin(epoch int) {
+	if s.model == nil || s.model.opt == nil || s.Schedule == nil {
+		return
+	}
+	s.model.opt.SetLearningRate(s.Schedule(epoch, s.model.opt.LearningRate()))
+}
+
+// CosineDecay returns a schedule for LearningRateScheduler that anneals the
+// rate from base at epoch 0 to floor·base at the end of epochs, along half
+// a cosine: base·(floor + (1−floor)·½(1+cos(π·epoch/epochs))).
+func CosineDecay(base, floor float64, epochs int) func(epoch int, lr float64) float64 {
+	return func(epoch int, _ float64) float64 {
+		f := 0.5 * (1 + math.Cos(math.Pi*float64(epoch)/float64(max(epochs, 1))))
+		return base * (floor + (1-floor)*f)
+	}
+}

@@ -473,3 +473,28 @@ func TestTrainOnBatchMatchesOneFitStep(t *testing.T) {
 		t.Fatal("mismatched counts accepted")
 	}
 }
+
+type lrProbe struct {
+	train.BaseCallback
+	m   *train.Model
+	lrs []float64
+}
+
+func (p *lrProbe) OnTrainBegin(m *train.Model, _ train.Params) { p.m = m }
+func (p *lrProbe) OnEpochEnd(int, train.Logs)                  { p.lrs = append(p.lrs, p.m.Optimizer().LearningRate()) }
+
+func TestLearningRateScheduler(t *testing.T) {
+	trX, trY, _, _ := cancer(t)
+	m := cancerModel(t, 1)
+	probe := &lrProbe{}
+	sched := &train.LearningRateScheduler{Schedule: train.CosineDecay(0.01, 0.1, 4)}
+	if _, err := m.Fit(trX[:64], trY[:64], train.Epochs(4), train.Verbose(0), train.Callbacks(sched, probe)); err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{0.01, 0.01 * (0.1 + 0.9*0.5*(1+math.Cos(math.Pi/4))), 0.01 * (0.1 + 0.9*0.5), 0.01 * (0.1 + 0.9*0.5*(1+math.Cos(3*math.Pi/4)))}
+	for i, w := range want {
+		if math.Abs(probe.lrs[i]-w) > 1e-15 {
+			t.Fatalf("epoch %d: lr %v, want %v", i, probe.lrs[i], w)
+		}
+	}
+}

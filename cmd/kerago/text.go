@@ -12,9 +12,13 @@ import (
 )
 
 // runWords classifies a word's language (en, es, nl, pl) from its letters:
-// Embedding(mask_zero) → Bidirectional(GRU, return_sequences) →
-// GlobalMaxPooling1D → Dense(softmax), trained on the first 80 % of
-// words_language and scored on the last 20 %.
+// Embedding(48, 64, mask_zero) → Bidirectional(GRU(96, return_sequences,
+// dropout 0.3)) → GlobalMaxPooling1D → Dropout(0.5) → Dense(4, softmax),
+// trained with Adam on the first 80 % of words_language and scored on the
+// last 20 %. The learning rate (--lr, 6e-3 by default) is the peak of a
+// cosine schedule over the epochs (train.CosineDecay, down to 5 % of the
+// peak): the peak rate was the setting that mattered most when tuning
+// (1.5e-3 underfits), and the annealing settles the weights by the end.
 func runWords(cfg demoConfig, out io.Writer) (float64, float64, error) {
 	d, err := kerago.WordsLanguage()
 	if err != nil {
@@ -39,8 +43,9 @@ func runWords(cfg demoConfig, out io.Writer) (float64, float64, error) {
 		fmt.Fprint(out, m.Summary())
 		fmt.Fprintf(out, "Train on %d words, test on %d words\n", len(tr.X), len(te.X))
 	}
+	sched := &train.LearningRateScheduler{Schedule: train.CosineDecay(cfg.lr, 0.05, cfg.epochs)}
 	hist, err := m.Fit(tr.X, tr.Y, train.Epochs(cfg.epochs), train.BatchSize(cfg.batch),
-		train.Verbose(cfg.verbose), train.Output(out))
+		train.Callbacks(sched), train.Verbose(cfg.verbose), train.Output(out))
 	if err != nil {
 		return 0, 0, err
 	}

@@ -36,7 +36,7 @@ type demoConfig struct {
 var demos = map[string]demo{
 	"cancer": {about: "breast-cancer diagnosis (569 samples, 30 features): Dense+Dropout, binary cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runCancer},
 	"mnist":  {about: "28×28 MNIST digits (embedded 6000/1000 subset, or --data DIR for the full IDX files): a small CNN", epochs: 12, batch: 64, lr: 3e-3, run: runMNIST},
-	"words":  {about: "a word's language (en/es/nl/pl) from its letters: Embedding → Bidirectional(GRU) → GlobalMaxPooling1D", epochs: 30, batch: 64, lr: 3e-3, run: runWords},
+	"words":  {about: "a word's language (en/es/nl/pl) from its letters: Embedding → Bidirectional(GRU) → GlobalMaxPooling1D", epochs: 45, batch: 64, lr: 6e-3, run: runWords},
 	"digits": {about: "8×8 handwritten digits (1797 samples): softmax classifier, sparse categorical cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runDigits},
 }
 

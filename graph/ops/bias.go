@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"hash"
+	"sync"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -162,18 +163,42 @@ func (op sumToLastOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	return nil, errors.Errorf("bias gradient: unsupported dtype %v", x.Dtype())
 }
 
-// sumRows writes into out the sum of the rows of len(out) values of x.
+// sumRows writes into out the sum of the rows of len(out) values of x,
+// the rows split over goroutines (each summing its own into a partial sum,
+// added up at the end) when there are enough of them.
 func sumRows[T float](x, out []T) {
 	clear(out)
 	c := len(out)
 	if c == 0 {
 		return
 	}
-	for i := 0; i+c <= len(x); i += c {
-		for j, v := range x[i : i+c] {
-			out[j] += v
-		}
+	rows := len(x) / c
+	if serial(rows, len(x)) {
+		sumRowsInto(x[:rows*c], out)
+		return
 	}
+	var mu sync.Mutex
+	parallelRange(rows, len(x), func(lo, hi int) {
+		part := make([]T, c)
+		sumRowsInto(x[lo*c:hi*c], part)
+		mu.Lock()
+		addRows(out, part)
+		mu.Unlock()
+	})
+}
+
+// sumRowsInto adds every row of len(out) values of x to out.
+func sumRowsInto[T float](x, out []T) {
+	c := len(out)
+	for i := 0; i+c <= len(x); i += c {
+		addRows(out, x[i:i+c])
+	}
+}
+
+// addRows is out += row element-wise (len(row) ≥ len(out)), vectorised for
+// float32 as convAdd.
+func addRows[T float](out, row []T) {
+	convAdd(out, row)
 }
 
 func (op sumToLastOp) ReturnsPtr() bool      { return false }

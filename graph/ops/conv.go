@@ -5,6 +5,7 @@ import (
 	"hash"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -591,11 +592,6 @@ func convParallel(n, work int, f func(i int)) {
 	})
 }
 
-// convGemmFunc is blas.GemmFunc with alpha 1, beta 0 and op(B) = B.
-func convGemmFunc[T convFloat](tA bool, m, n, k int, fill blas.FillA[T], b []T, c []T, post func(i0, j0, rows, cols int)) {
-	blas.GemmFunc(tA, false, m, n, k, fill, b, n, 0, c, n, post)
-}
-
 // runConv computes one of the three convolution functions, overwriting
 // every element of out (its contents on entry do not matter).
 //
@@ -605,8 +601,10 @@ func convGemmFunc[T convFloat](tA bool, m, n, k int, fill blas.FillA[T], b []T, 
 //
 // The forward pass applies bias (nil: none) and act to each block of out
 // as soon as the product has computed it. The forward and kernel-gradient
-// products never store the im2col matrix: blas.GemmFunc asks for it one
-// cache block at a time (convFill).
+// products never store the im2col matrix: blas.GemmFuncPacked asks for it
+// one cache block at a time, packed straight into the micro-kernel's layout
+// where every kernel position of the block is inside the input
+// (convPackRows, convPackCols), else as plain rows (convFill).
 func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T, bias []T, act Act) {
 	kkc := g.kkc()
 	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.f // per-sample sizes
@@ -643,10 +641,10 @@ func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T, bias []T, ac
 				}
 			}
 		}
-		convGemmFunc(false, g.n*rows, g.f, kkc, convFill(g, a), b, out, post)
+		blas.GemmFuncPacked(false, false, g.n*rows, g.f, kkc, convFill(g, a), convPackRows(g, a), b, g.f, 0, out, g.f, post)
 		return
 	case convGradKern:
-		convGemmFunc(true, kkc, g.f, g.n*rows, convFill(g, a), b, out, nil)
+		blas.GemmFuncPacked(true, false, kkc, g.f, g.n*rows, convFill(g, a), convPackCols(g, a), b, g.f, 0, out, g.f, nil)
 		return
 	}
 	nb := g.blockSize()
@@ -688,6 +686,169 @@ func convFill[T convFloat](g convGeom, x []T) blas.FillA[T] {
 				}
 			}
 		}
+	}
+}
+
+// convInside reports whether the kernel at output position (oy, ox) lies
+// wholly inside the input with unit horizontal dilation, so that its patch
+// row is kh runs of kw·c contiguous input values; it returns the offset of
+// the first run in the sample.
+func (g convGeom) convInside(oy, ox int) (int, bool) {
+	iy0, ix0 := oy*g.sh-g.pt, ox*g.sw-g.pl
+	if g.dw == 1 && iy0 >= 0 && ix0 >= 0 && iy0+(g.kh-1)*g.dh < g.h && ix0+g.kw <= g.w {
+		return (iy0*g.w + ix0) * g.c, true
+	}
+	return 0, false
+}
+
+// patchOffset is the offset in its sample of the first input cell under
+// the kernel at output position (oy, ox), for a convolution without
+// padding and with unit horizontal dilation (allInside), where every
+// kernel position lies inside the input.
+func (g convGeom) patchOffset(oy, ox int) int { return (oy*g.sh*g.w + ox*g.sw) * g.c }
+
+// allInside reports whether every kernel position lies wholly inside the
+// input with unit horizontal dilation (see convInside).
+func (g convGeom) allInside() bool { return g.dw == 1 && g.pt+g.pb+g.pl+g.pr == 0 }
+
+// convPackRows returns the blas.PackA of x's im2col matrix (rows are
+// output positions, columns patch elements): each micro-panel is gathered
+// straight from x, one packed column (mr patch rows' element p) at a time.
+// It declines a block holding a kernel position that is not wholly inside
+// the input, or micro-panels of more than 32 rows.
+func convPackRows[T convFloat](g convGeom, x []T) blas.PackA[T] {
+	return func(i0, p0, rows, cols, mr int, dst []T) bool {
+		if mr > 32 {
+			return false
+		}
+		xs, per := g.h*g.w*g.c, g.oh*g.ow
+		kwc, step := g.kw*g.c, g.dh*g.w*g.c
+		s, pos := i0/per, i0%per
+		oy, ox := pos/g.ow, pos%g.ow
+		var offs [32]int
+		in := g.allInside()
+		for r0 := 0; r0 < rows; r0 += mr {
+			n := min(mr, rows-r0)
+			for i := 0; i < n; i++ {
+				off, ok := 0, true
+				if in {
+					off = g.patchOffset(oy, ox)
+				} else if off, ok = g.convInside(oy, ox); !ok {
+					return false
+				}
+				offs[i] = s*xs + off
+				if ox++; ox == g.ow {
+					ox = 0
+					if oy++; oy == g.oh {
+						oy = 0
+						s++
+					}
+				}
+			}
+			o := offs[:n]
+			d := dst[r0*cols : r0*cols+mr*cols]
+			for p := p0; p < p0+cols; {
+				ky := p / kwc
+				end := min(p0+cols, ky*kwc+kwc)
+				rel := ky*step - ky*kwc
+				if n == mr && mr%6 == 0 {
+					// Six rows at a time, each a contiguous run of x.
+					for g6 := 0; g6 < mr; g6 += 6 {
+						r0 := x[o[g6]+rel+p : o[g6]+rel+end]
+						r1 := x[o[g6+1]+rel+p:]
+						r1 = r1[:len(r0)]
+						r2 := x[o[g6+2]+rel+p:]
+						r2 = r2[:len(r0)]
+						r3 := x[o[g6+3]+rel+p:]
+						r3 = r3[:len(r0)]
+						r4 := x[o[g6+4]+rel+p:]
+						r4 = r4[:len(r0)]
+						r5 := x[o[g6+5]+rel+p:]
+						r5 = r5[:len(r0)]
+						dd := d[(p-p0)*mr+g6:]
+						for j := range r0 {
+							dp := dd[j*mr : j*mr+6]
+							dp[0], dp[1], dp[2] = r0[j], r1[j], r2[j]
+							dp[3], dp[4], dp[5] = r3[j], r4[j], r5[j]
+						}
+					}
+					p = end
+					continue
+				}
+				for ; p < end; p++ {
+					dp := d[(p-p0)*mr : (p-p0)*mr+mr]
+					for i, off := range o {
+						dp[i] = x[off+rel+p]
+					}
+					clear(dp[n:])
+				}
+			}
+		}
+		return true
+	}
+}
+
+// convRun is one contiguous copy of a packed block: len elements from
+// src (relative to a patch's first input cell) to dst (relative to the
+// column's place in the panel).
+type convRun struct{ dst, src, len int }
+
+// convPackCols returns the blas.PackA of the transposed im2col matrix
+// (rows are patch elements, columns output positions), as convPackRows:
+// each column of a micro-panel is a few contiguous runs of the patch,
+// worked out once per block. It declines blocks of more than 64 runs.
+func convPackCols[T convFloat](g convGeom, x []T) blas.PackA[T] {
+	return func(i0, p0, rows, cols, mr int, dst []T) bool {
+		xs, per := g.h*g.w*g.c, g.oh*g.ow
+		kwc, step := g.kw*g.c, g.dh*g.w*g.c
+		var buf [64]convRun
+		runs := buf[:0]
+		for q := i0; q < i0+rows; {
+			ky := q / kwc
+			r := q - i0
+			end := min(i0+rows, ky*kwc+kwc, i0+(r/mr+1)*mr)
+			if len(runs) == len(buf) {
+				return false
+			}
+			runs = append(runs, convRun{dst: (r/mr)*mr*cols + r%mr, src: ky*step + q - ky*kwc, len: end - q})
+			q = end
+		}
+		s, pos := p0/per, p0%per
+		oy, ox := pos/g.ow, pos%g.ow
+		tail := rows % mr
+		last := (rows / mr) * mr * cols
+		in := g.allInside()
+		for p := 0; p < cols; p++ {
+			off, ok := 0, true
+			if in {
+				off = g.patchOffset(oy, ox)
+			} else if off, ok = g.convInside(oy, ox); !ok {
+				return false
+			}
+			src := x[s*xs+off:]
+			dp := dst[p*mr:]
+			for _, run := range runs {
+				d := dp[run.dst : run.dst+run.len]
+				sv := src[run.src : run.src+len(d)]
+				for j, v := range sv {
+					d[j] = v
+				}
+			}
+			if tail != 0 {
+				z := dst[last+p*mr+tail : last+p*mr+mr]
+				for j := range z {
+					z[j] = 0
+				}
+			}
+			if ox++; ox == g.ow {
+				ox = 0
+				if oy++; oy == g.oh {
+					oy = 0
+					s++
+				}
+			}
+		}
+		return true
 	}
 }
 
@@ -845,10 +1006,7 @@ func convCol2im[T convFloat](g convGeom, cols, dx []T) {
 				seg := row[ky*kwc:][:kwc]
 				xrow := dx[(iy0+ky*g.dh)*wc:][:wc]
 				if g.dw == 1 {
-					dst := xrow[(ix0+xlo)*c : (ix0+xhi)*c]
-					for i, v := range seg[xlo*c : xhi*c] {
-						dst[i] += v
-					}
+					convAdd(xrow[(ix0+xlo)*c:(ix0+xhi)*c], seg[xlo*c:xhi*c])
 					continue
 				}
 				for kx := xlo; kx < xhi; kx++ {
@@ -859,5 +1017,19 @@ func convCol2im[T convFloat](g convGeom, cols, dx []T) {
 				}
 			}
 		}
+	}
+}
+
+// convAdd adds src to dst element-wise (len(src) ≥ len(dst)), through
+// blas.Add32's vector loop for float32 runs long enough to pay for the call.
+func convAdd[T convFloat](dst, src []T) {
+	var z T
+	if unsafe.Sizeof(z) == 4 && len(dst) >= 16 {
+		blas.Add32(actAs32(dst), actAs32(src))
+		return
+	}
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
 	}
 }

@@ -169,6 +169,13 @@ var convCases = []convCase{
 	{rank: 1, x: tensor.Shape{2, 9, 90}, k: tensor.Shape{3, 90, 4}, padding: "causal", outH: 1, outW: 9, padL: 2},
 	// A single input channel (a first layer), interior fast path.
 	{rank: 2, x: tensor.Shape{3, 10, 9, 1}, k: tensor.Shape{3, 3, 1, 32}, padding: "valid", outH: 8, outW: 7},
+	// Packed straight into the product's micro-panels (convPackRows,
+	// convPackCols): patch rows longer than the depth block, row blocks
+	// past mc with a partial last panel, a stride and a vertical dilation,
+	// and a kernel gradient deep enough to be split over its depth.
+	{rank: 2, x: tensor.Shape{3, 9, 10, 32}, k: tensor.Shape{3, 3, 32, 5}, padding: "valid", outH: 7, outW: 8},
+	{rank: 2, x: tensor.Shape{2, 11, 10, 7}, k: tensor.Shape{3, 2, 7, 3}, strides: []int{2, 1}, dilation: []int{2, 1}, padding: "valid", outH: 4, outW: 9},
+	{rank: 2, x: tensor.Shape{40, 14, 14, 8}, k: tensor.Shape{3, 3, 8, 4}, padding: "valid", outH: 12, outW: 12},
 }
 
 // TestConvAgainstReference runs the three ops (forward, input gradient,

@@ -267,11 +267,20 @@ func (op poolOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, nil
 }
 
-// reluMaskedPoolGrad reports whether grad is a max pooling's gradient node
-// that already applies the relu derivative of its input out.
+// reluMaskedPoolGrad reports whether grad is a max or global average
+// pooling's gradient node that already applies the relu derivative of its
+// input out.
 func reluMaskedPoolGrad(out, grad *G.Node) bool {
-	op, ok := grad.Op().(poolGradOp)
-	if !ok || !op.relu {
+	switch op := grad.Op().(type) {
+	case poolGradOp:
+		if !op.relu {
+			return false
+		}
+	case globalPoolGradOp:
+		if !op.relu {
+			return false
+		}
+	default:
 		return false
 	}
 	it := grad.Graph().From(grad.ID())
@@ -859,7 +868,14 @@ func (op globalPoolOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if op.masked {
 		args = append(args, in[1])
 	}
-	dx, err := G.ApplyOp(globalPoolGradOp{globalPoolOp: op, gdims: grad.Dims()}, args...)
+	// After a relu (a convolution or dense node with ActReLU) an average's
+	// gradient also applies the relu's derivative, as max pooling's does,
+	// so that node needs no pass of its own (see convOp.SymDiff).
+	relu := false
+	if c, ok := in[0].Op().(convOp); ok && c.kind == convForward && c.act == ActReLU && op.kind == PoolAverage && !op.masked {
+		relu = true
+	}
+	dx, err := G.ApplyOp(globalPoolGradOp{globalPoolOp: op, gdims: grad.Dims(), relu: relu}, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -869,10 +885,13 @@ func (op globalPoolOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, nil
 }
 
-// globalPoolGradOp computes dL/dx from (x, dL/dy[, mask]).
+// globalPoolGradOp computes dL/dx from (x, dL/dy[, mask]). With relu (an
+// unmasked average whose x is a relu's output) it also multiplies by the
+// relu's derivative: cells of x that are not positive get 0.
 type globalPoolGradOp struct {
 	globalPoolOp
 	gdims int
+	relu  bool
 }
 
 func (op globalPoolGradOp) Arity() int { return op.globalPoolOp.Arity() + 1 }
@@ -923,7 +942,7 @@ func (op globalPoolGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 			return nil, err
 		}
 		out := outDense(prealloc, op.dt, op.shape)
-		globalBackward(op.kind, n, s, c, x.Float32s(), m, gy, out.Float32s())
+		globalBackward(op.kind, n, s, c, x.Float32s(), m, gy, out.Float32s(), op.relu)
 		return out, nil
 	case tensor.Float64:
 		gy, err := gradIn[float64](in[1], n*c, op.String())
@@ -931,7 +950,7 @@ func (op globalPoolGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 			return nil, err
 		}
 		out := outDense(prealloc, op.dt, op.shape)
-		globalBackward(op.kind, n, s, c, x.Float64s(), m, gy, out.Float64s())
+		globalBackward(op.kind, n, s, c, x.Float64s(), m, gy, out.Float64s(), op.relu)
 		return out, nil
 	}
 	return nil, errors.Errorf("%v: unsupported dtype %v", op, x.Dtype())
@@ -939,6 +958,9 @@ func (op globalPoolGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 func (op globalPoolGradOp) WriteHash(h hash.Hash) {
 	op.globalPoolOp.WriteHash(h)
 	fmt.Fprintf(h, ".grad%d", op.gdims)
+	if op.relu {
+		fmt.Fprint(h, ".relu")
+	}
 }
 func (op globalPoolGradOp) Hashcode() uint32 { return hashOf(op) }
 func (op globalPoolGradOp) String() string   { return op.globalPoolOp.String() + "'" }
@@ -1015,8 +1037,9 @@ func globalForward[T float](kind PoolKind, n, s, c int, x []T, m []float64, y []
 	})
 }
 
-// globalBackward writes dL/dx into dx (every element).
-func globalBackward[T float](kind PoolKind, n, s, c int, x []T, m []float64, gy, dx []T) {
+// globalBackward writes dL/dx into dx (every element); relu (for an
+// unmasked average only) zeroes it where x is not positive.
+func globalBackward[T float](kind PoolKind, n, s, c int, x []T, m []float64, gy, dx []T, relu bool) {
 	var sums []float64
 	if m != nil {
 		sums = maskSums(m, n, s)
@@ -1025,6 +1048,10 @@ func globalBackward[T float](kind PoolKind, n, s, c int, x []T, m []float64, gy,
 		var arg []int
 		if kind == PoolMax {
 			arg = make([]int, c)
+		}
+		var rb []T
+		if relu {
+			rb = make([]T, c)
 		}
 		for i := lo; i < hi; i++ {
 			xi, gi, di := x[i*s*c:(i+1)*s*c], gy[i*c:(i+1)*c], dx[i*s*c:(i+1)*s*c]
@@ -1059,6 +1086,10 @@ func globalBackward[T float](kind PoolKind, n, s, c int, x []T, m []float64, gy,
 				for k, v := range gi {
 					row[k] = T(w * float64(v))
 				}
+				if relu {
+					reluBroadcast(xi, row, di, rb)
+					continue
+				}
 				for t := 1; t < s; t++ {
 					copy(di[t*c:(t+1)*c], row)
 				}
@@ -1072,6 +1103,40 @@ func globalBackward[T float](kind PoolKind, n, s, c int, x []T, m []float64, gy,
 			}
 		}
 	})
+}
+
+// reluBroadcast writes into every row of len(row) values of dx the
+// gradient row, zeroed where the same row of x (a relu's output) is not
+// positive; buf (len(row) values) is scratch, so that row may be dx's
+// first row.
+func reluBroadcast[T float](x, row, dx, buf []T) {
+	c := len(row)
+	copy(buf, row)
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		x32, d32, b32 := actAs32(x), actAs32(dx), actAs32(buf)
+		for t := 0; t+c <= len(x32); t += c {
+			xr, dr := x32[t:t+c], d32[t:t+c]
+			dr = dr[:len(xr)]
+			b := b32[:len(xr)]
+			for k, v := range xr {
+				dr[k] = math.Float32frombits(math.Float32bits(b[k]) & -uint32(b2u(v > 0)))
+			}
+		}
+		return
+	}
+	for t := 0; t+c <= len(x); t += c {
+		xr, dr := x[t:t+c], dx[t:t+c]
+		dr = dr[:len(xr)]
+		b := buf[:len(xr)]
+		for k, v := range xr {
+			if v > 0 {
+				dr[k] = b[k]
+			} else {
+				dr[k] = 0
+			}
+		}
+	}
 }
 
 // gradType is the type of an incoming gradient of the given rank.

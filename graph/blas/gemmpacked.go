@@ -1,0 +1,176 @@
+package blas
+
+import (
+	"runtime"
+	"sync"
+)
+
+// PackA writes the block of op(A) with rows [i0, i0+rows) and columns
+// [p0, p0+cols) into dst already packed as the product packs it: as
+// micro-panels of mr rows, panel q (rows i0+q·mr onwards) at q·mr·cols,
+// element (i, p) of a panel at p·mr+i, the rows of the last panel past
+// rows zero. It reports false when it cannot produce this block, which the
+// product then gets from its FillA instead (dst may have been written).
+type PackA[T float] func(i0, p0, rows, cols, mr int, dst []T) bool
+
+// GemmFuncPacked is GemmFunc with a second source for A: pack, when not
+// nil, writes each block of op(A) straight into the packed layout the
+// micro-kernel reads, which saves GemmFunc's copy of every filled block
+// into that layout; fill is used for the blocks pack declines. Results,
+// concurrency and panics are GemmFunc's.
+func GemmFuncPacked[T float](transA, transB bool, m, n, k int, fill FillA[T], pack PackA[T], b []T, ldb int, beta T, c []T, ldc int, post func(i0, j0, rows, cols int)) {
+	if pack == nil || m == 0 || n == 0 || k == 0 {
+		GemmFunc(transA, transB, m, n, k, fill, b, ldb, beta, c, ldc, post)
+		return
+	}
+	lda := k
+	if transA {
+		lda = m
+	}
+	checkDims(transA, transB, m, n, k, max(1, lda), ldb, ldc)
+	if transB {
+		if len(b) < (n-1)*ldb+k {
+			panic(shortB)
+		}
+	} else if len(b) < (k-1)*ldb+n {
+		panic(shortB)
+	}
+	if len(c) < (m-1)*ldc+n {
+		panic(shortC)
+	}
+	cfg := cfgOf[T]()
+	work := m*n*k + 16*m*n + 16*m*k
+	threads := runtime.GOMAXPROCS(0)
+	f := gemmPacked[T]{gemmFunc: gemmFunc[T]{cfg: cfg, tA: transA, tB: transB, k: k, fill: fill, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, post: post}, pack: pack}
+	if threads >= 2 && post == nil && k >= 4*max(m, n) && k >= 2*threads*cfg.kc && work >= cfg.parallelMin/8 {
+		f.splitK(m, n, threads)
+		return
+	}
+	if threads < 2 || work < cfg.parallelMin {
+		f.serial(0, 0, m, n)
+		return
+	}
+	splitN := n >= m
+	size, unit := m, cfg.mr
+	if splitN {
+		size, unit = n, cfg.nr
+	}
+	if size < 2*unit {
+		splitN = !splitN
+		size, unit = m, cfg.mr
+		if splitN {
+			size, unit = n, cfg.nr
+		}
+	}
+	per := roundUp((size+threads-1)/threads, unit)
+	if per >= size {
+		f.serial(0, 0, m, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for lo := 0; lo < size; lo += per {
+		hi := min(lo+per, size)
+		i0, j0, sm, sn := lo, 0, hi-lo, n
+		if splitN {
+			i0, j0, sm, sn = 0, lo, m, hi-lo
+		}
+		if hi == size {
+			f.serial(i0, j0, sm, sn)
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.serial(i0, j0, sm, sn)
+		}()
+	}
+	wg.Wait()
+}
+
+// gemmPacked is one GemmFuncPacked product.
+type gemmPacked[T float] struct {
+	gemmFunc[T]
+	pack PackA[T]
+}
+
+// splitK computes C (no post) as threads products over contiguous ranges
+// of the depth k, run concurrently: a product with few rows and columns
+// and a long depth (a convolution's kernel gradient) cannot be split
+// otherwise, and splitting it so packs each block of A and B only once.
+// The first range accumulates into C with beta; the others into zeroed
+// scratch matrices added to C at the end.
+func (f *gemmPacked[T]) splitK(m, n, threads int) {
+	per := roundUp((f.k+threads-1)/threads, f.cfg.kc)
+	parts := make([][]T, 0, threads)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for k0 := per; k0 < f.k; k0 += per {
+		k1 := min(k0+per, f.k)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			part := make([]T, m*n)
+			f.serialK(0, 0, m, n, k0, k1, part, n, 0)
+			mu.Lock()
+			parts = append(parts, part)
+			mu.Unlock()
+		}()
+	}
+	f.serialK(0, 0, m, n, 0, min(per, f.k), f.c, f.ldc, f.beta)
+	wg.Wait()
+	for _, part := range parts {
+		for i := 0; i < m; i++ {
+			row := f.c[i*f.ldc : i*f.ldc+n]
+			for j, v := range part[i*n : i*n+n] {
+				row[j] += v
+			}
+		}
+	}
+}
+
+// serial is gemmFunc.serial, packing A through pack where it can.
+func (f *gemmPacked[T]) serial(i0, j0, m, n int) {
+	f.serialK(i0, j0, m, n, 0, f.k, f.c, f.ldc, f.beta)
+}
+
+// serialK computes rows [i0, i0+m) and columns [j0, j0+n) of the product
+// over the depth range [k0, k1) only, into c (stride ldc, indexed as C)
+// scaled by beta first, on the calling goroutine; post is called only
+// when k1 is the whole depth.
+func (f *gemmPacked[T]) serialK(i0, j0, m, n, k0, k1 int, c []T, ldc int, beta T) {
+	cfg, k := f.cfg, k1
+	bufs := cfg.getBuffers(n)
+	defer cfg.pool.Put(bufs)
+	mc, kc, nc := cfg.mc, cfg.kc, cfg.nc
+	for jc := j0; jc < j0+n; jc += nc {
+		nb := min(nc, j0+n-jc)
+		for pc := k0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			packB(f.tB, f.b, f.ldb, pc, jc, kb, nb, bufs.b, cfg.nr)
+			bt := beta
+			if pc > k0 {
+				bt = 1
+			}
+			for ic := i0; ic < i0+m; ic += mc {
+				mb := min(mc, i0+m-ic)
+				if !f.pack(ic, pc, mb, kb, cfg.mr, bufs.a[:roundUp(mb, cfg.mr)*kb]) {
+					if len(bufs.src) < cfg.mc*cfg.kc {
+						bufs.src = make([]T, cfg.mc*cfg.kc)
+					}
+					src := bufs.src[:mb*kb]
+					if f.tA {
+						f.fill(pc, ic, kb, mb, src)
+						packA(true, src, mb, 0, 0, mb, kb, bufs.a, cfg.mr)
+					} else {
+						f.fill(ic, pc, mb, kb, src)
+						packA(false, src, kb, 0, 0, mb, kb, bufs.a, cfg.mr)
+					}
+				}
+				macroKernel(cfg, mb, nb, kb, 1, bufs.a, bufs.b, bt, c[ic*ldc+jc:], ldc, bufs.tile)
+				if f.post != nil && pc+kb == f.k {
+					f.post(ic, jc, mb, nb)
+				}
+			}
+		}
+	}
+}

@@ -343,11 +343,12 @@ func (p *Program) String() string {
 }
 
 func scalarOf(t *tensor.Dense) float64 {
-	switch d := t.Data().(type) {
-	case []float64:
-		return d[0]
-	case []float32:
-		return float64(d[0])
+	// Typed accessors: Data would box the slice into an interface each call.
+	switch t.Dtype() {
+	case tensor.Float64:
+		return t.Float64s()[0]
+	case tensor.Float32:
+		return float64(t.Float32s()[0])
 	}
 	return 0
 }

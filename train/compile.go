@@ -7,6 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/graph/ops"
 	"github.com/kerago/kerago/losses"
 	"github.com/kerago/kerago/metrics"
 	"github.com/kerago/kerago/train/optimizers"
@@ -138,7 +139,8 @@ func resolveLoss(l any) (losses.Loss, error) {
 // head adds targets, the loss and the metrics on top of the outputs: cost is
 // the sum of the per-output batch-mean losses; reports are the per-output
 // losses (several outputs only) and then every metric's batch mean, in
-// MetricsNames order after "loss".
+// MetricsNames order after "loss". Means are ops.Mean, which allocates
+// nothing per run.
 func (m *Model) head(ctx *graph.Context, outs []graph.Node) (graph.Node, []graph.Node, error) {
 	var cost graph.Node
 	var lossReports, metricReports []graph.Node
@@ -148,7 +150,7 @@ func (m *Model) head(ctx *graph.Context, outs []graph.Node) (graph.Node, []graph
 		if err != nil {
 			return nil, nil, errors.Wrapf(err, "loss %s", m.losses[i].Name())
 		}
-		l, err := G.Mean(per)
+		l, err := ops.Mean(per)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -163,7 +165,7 @@ func (m *Model) head(ctx *graph.Context, outs []graph.Node) (graph.Node, []graph
 			if err != nil {
 				return nil, nil, errors.Wrapf(err, "metric %s", me.Name())
 			}
-			v, err := G.Mean(per)
+			v, err := ops.Mean(per)
 			if err != nil {
 				return nil, nil, err
 			}

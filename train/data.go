@@ -173,11 +173,13 @@ func sampleShape(s graph.Shape) string {
 }
 
 // gather copies the rows idx of a into dst (a program feed of the model's
-// dtype).
+// dtype), through the typed accessors: Data would box the slice into an
+// interface at every step.
 func gather(dst *tensor.Dense, a *array, idx []int) {
 	s := a.rowSize()
-	switch d := dst.Data().(type) {
-	case []float32:
+	switch dst.Dtype() {
+	case tensor.Float32:
+		d := dst.Float32s()
 		for k, i := range idx {
 			row := a.data[i*s : (i+1)*s]
 			out := d[k*s : (k+1)*s]
@@ -185,7 +187,8 @@ func gather(dst *tensor.Dense, a *array, idx []int) {
 				out[j] = float32(v)
 			}
 		}
-	case []float64:
+	case tensor.Float64:
+		d := dst.Float64s()
 		for k, i := range idx {
 			copy(d[k*s:(k+1)*s], a.data[i*s:(i+1)*s])
 		}

@@ -252,6 +252,7 @@ func (m *Model) Fit(x, y any, opts ...FitOption) (hist *History, err error) {
 		order[i] = i
 	}
 	means := make([]metrics.Mean, len(m.names))
+	var vals []float64 // reused by every step
 	var last Logs
 	for epoch := c.initialEpoch; epoch < c.epochs && !m.stop; epoch++ {
 		for _, cb := range cbs {
@@ -263,7 +264,6 @@ func (m *Model) Fit(x, y any, opts ...FitOption) (hist *History, err error) {
 		for i := range means {
 			means[i].Reset()
 		}
-		var vals []float64 // reused by every step
 		for b := 0; b < steps; b++ {
 			var err error
 			idx := order[b*c.batchSize : min((b+1)*c.batchSize, data.n)]
@@ -324,7 +324,7 @@ func (m *Model) trainStepInto(d *dataset, idx []int, dst []float64) ([]float64, 
 	if err := p.Run(true); err != nil {
 		return nil, err
 	}
-	loss := p.Cost()
+	loss, reports := p.Cost(), p.Reports()
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return nil, errors.Errorf("the loss is %v; training stopped and the weights are those before this step", loss)
 	}
@@ -333,7 +333,7 @@ func (m *Model) trainStepInto(d *dataset, idx []int, dst []float64) ([]float64, 
 	}
 	p.ApplyUpdates()
 	vals := append(dst, loss)
-	for _, r := range p.Reports() {
+	for _, r := range reports {
 		vals = append(vals, firstValue(r))
 	}
 	return vals, nil
@@ -401,9 +401,10 @@ func (m *Model) evaluate(d *dataset, batchSize int) (Logs, error) {
 		if err := p.Run(true); err != nil {
 			return Logs{}, err
 		}
-		means[0].Add(p.Cost(), len(idx))
-		for i, r := range p.Reports() {
-			means[i+1].Add(graph.Float64s(r)[0], len(idx))
+		loss, reports := p.Cost(), p.Reports()
+		means[0].Add(loss, len(idx))
+		for i, r := range reports {
+			means[i+1].Add(firstValue(r), len(idx))
 		}
 	}
 	logs := Logs{Names: append([]string(nil), m.names...), Values: make([]float64, len(means))}

@@ -195,7 +195,16 @@ func (op actGradOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "kerago.actgrad.%v.%d.%v", op.act, op.dims, op.dt)
 }
 func (op actGradOp) Hashcode() uint32 { return hashOf(op) }
-func (op actGradOp) String() string   { return op.act.String() + "'" }
+func (op actGradOp) String() string {
+	// Constant names: String is called on every run (for error messages).
+	switch op.act {
+	case ActLinear:
+		return "linear'"
+	case ActReLU:
+		return "relu'"
+	}
+	return op.act.String() + "'"
+}
 
 // The gradient op is not differentiated again.
 func (op actGradOp) DiffWRT(n int) []bool { return make([]bool, n) }

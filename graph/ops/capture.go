@@ -64,6 +64,25 @@ func (op *captureOp) Do(in ...G.Value) (G.Value, error) {
 			return &op.res64, nil
 		}
 	}
+	// Scalars (the value of a mean, say), also without Data.
+	switch v := in[0].(type) {
+	case *G.F32:
+		if op.dt == tensor.Float32 && !op.dst.RequiresIterator() {
+			if d := op.dst.Float32s(); len(d) == 1 {
+				d[0] = float32(*v)
+				op.res32 = 0
+				return &op.res32, nil
+			}
+		}
+	case *G.F64:
+		if op.dt == tensor.Float64 && !op.dst.RequiresIterator() {
+			if d := op.dst.Float64s(); len(d) == 1 {
+				d[0] = float64(*v)
+				op.res64 = 0
+				return &op.res64, nil
+			}
+		}
+	}
 	switch dst := op.dst.Data().(type) {
 	case []float32:
 		switch v := in[0].(type) {

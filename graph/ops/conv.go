@@ -113,7 +113,7 @@ func applyConv(g convGeom, x, kernel *G.Node) (*G.Node, error) {
 	if kernel.Dtype() != dt {
 		return nil, errors.Errorf("%s: input is %v but kernel is %v", g.name(), dt, kernel.Dtype())
 	}
-	return G.ApplyOp(convOp{g: g, dt: dt, kind: convForward}, x, kernel)
+	return G.ApplyOp(convOp{g: g, dt: dt, kind: convForward}.withShapes(), x, kernel)
 }
 
 // Conv2DBiasAct is act(Conv2D(x, kernel) + bias) as one node: the bias (shape
@@ -191,7 +191,7 @@ func applyConvBiasAct(g convGeom, x, kernel, bias *G.Node, act Act) (*G.Node, er
 	if kernel.Dtype() != dt || (bias != nil && bias.Dtype() != dt) {
 		return nil, errors.Errorf("%s: input, kernel and bias dtypes differ", g.name())
 	}
-	op := convOp{g: g, dt: dt, kind: convForward, bias: bias != nil, act: act}
+	op := convOp{g: g, dt: dt, kind: convForward, bias: bias != nil, act: act}.withShapes()
 	if bias == nil {
 		return G.ApplyOp(op, x, kernel)
 	}
@@ -365,6 +365,21 @@ type convOp struct {
 	kind convKind
 	bias bool
 	act  Act
+	// sh caches the shapes (nil: computed on each call); withShapes sets
+	// it so that running the op does not allocate them.
+	sh *convShapes
+}
+
+// convShapes are a convOp's expected input shapes, its output shape and
+// its bias shape.
+type convShapes struct{ a, b, out, bias tensor.Shape }
+
+// withShapes returns op with its shapes cached.
+func (op convOp) withShapes() convOp {
+	op.sh = nil
+	a, b, out := op.shapes()
+	op.sh = &convShapes{a: a, b: b, out: out, bias: tensor.Shape{op.g.f}}
+	return op
 }
 
 func (op convOp) Arity() int {
@@ -383,6 +398,9 @@ func (op convOp) Type() hm.Type {
 
 // shapes returns the expected input shapes and the output shape.
 func (op convOp) shapes() (a, b, out tensor.Shape) {
+	if op.sh != nil {
+		return op.sh.a, op.sh.b, op.sh.out
+	}
 	switch op.kind {
 	case convGradInput:
 		return op.g.kShape(), op.g.yShape(), op.g.xShape()
@@ -432,7 +450,13 @@ func (op convOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	}
 	var tc *tensor.Dense
 	if op.bias {
-		if tc, err = convInput(op, in[2], tensor.Shape{op.g.f}, 2); err != nil {
+		var bs tensor.Shape
+		if op.sh != nil {
+			bs = op.sh.bias
+		} else {
+			bs = tensor.Shape{op.g.f}
+		}
+		if tc, err = convInput(op, in[2], bs, 2); err != nil {
 			return nil, err
 		}
 	}
@@ -521,11 +545,11 @@ func (op convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 			return nil, err
 		}
 	}
-	dx, err := G.ApplyOp(convOp{g: op.g, dt: op.dt, kind: convGradInput}, in[1], grad)
+	dx, err := G.ApplyOp(convOp{g: op.g, dt: op.dt, kind: convGradInput}.withShapes(), in[1], grad)
 	if err != nil {
 		return nil, err
 	}
-	dk, err := G.ApplyOp(convOp{g: op.g, dt: op.dt, kind: convGradKern}, in[0], grad)
+	dk, err := G.ApplyOp(convOp{g: op.g, dt: op.dt, kind: convGradKern}.withShapes(), in[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -607,10 +631,8 @@ func convParallel(n, work int, f func(i int)) {
 // (convPackRows, convPackCols), else as plain rows (convFill).
 func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T, bias []T, act Act) {
 	kkc := g.kkc()
-	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.f // per-sample sizes
-	rows := g.oh * g.ow                  // im2col rows per sample
 	if g.direct() {
-		m := g.n * rows
+		m := g.n * g.oh * g.ow
 		switch kind {
 		case convForward:
 			convGemm(false, false, m, g.f, kkc, a, kkc, b, g.f, 0, out, g.f)
@@ -622,6 +644,16 @@ func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T, bias []T, ac
 		}
 		return
 	}
+	runConvIm2col(g, kind, a, b, out, bias, act)
+}
+
+// runConvIm2col is runConv's path through im2col. It is a function of its
+// own because its closures capture the arguments: were they runConv's,
+// every call, the direct one included, would move them to the heap.
+func runConvIm2col[T convFloat](g convGeom, kind convKind, a, b, out []T, bias []T, act Act) {
+	kkc := g.kkc()
+	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.f // per-sample sizes
+	rows := g.oh * g.ow                  // im2col rows per sample
 	switch kind {
 	case convForward:
 		var post func(i0, j0, nr, nc int)

@@ -1169,7 +1169,25 @@ func tensorIn(v G.Value, shape tensor.Shape, dt tensor.Dtype, what string) (*ten
 // gradient being broadcast.
 func gradIn[T float](v G.Value, size int, what string) ([]T, error) {
 	var data []T
+	var z T
 	switch t := v.(type) {
+	case *tensor.Dense:
+		// Typed accessors: Data would box the slice into an interface.
+		if t.RequiresIterator() {
+			return nil, errors.Errorf("%s: output gradient is not contiguous", what)
+		}
+		switch {
+		case t.IsScalar():
+			if d, ok := t.ScalarValue().(T); ok {
+				data = []T{d}
+			}
+		case t.Dtype() == tensor.Float32 && unsafe.Sizeof(z) == 4:
+			d := t.Float32s()
+			data = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(d))), len(d))
+		case t.Dtype() == tensor.Float64 && unsafe.Sizeof(z) == 8:
+			d := t.Float64s()
+			data = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(d))), len(d))
+		}
 	case tensor.Tensor:
 		if t.RequiresIterator() {
 			return nil, errors.Errorf("%s: output gradient is not contiguous", what)

@@ -56,7 +56,7 @@ func (f *RowFunc) Apply(yTrue, yPred *G.Node) (*G.Node, error) {
 	if dt != tensor.Float32 && dt != tensor.Float64 {
 		return nil, errors.Errorf("%s: dtype %v not supported (float32 or float64)", f.Name, dt)
 	}
-	return G.ApplyOp(rowOp{f: f, tdims: yTrue.Dims(), pdims: yPred.Dims(), dt: dt}, yTrue, yPred)
+	return G.ApplyOp(rowOp{f: f, tdims: yTrue.Dims(), pdims: yPred.Dims(), dt: dt, sc: &rowScratch{}}, yTrue, yPred)
 }
 
 func (f *RowFunc) checkShapes(ts, ps tensor.Shape) error {
@@ -92,6 +92,49 @@ type rowOp struct {
 	f            *RowFunc
 	tdims, pdims int
 	dt           tensor.Dtype
+	// sc holds the op's float64 buffers, reused by every run (nil: each
+	// run allocates its own).
+	sc *rowScratch
+}
+
+// rowScratch is the memory a row op reuses between runs: the float64
+// views of float32 inputs, the output buffers and the layout.
+type rowScratch struct {
+	l                rowLayout
+	y, p, g, out, dp []float64
+}
+
+// scratch returns the op's buffers, or new ones when it has none.
+func (op rowOp) scratch() *rowScratch {
+	if op.sc != nil {
+		return op.sc
+	}
+	return &rowScratch{}
+}
+
+// grow returns (*buf)[:n], reallocating *buf when it is too short.
+func grow(buf *[]float64, n int) []float64 {
+	if cap(*buf) < n {
+		*buf = make([]float64, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
+}
+
+// float64View returns v's elements as float64s without allocating when it
+// can: a contiguous float64 tensor's own backing slice, or a float32
+// tensor's elements converted into *buf.
+func float64View(v G.Value, buf *[]float64) []float64 {
+	if t, ok := v.(*tensor.Dense); ok && !t.IsScalar() && !t.RequiresIterator() {
+		switch t.Dtype() {
+		case tensor.Float64:
+			return t.Float64s()
+		case tensor.Float32:
+			*buf = float64sInto(*buf, t.Float32s())
+			return *buf
+		}
+	}
+	return Float64s(v)
 }
 
 func (op rowOp) Arity() int { return 2 }
@@ -120,11 +163,12 @@ func (op rowOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) 
 }
 
 func (op rowOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	l, err := op.layout(in)
+	sc := op.scratch()
+	l, err := op.layout(in, sc)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float64, l.batch)
+	out := grow(&sc.out, l.batch)
 	for s := 0; s < l.batch; s++ {
 		sum := 0.0
 		for r := s * l.rowsPer; r < (s+1)*l.rowsPer; r++ {
@@ -136,7 +180,7 @@ func (op rowOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 		storeFloat64s(d, out)
 		return d, nil
 	}
-	return newVector(op.dt, out), nil
+	return newVector(op.dt, append([]float64(nil), out...)), nil
 }
 func (op rowOp) ReturnsPtr() bool     { return false }
 func (op rowOp) CallsExtern() bool    { return false }
@@ -163,7 +207,9 @@ func (op rowOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	if len(in) != 2 {
 		return nil, errors.Errorf("%s: expected 2 inputs, got %d", op.f.Name, len(in))
 	}
-	dp, err := G.ApplyOp(rowGradOp{rowOp: op, gdims: grad.Dims()}, in[0], in[1], grad)
+	gop := rowGradOp{rowOp: op, gdims: grad.Dims()}
+	gop.sc = &rowScratch{}
+	dp, err := G.ApplyOp(gop, in[0], in[1], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -203,15 +249,17 @@ func (op rowGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 	if len(in) != 3 {
 		return nil, errors.Errorf("%s gradient: expected 3 inputs, got %d", op.f.Name, len(in))
 	}
-	l, err := op.layout(in[:2])
+	sc := op.scratch()
+	l, err := op.layout(in[:2], sc)
 	if err != nil {
 		return nil, err
 	}
-	g := Float64s(in[2])
+	g := float64View(in[2], &sc.g)
 	if len(g) != l.batch && len(g) != 1 {
 		return nil, errors.Errorf("%s gradient: %d output gradients for %d samples", op.f.Name, len(g), l.batch)
 	}
-	dp := make([]float64, len(l.p))
+	dp := grow(&sc.dp, len(l.p))
+	clear(dp)
 	for s := 0; s < l.batch; s++ {
 		gs := g[0]
 		if len(g) > 1 {
@@ -226,7 +274,7 @@ func (op rowGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 		storeFloat64s(d, dp)
 		return d, nil
 	}
-	return fromFloat64s(in[1], dp)
+	return fromFloat64s(in[1], append([]float64(nil), dp...))
 }
 func (op rowGradOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "kerago.row.%s.%t.%d.%d.%d.%v.grad", op.f.Name, op.f.Sparse, op.tdims, op.pdims, op.gdims, op.dt)
@@ -261,8 +309,9 @@ func (l *rowLayout) yRow(r int) []float64 {
 
 // layout checks the values' shapes (Do may be reached with values that do
 // not match the nodes' declared shapes) and, for sparse functions, the class
-// indices.
-func (op rowOp) layout(in []G.Value) (*rowLayout, error) {
+// indices. The layout lives in sc, and so do the float64 copies of float32
+// inputs.
+func (op rowOp) layout(in []G.Value, sc *rowScratch) (*rowLayout, error) {
 	if len(in) != 2 {
 		return nil, errors.Errorf("%s: expected 2 inputs, got %d", op.f.Name, len(in))
 	}
@@ -274,12 +323,13 @@ func (op rowOp) layout(in []G.Value) (*rowLayout, error) {
 	if err := op.f.checkShapes(yt.Shape(), pt.Shape()); err != nil {
 		return nil, err
 	}
-	y, p := Float64s(yt), Float64s(pt)
+	y, p := float64View(in[0], &sc.y), float64View(in[1], &sc.p)
 	if y == nil || p == nil {
 		return nil, errors.Errorf("%s: unsupported dtypes %v, %v (want float32 or float64)", op.f.Name, yt.Dtype(), pt.Dtype())
 	}
 	ps := pt.Shape()
-	l := &rowLayout{y: y, p: p, batch: ps[0], c: ps[len(ps)-1], sparse: op.f.Sparse}
+	l := &sc.l
+	*l = rowLayout{y: y, p: p, batch: ps[0], c: ps[len(ps)-1], sparse: op.f.Sparse}
 	l.rowsPer = len(p) / l.c / l.batch
 	l.labelSlice = l.labelBuf[:]
 	if op.f.Sparse {

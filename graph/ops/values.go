@@ -16,7 +16,18 @@ func Float64s(v G.Value) []float64 {
 		return []float64{float64(*t)}
 	case *G.F32:
 		return []float64{float64(*t)}
-	case tensor.Tensor:
+	case *tensor.Dense:
+		// Typed accessors: Data would box the slice into an interface.
+		if !t.IsScalar() && !t.RequiresIterator() {
+			switch t.Dtype() {
+			case tensor.Float64:
+				return t.Float64s()
+			case tensor.Float32:
+				return float64sInto(nil, t.Float32s())
+			}
+		}
+	}
+	if t, ok := v.(tensor.Tensor); ok {
 		switch d := t.Data().(type) {
 		case []float64:
 			return d
@@ -33,6 +44,19 @@ func Float64s(v G.Value) []float64 {
 		}
 	}
 	return nil
+}
+
+// float64sInto converts src into buf (grown when too short) and returns
+// the len(src) converted values.
+func float64sInto(buf []float64, src []float32) []float64 {
+	if cap(buf) < len(src) {
+		buf = make([]float64, len(src))
+	}
+	buf = buf[:len(src)]
+	for i, x := range src {
+		buf[i] = float64(x)
+	}
+	return buf
 }
 
 // mapValues allocates a value shaped and typed like like, and fills it by

@@ -1,0 +1,179 @@
+package ops
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestMeanForward checks Mean's value on vectors and matrices in both
+// dtypes, that it returns the op's own scalar every run without allocating,
+// and that it refuses a mismatched input.
+func TestMeanForward(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, s := range []tensor.Shape{{4}, {2, 3}} {
+			vals := []float64{1, -2, 3.5, 4, 0.25, -7}[:s.TotalSize()]
+			want := 0.0
+			for _, v := range vals {
+				want += v
+			}
+			want /= float64(len(vals))
+			g := G.NewGraph()
+			x := G.NewTensor(g, dt, len(s), G.WithShape(s...), G.WithName("x"))
+			m, err := Mean(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !m.IsScalar() || m.Dtype() != dt {
+				t.Fatalf("%v %v: mean node has shape %v, dtype %v", dt, s, m.Shape(), m.Dtype())
+			}
+			op := m.Op().(*meanOp)
+			in := convDense(dt, s, vals)
+			a, err := op.Do(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := scalarFloat(a, dt)
+			if !ok || math.Abs(got-want) > 1e-6 {
+				t.Errorf("%v %v: mean %v (%T), want %v", dt, s, a, a, want)
+			}
+			b, err := op.Do(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a != b {
+				t.Errorf("%v %v: two runs returned different values", dt, s)
+			}
+			if allocs := testing.AllocsPerRun(10, func() { op.Do(in) }); allocs != 0 {
+				t.Errorf("%v %v: mean allocates %v times per run", dt, s, allocs)
+			}
+			if _, err := op.Do(convDense(dt, tensor.Shape{s.TotalSize() + 1}, make([]float64, s.TotalSize()+1))); err == nil {
+				t.Errorf("%v %v: input of the wrong shape accepted", dt, s)
+			}
+		}
+	}
+	g := G.NewGraph()
+	s := G.NewScalar(g, tensor.Float64, G.WithName("s"))
+	if m, err := Mean(s); err != nil || m != s {
+		t.Errorf("mean of a scalar: %v, %v", m, err)
+	}
+	i := G.NewVector(g, tensor.Int, G.WithShape(3), G.WithName("i"))
+	if _, err := Mean(i); err == nil {
+		t.Error("int vector accepted")
+	}
+}
+
+// TestMeanGrad checks dL/dx_i = g/N from every form of output gradient,
+// writing into a dirty reused buffer, without allocating.
+func TestMeanGrad(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		s := tensor.Shape{2, 3}
+		op := meanGradOp{shape: s, dt: dt}
+		var gs []G.Value
+		if dt == tensor.Float32 {
+			v := G.F32(1.5)
+			gs = append(gs, &v)
+		} else {
+			v := G.F64(1.5)
+			gs = append(gs, &v)
+		}
+		gs = append(gs, convDense(dt, tensor.Shape{1}, []float64{1.5}), tensor.New(tensor.FromScalar(castTo(dt, 1.5))))
+		for _, g := range gs {
+			out, err := op.Do(g)
+			if err != nil {
+				t.Fatalf("%v %T: %v", dt, g, err)
+			}
+			for i, v := range Float64s(out) {
+				if math.Abs(v-0.25) > 1e-7 {
+					t.Errorf("%v %T: dx[%d] = %v, want 0.25", dt, g, i, v)
+				}
+			}
+			checkPrealloc(t, preallocCase{name: dt.String() + "/mean'", op: op, in: []G.Value{g}})
+			if allocs := testing.AllocsPerRun(10, func() { op.UsePreallocDo(out, g) }); allocs != 0 {
+				t.Errorf("%v %T: mean' allocates %v times per reused run", dt, g, allocs)
+			}
+		}
+		if _, err := op.Do(convDense(dt, tensor.Shape{2}, []float64{1, 2})); err == nil {
+			t.Errorf("%v: two-element output gradient accepted", dt)
+		}
+	}
+}
+
+// castTo converts v to dt's Go type.
+func castTo(dt tensor.Dtype, v float64) any {
+	if dt == tensor.Float32 {
+		return float32(v)
+	}
+	return v
+}
+
+// TestRowScratchReuse checks row functions keeping their buffers between
+// runs: dirty reused outputs, results equal to a fresh op's, no
+// allocation once warm.
+func TestRowScratchReuse(t *testing.T) {
+	mse := &RowFunc{Name: "mse",
+		F: func(y, p []float64) float64 {
+			s := 0.0
+			for i := range p {
+				s += (p[i] - y[i]) * (p[i] - y[i])
+			}
+			return s / float64(len(p))
+		},
+		DF: func(y, p []float64, g float64, dp []float64) {
+			for i := range p {
+				dp[i] = g * 2 * (p[i] - y[i]) / float64(len(p))
+			}
+		}}
+	rng := rand.New(rand.NewSource(3))
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		y := convDense(dt, tensor.Shape{3, 4}, tieRand(rng, 12, false))
+		p := convDense(dt, tensor.Shape{3, 4}, tieRand(rng, 12, false))
+		g := convDense(dt, tensor.Shape{3}, tieRand(rng, 3, false))
+		op := rowOp{f: mse, tdims: 2, pdims: 2, dt: dt, sc: &rowScratch{}}
+		gop := rowGradOp{rowOp: op, gdims: 1}
+		gop.sc = &rowScratch{}
+		fresh := rowOp{f: mse, tdims: 2, pdims: 2, dt: dt}
+		for _, c := range []struct {
+			name      string
+			op, fresh G.Op
+			in        []G.Value
+		}{
+			{"mse", op, fresh, []G.Value{y, p}},
+			{"mse'", gop, rowGradOp{rowOp: fresh, gdims: 1}, []G.Value{y, p, g}},
+		} {
+			checkPrealloc(t, preallocCase{name: dt.String() + "/" + c.name, op: c.op, in: c.in})
+			a, err := c.op.Do(c.in...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := c.op.Do(c.in...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := c.fresh.Do(c.in...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sameBits(a, want); err != nil {
+				t.Errorf("%v %s: %v", dt, c.name, err)
+			}
+			if overlapping(a, b) {
+				t.Errorf("%v %s: two Do results share memory", dt, c.name)
+			}
+			r := c.op.(G.UsePreallocDoer)
+			if allocs := testing.AllocsPerRun(10, func() { r.UsePreallocDo(a, c.in...) }); allocs != 0 {
+				t.Errorf("%v %s: %v allocations per reused run", dt, c.name, allocs)
+			}
+		}
+	}
+}
+
+// overlapping reports whether two tensors' memory overlaps.
+func overlapping(a, b G.Value) bool {
+	ta, tb := a.(tensor.Tensor), b.(tensor.Tensor)
+	pa, pb := ta.Uintptr(), tb.Uintptr()
+	return pa < pb+uintptr(tb.MemSize()) && pb < pa+uintptr(ta.MemSize())
+}

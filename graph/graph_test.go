@@ -313,3 +313,24 @@ func TestExecutorMatchesTapeMachine(t *testing.T) {
 		}
 	}
 }
+
+func TestReportValueReadsWithoutAllocating(t *testing.T) {
+	in := graph.Input(2)
+	out := layers.NewDense(1, layers.WithoutBias()).Apply(in)
+	net, _ := graph.NewNetwork([]*graph.Tensor{in}, []*graph.Tensor{out})
+	net.Initialise(tensor.Float32, 1)
+	head := func(ctx *graph.Context, outs []graph.Node) (graph.Node, []graph.Node, error) {
+		c, err := G.Sum(outs[0])
+		return c, []graph.Node{c}, err
+	}
+	p, err := net.RunOnce(graph.ProgramSpec{Batch: 2, Head: head}, [][]float64{{1, 2, 3, 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ReportValue(0) != p.Cost() || p.Cost() == 0 {
+		t.Fatalf("report %v, cost %v", p.ReportValue(0), p.Cost())
+	}
+	if n := testing.AllocsPerRun(10, func() { p.ReportValue(0); p.Cost() }); n != 0 {
+		t.Fatalf("%v allocations per read", n)
+	}
+}

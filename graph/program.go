@@ -324,6 +324,10 @@ func (p *Program) Penalty() float64 {
 // Reports are the values of the head's report nodes in the last run.
 func (p *Program) Reports() []*tensor.Dense { return p.reports }
 
+// ReportValue is report i's value in the last run (its first element, for
+// a report that is not a scalar), read without allocating.
+func (p *Program) ReportValue(i int) float64 { return scalarOf(p.reports[i]) }
+
 // Params are the trainable weights the gradients belong to, in network order.
 func (p *Program) Params() []*Weight { return p.params }
 

@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"github.com/pkg/errors"
-	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/metrics"
@@ -324,7 +323,7 @@ func (m *Model) trainStepInto(d *dataset, idx []int, dst []float64) ([]float64, 
 	if err := p.Run(true); err != nil {
 		return nil, err
 	}
-	loss, reports := p.Cost(), p.Reports()
+	loss := p.Cost()
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return nil, errors.Errorf("the loss is %v; training stopped and the weights are those before this step", loss)
 	}
@@ -333,34 +332,10 @@ func (m *Model) trainStepInto(d *dataset, idx []int, dst []float64) ([]float64, 
 	}
 	p.ApplyUpdates()
 	vals := append(dst, loss)
-	for _, r := range reports {
-		vals = append(vals, firstValue(r))
+	for i := range p.Reports() {
+		vals = append(vals, p.ReportValue(i))
 	}
 	return vals, nil
-}
-
-// firstValue is a report's (first) value as a float64, read without
-// allocating.
-func firstValue(r *tensor.Dense) float64 {
-	if !r.RequiresIterator() {
-		switch r.Dtype() {
-		case tensor.Float32:
-			if d := r.Float32s(); len(d) > 0 {
-				return float64(d[0])
-			}
-			if v, ok := r.Get(0).(float32); ok {
-				return float64(v)
-			}
-		case tensor.Float64:
-			if d := r.Float64s(); len(d) > 0 {
-				return d[0]
-			}
-			if v, ok := r.Get(0).(float64); ok {
-				return v
-			}
-		}
-	}
-	return graph.Float64s(r)[0]
 }
 
 // Evaluate returns the loss and metrics on (x, y) in inference mode, each the
@@ -401,10 +376,9 @@ func (m *Model) evaluate(d *dataset, batchSize int) (Logs, error) {
 		if err := p.Run(true); err != nil {
 			return Logs{}, err
 		}
-		loss, reports := p.Cost(), p.Reports()
-		means[0].Add(loss, len(idx))
-		for i, r := range reports {
-			means[i+1].Add(firstValue(r), len(idx))
+		means[0].Add(p.Cost(), len(idx))
+		for i := range p.Reports() {
+			means[i+1].Add(p.ReportValue(i), len(idx))
 		}
 	}
 	logs := Logs{Names: append([]string(nil), m.names...), Values: make([]float64, len(means))}

@@ -55,13 +55,13 @@ func newConv(class string, rank, filters, kernel int, opts []Option) conv {
 		ks = v
 	}
 	var err error
-	if l.kernelSize, err = convPerAxis("kernel size", ks, rank); err != nil {
+	if l.kernelSize, err = perAxis("kernel size", ks, rank); err != nil {
 		l.setErr(err)
 	}
-	if l.strides, err = convPerAxis("strides", c.strides, rank); err != nil {
+	if l.strides, err = perAxis("strides", c.strides, rank); err != nil {
 		l.setErr(err)
 	}
-	if l.dilation, err = convPerAxis("dilation rate", c.dilation, rank); err != nil {
+	if l.dilation, err = perAxis("dilation rate", c.dilation, rank); err != nil {
 		l.setErr(err)
 	}
 	l.padding = strings.ToLower(c.padding)
@@ -95,35 +95,6 @@ func newConv(class string, rank, filters, kernel int, opts []Option) conv {
 		c.biasInit = Zeros()
 	}
 	return l
-}
-
-// convPerAxis expands a size list (one value for all axes, or one per
-// axis) and checks every value is positive.
-func convPerAxis(what string, v []int, rank int) ([]int, error) {
-	out := make([]int, rank)
-	switch len(v) {
-	case 0:
-		for i := range out {
-			out[i] = 1
-		}
-	case 1:
-		for i := range out {
-			out[i] = v[0]
-		}
-	case rank:
-		copy(out, v)
-	default:
-		if rank == 1 {
-			return nil, errors.Errorf("%s must be one value, got %v", what, v)
-		}
-		return nil, errors.Errorf("%s must be 1 or %d values, got %v", what, rank, v)
-	}
-	for _, x := range out {
-		if x < 1 {
-			return nil, errors.Errorf("%s must be positive, got %v", what, v)
-		}
-	}
-	return out, nil
 }
 
 func (l *conv) setErr(err error) {

@@ -323,11 +323,11 @@ func TestConvErrors(t *testing.T) {
 	wantErr(t, NewConv2D(4, 3, WithKernelSize(3, -1)).Apply(graph.Input(8, 8, 1)),
 		"kernel size must be positive, got [3 -1]")
 	wantErr(t, NewConv2D(4, 3, WithKernelSize(3, 3, 3)).Apply(graph.Input(8, 8, 1)),
-		"kernel size must be 1 or 2 values, got [3 3 3]")
+		"kernel size takes 1 or 2 values, got [3 3 3]")
 	wantErr(t, NewConv1D(4, 3, WithKernelSize(3, 3)).Apply(graph.Input(8, 1)),
-		"kernel size must be one value, got [3 3]")
+		"kernel size takes 1 value, got [3 3]")
 	wantErr(t, NewConv2D(4, 3, WithStrides(1, 2, 3)).Apply(graph.Input(8, 8, 1)),
-		"strides must be 1 or 2 values, got [1 2 3]")
+		"strides takes 1 or 2 values, got [1 2 3]")
 	wantErr(t, NewConv2D(4, 3, WithStrides(0)).Apply(graph.Input(8, 8, 1)),
 		"strides must be positive, got [0]")
 	wantErr(t, NewConv2D(4, 3, WithDilation(1, 0)).Apply(graph.Input(8, 8, 1)),

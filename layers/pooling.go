@@ -50,32 +50,6 @@ func paddingMode(p string) (same bool, err error) {
 	return false, errors.Errorf(`the padding argument must be one of "valid", "same"; got %q`, p)
 }
 
-// perAxis expands one value to n axes, or checks there are n, all positive.
-func perAxis(what string, v []int, n int) ([]int, error) {
-	switch {
-	case len(v) == 1:
-		if v[0] <= 0 {
-			return nil, errors.Errorf("%s must be positive, got %d", what, v[0])
-		}
-		out := make([]int, n)
-		for i := range out {
-			out[i] = v[0]
-		}
-		return out, nil
-	case len(v) != n:
-		if n == 1 {
-			return nil, errors.Errorf("%s takes 1 value, got %v", what, v)
-		}
-		return nil, errors.Errorf("%s takes 1 or %d values, got %v", what, n, v)
-	}
-	for _, x := range v {
-		if x <= 0 {
-			return nil, errors.Errorf("%s must be positive, got %v", what, v)
-		}
-	}
-	return append([]int(nil), v...), nil
-}
-
 // pooling is what the four window-pooling layers share.
 type pooling struct {
 	graph.Base

@@ -412,10 +412,10 @@ func TestPoolingErrors(t *testing.T) {
 		`must be one of "valid", "same"; got "causal"`)
 	for _, p := range []int{0, -1} {
 		wantErr(t, NewMaxPooling2D(p, WithName(fmt.Sprintf("mp_p%d", -p))).Apply(graph.Input(4, 4, 1)),
-			fmt.Sprintf("layer mp_p%d (MaxPooling2D)", -p), fmt.Sprintf("pool size must be positive, got %d", p))
-		wantErr(t, NewAveragePooling1D(p).Apply(graph.Input(4, 1)), fmt.Sprintf("pool size must be positive, got %d", p))
-		wantErr(t, NewMaxPooling2D(2, WithStrides(p)).Apply(graph.Input(4, 4, 1)), fmt.Sprintf("strides must be positive, got %d", p))
-		wantErr(t, NewMaxPooling1D(2, WithStrides(p)).Apply(graph.Input(4, 1)), fmt.Sprintf("strides must be positive, got %d", p))
+			fmt.Sprintf("layer mp_p%d (MaxPooling2D)", -p), fmt.Sprintf("pool size must be positive, got [%d]", p))
+		wantErr(t, NewAveragePooling1D(p).Apply(graph.Input(4, 1)), fmt.Sprintf("pool size must be positive, got [%d]", p))
+		wantErr(t, NewMaxPooling2D(2, WithStrides(p)).Apply(graph.Input(4, 4, 1)), fmt.Sprintf("strides must be positive, got [%d]", p))
+		wantErr(t, NewMaxPooling1D(2, WithStrides(p)).Apply(graph.Input(4, 1)), fmt.Sprintf("strides must be positive, got [%d]", p))
 	}
 	wantErr(t, NewMaxPooling2D(0, WithPoolSize(2, 0)).Apply(graph.Input(4, 4, 1)), "pool size must be positive, got [2 0]")
 	wantErr(t, NewMaxPooling2D(2, WithStrides(1, -2)).Apply(graph.Input(4, 4, 1)), "strides must be positive, got [1 -2]")

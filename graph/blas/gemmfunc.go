@@ -31,6 +31,27 @@ type FillA[T float] func(r0, c0, rows, cols int, dst []T)
 //
 // It panics, as Sgemm does, on bad sizes, B and C strides or lengths.
 func GemmFunc[T float](transA, transB bool, m, n, k int, fill FillA[T], b []T, ldb int, beta T, c []T, ldc int, post func(i0, j0, rows, cols int)) {
+	GemmFuncPacked(transA, transB, m, n, k, fill, nil, b, ldb, beta, c, ldc, post)
+}
+
+// PackA writes the block of op(A) with rows [i0, i0+rows) and columns
+// [p0, p0+cols) into dst already packed as the product packs it: as
+// micro-panels of mr rows, panel q (rows i0+q·mr onwards) at q·mr·cols,
+// element (i, p) of a panel at p·mr+i, the rows of the last panel past
+// rows zero. It reports false when it cannot produce this block, which the
+// product then gets from its FillA instead (dst may have been written).
+type PackA[T float] func(i0, p0, rows, cols, mr int, dst []T) bool
+
+// GemmFuncPacked is GemmFunc with a second source for A: pack, when not
+// nil, writes each block of op(A) straight into the packed layout the
+// micro-kernel reads, which saves copying every filled block into that
+// layout; fill is used for the blocks pack declines. Results, concurrency
+// and panics are GemmFunc's.
+//
+// A product with few rows and columns and a long depth (a convolution's
+// kernel gradient) and no post is split across goroutines along its depth
+// instead, each part summed into C at the end.
+func GemmFuncPacked[T float](transA, transB bool, m, n, k int, fill FillA[T], pack PackA[T], b []T, ldb int, beta T, c []T, ldc int, post func(i0, j0, rows, cols int)) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -60,7 +81,11 @@ func GemmFunc[T float](transA, transB bool, m, n, k int, fill FillA[T], b []T, l
 	// As gemm's estimate, plus a charge for filling A.
 	work := m*n*k + 16*m*n + 16*m*k
 	threads := runtime.GOMAXPROCS(0)
-	f := gemmFunc[T]{cfg: cfg, tA: transA, tB: transB, k: k, fill: fill, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, post: post}
+	f := gemmFunc[T]{cfg: cfg, tA: transA, tB: transB, k: k, fill: fill, pack: pack, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, post: post}
+	if threads >= 2 && post == nil && k >= 4*max(m, n) && k >= 2*threads*cfg.kc && work >= cfg.parallelMin/8 {
+		f.splitK(m, n, threads)
+		return
+	}
 	if threads < 2 || work < cfg.parallelMin {
 		f.serial(0, 0, m, n)
 		return
@@ -102,12 +127,13 @@ func GemmFunc[T float](transA, transB bool, m, n, k int, fill FillA[T], b []T, l
 	wg.Wait()
 }
 
-// gemmFunc is one GemmFunc product.
+// gemmFunc is one GemmFunc or GemmFuncPacked product.
 type gemmFunc[T float] struct {
 	cfg    *config[T]
 	tA, tB bool
 	k      int
 	fill   FillA[T]
+	pack   PackA[T]
 	b      []T
 	ldb    int
 	beta   T
@@ -116,37 +142,82 @@ type gemmFunc[T float] struct {
 	post   func(i0, j0, rows, cols int)
 }
 
+// splitK computes C (no post) as threads products over contiguous ranges
+// of the depth k, run concurrently: a product with few rows and columns
+// and a long depth (a convolution's kernel gradient) cannot be split
+// otherwise, and splitting it so packs each block of A and B only once.
+// The first range accumulates into C with beta; the others into zeroed
+// scratch matrices added to C at the end.
+func (f *gemmFunc[T]) splitK(m, n, threads int) {
+	per := roundUp((f.k+threads-1)/threads, f.cfg.kc)
+	parts := make([][]T, 0, threads)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for k0 := per; k0 < f.k; k0 += per {
+		k1 := min(k0+per, f.k)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			part := make([]T, m*n)
+			f.serialK(0, 0, m, n, k0, k1, part, n, 0)
+			mu.Lock()
+			parts = append(parts, part)
+			mu.Unlock()
+		}()
+	}
+	f.serialK(0, 0, m, n, 0, min(per, f.k), f.c, f.ldc, f.beta)
+	wg.Wait()
+	for _, part := range parts {
+		for i := 0; i < m; i++ {
+			row := f.c[i*f.ldc : i*f.ldc+n]
+			for j, v := range part[i*n : i*n+n] {
+				row[j] += v
+			}
+		}
+	}
+}
+
 // serial computes rows [i0, i0+m) and columns [j0, j0+n) of C on the
 // calling goroutine.
 func (f *gemmFunc[T]) serial(i0, j0, m, n int) {
-	cfg, k, ldc := f.cfg, f.k, f.ldc
+	f.serialK(i0, j0, m, n, 0, f.k, f.c, f.ldc, f.beta)
+}
+
+// serialK computes rows [i0, i0+m) and columns [j0, j0+n) of the product
+// over the depth range [k0, k1) only, into c (stride ldc, indexed as C)
+// scaled by beta first, on the calling goroutine; post is called only
+// when k1 is the whole depth.
+func (f *gemmFunc[T]) serialK(i0, j0, m, n, k0, k1 int, c []T, ldc int, beta T) {
+	cfg, k := f.cfg, k1
 	bufs := cfg.getBuffers(n)
 	defer cfg.pool.Put(bufs)
-	if len(bufs.src) < cfg.mc*cfg.kc {
-		bufs.src = make([]T, cfg.mc*cfg.kc)
-	}
 	mc, kc, nc := cfg.mc, cfg.kc, cfg.nc
 	for jc := j0; jc < j0+n; jc += nc {
 		nb := min(nc, j0+n-jc)
-		for pc := 0; pc < k; pc += kc {
+		for pc := k0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
 			packB(f.tB, f.b, f.ldb, pc, jc, kb, nb, bufs.b, cfg.nr)
-			bt := f.beta
-			if pc > 0 {
+			bt := beta
+			if pc > k0 {
 				bt = 1
 			}
 			for ic := i0; ic < i0+m; ic += mc {
 				mb := min(mc, i0+m-ic)
-				src := bufs.src[:mb*kb]
-				if f.tA {
-					f.fill(pc, ic, kb, mb, src)
-					packA(true, src, mb, 0, 0, mb, kb, bufs.a, cfg.mr)
-				} else {
-					f.fill(ic, pc, mb, kb, src)
-					packA(false, src, kb, 0, 0, mb, kb, bufs.a, cfg.mr)
+				if f.pack == nil || !f.pack(ic, pc, mb, kb, cfg.mr, bufs.a[:roundUp(mb, cfg.mr)*kb]) {
+					if len(bufs.src) < cfg.mc*cfg.kc {
+						bufs.src = make([]T, cfg.mc*cfg.kc)
+					}
+					src := bufs.src[:mb*kb]
+					if f.tA {
+						f.fill(pc, ic, kb, mb, src)
+						packA(true, src, mb, 0, 0, mb, kb, bufs.a, cfg.mr)
+					} else {
+						f.fill(ic, pc, mb, kb, src)
+						packA(false, src, kb, 0, 0, mb, kb, bufs.a, cfg.mr)
+					}
 				}
-				macroKernel(cfg, mb, nb, kb, 1, bufs.a, bufs.b, bt, f.c[ic*ldc+jc:], ldc, bufs.tile)
-				if f.post != nil && pc+kb == k {
+				macroKernel(cfg, mb, nb, kb, 1, bufs.a, bufs.b, bt, c[ic*ldc+jc:], ldc, bufs.tile)
+				if f.post != nil && pc+kb == f.k {
 					f.post(ic, jc, mb, nb)
 				}
 			}

@@ -16,28 +16,7 @@ func TestGemmFunc(t *testing.T) {
 		m, n, k := sz[0], sz[1], sz[2]
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
-				ar, ac := m, k
-				if tA {
-					ar, ac = k, m
-				}
-				a := make([]float64, ar*ac)
-				for i := range a {
-					a[i] = r.NormFloat64()
-				}
-				ldb := n
-				if tB {
-					ldb = k
-				}
-				b := make([]float64, k*n)
-				for i := range b {
-					b[i] = r.NormFloat64()
-				}
-				c0 := make([]float64, m*n)
-				for i := range c0 {
-					c0[i] = r.NormFloat64()
-				}
-				want := append([]float64(nil), c0...)
-				Dgemm(tA, tB, m, n, k, 1, a, ac, b, ldb, 0.5, want, n)
+				a, ac, b, ldb, c0, want := randomProduct(r, m, n, k, tA, tB)
 				got := append([]float64(nil), c0...)
 				var mu sync.Mutex
 				seen := make([]int, m*n)
@@ -52,8 +31,8 @@ func TestGemmFunc(t *testing.T) {
 					}
 				}
 				fill := func(r0, col0, rows, cols int, dst []float64) {
-					if len(dst) != rows*cols || r0+rows > ar || col0+cols > ac {
-						t.Errorf("fill(%d, %d, %d, %d) of a %d×%d matrix, dst %d", r0, col0, rows, cols, ar, ac, len(dst))
+					if len(dst) != rows*cols || r0+rows > len(a)/ac || col0+cols > ac {
+						t.Errorf("fill(%d, %d, %d, %d) of a %d×%d matrix, dst %d", r0, col0, rows, cols, len(a)/ac, ac, len(dst))
 						return
 					}
 					for i := 0; i < rows; i++ {
@@ -89,4 +68,33 @@ func TestGemmFunc(t *testing.T) {
 			}
 		}
 	}
+}
+
+// randomProduct draws a random product (A m×k, or k×m when tA; B k×n, or n×k
+// when tB; C m×n) and its reference C = op(A)·op(B) + 0.5·C by Dgemm; ac
+// and ldb are A's and B's row strides.
+func randomProduct(r *rand.Rand, m, n, k int, tA, tB bool) (a []float64, ac int, b []float64, ldb int, c0, want []float64) {
+	ar, ac := m, k
+	if tA {
+		ar, ac = k, m
+	}
+	a = make([]float64, ar*ac)
+	for i := range a {
+		a[i] = r.NormFloat64()
+	}
+	ldb = n
+	if tB {
+		ldb = k
+	}
+	b = make([]float64, k*n)
+	for i := range b {
+		b[i] = r.NormFloat64()
+	}
+	c0 = make([]float64, m*n)
+	for i := range c0 {
+		c0[i] = r.NormFloat64()
+	}
+	want = append([]float64(nil), c0...)
+	Dgemm(tA, tB, m, n, k, 1, a, ac, b, ldb, 0.5, want, n)
+	return a, ac, b, ldb, c0, want
 }

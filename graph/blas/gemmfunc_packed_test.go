@@ -18,28 +18,7 @@ func TestGemmFuncPacked(t *testing.T) {
 		m, n, k := sz[0], sz[1], sz[2]
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
-				ar, ac := m, k
-				if tA {
-					ar, ac = k, m
-				}
-				a := make([]float64, ar*ac)
-				for i := range a {
-					a[i] = r.NormFloat64()
-				}
-				ldb := n
-				if tB {
-					ldb = k
-				}
-				b := make([]float64, k*n)
-				for i := range b {
-					b[i] = r.NormFloat64()
-				}
-				c0 := make([]float64, m*n)
-				for i := range c0 {
-					c0[i] = r.NormFloat64()
-				}
-				want := append([]float64(nil), c0...)
-				Dgemm(tA, tB, m, n, k, 1, a, ac, b, ldb, 0.5, want, n)
+				a, ac, b, ldb, c0, want := randomProduct(r, m, n, k, tA, tB)
 				opA := func(i, p int) float64 {
 					if tA {
 						return a[p*ac+i]

@@ -72,3 +72,31 @@ func BenchmarkTanh32(b *testing.B) {
 		Tanh32(v[:64])
 	}
 }
+
+// TestFloat32Activations checks the scalar float32 exp and tanh (the tails of Sigmoid32 and Tanh32)
+// against the math package over their whole useful range.
+func TestFloat32Activations(t *testing.T) {
+	worstExp, worstTanh := 0.0, 0.0
+	for x := -87.0; x <= 88; x += 0.00731 {
+		want := math.Exp(float64(float32(x)))
+		got := float64(expf32(float32(x)))
+		worstExp = math.Max(worstExp, math.Abs(got-want)/want)
+	}
+	for x := -12.0; x <= 12; x += 0.000173 {
+		xf := float64(float32(x))
+		want := math.Tanh(xf)
+		got := float64(tanhf32(float32(x)))
+		// relative near 0 (tanh x ≈ x), absolute elsewhere
+		worstTanh = math.Max(worstTanh, math.Abs(got-want)/math.Max(math.Abs(want), 0.1))
+	}
+	if worstExp > 3e-7 {
+		t.Errorf("expf32: relative error %g", worstExp)
+	}
+	if worstTanh > 3e-7 {
+		t.Errorf("tanhf32: error %g", worstTanh)
+	}
+	if expf32(200) != expf32(88) || expf32(-200) != expf32(-87) || tanhf32(30) != 1 || tanhf32(-30) != -1 || tanhf32(0) != 0 {
+		t.Errorf("saturation: expf32(200)=%v expf32(-200)=%v tanhf32(±30)=%v,%v", expf32(200), expf32(-200), tanhf32(30), tanhf32(-30))
+	}
+	t.Logf("expf32 relative error %.3g, tanhf32 error %.3g", worstExp, worstTanh)
+}

@@ -2,13 +2,10 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 	"math"
 	"unsafe"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph/blas"
@@ -41,7 +38,7 @@ func (a Act) valid() bool { return a == ActLinear || a == ActReLU }
 
 // biasAct overwrites every row of c values of y with act(row + bias); bias
 // nil adds nothing.
-func biasAct[T convFloat](y, bias []T, c int, act Act) {
+func biasAct[T Float](y, bias []T, c int, act Act) {
 	if bias == nil && act == ActLinear {
 		return
 	}
@@ -53,7 +50,7 @@ func biasAct[T convFloat](y, bias []T, c int, act Act) {
 	parallelRange(rows, len(y), func(lo, hi int) { biasActRows(y[lo*c:hi*c], bias, c, act) })
 }
 
-func biasActRows[T convFloat](y, bias []T, c int, act Act) {
+func biasActRows[T Float](y, bias []T, c int, act Act) {
 	if act == ActLinear {
 		for i := 0; i+c <= len(y); i += c {
 			row := y[i : i+c]
@@ -99,65 +96,30 @@ func reluRows32(y, bias []float32, c int) {
 	blas.ReLUBiasRows32(y, bias[:c])
 }
 
-// actGradOp computes dz = act'·dy from (y, dy), y being the activation's
-// output.
-type actGradOp struct {
-	act  Act
-	dims int
-	dt   tensor.Dtype
+// actGradKernel computes dz = act'·dy from (y, dy), y being the
+// activation's output.
+type actGradKernel struct{ act Act }
+
+func (k actGradKernel) Params() []any { return []any{k.act} }
+func (k actGradKernel) Name() string  { return k.act.String() + "'" }
+func (k actGradKernel) Shape(in []tensor.Shape) (tensor.Shape, error) {
+	if in[1].TotalSize() != in[0].TotalSize() {
+		return nil, errors.Errorf("%s: output %v and gradient %v differ in size", k.Name(), in[0], in[1])
+	}
+	return in[0], nil
 }
 
-func (op actGradOp) Arity() int { return 2 }
-func (op actGradOp) Type() hm.Type {
-	t := G.TensorType{Dims: op.dims, Of: op.dt}
-	return hm.NewFnType(t, t, t)
-}
-func (op actGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	if len(in) != 2 {
-		return nil, errors.Errorf("%v: expected 2 inputs, got %d", op, len(in))
+func (k actGradKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	if out.Dtype() == tensor.Float32 {
+		actGrad(k.act, in[0].Float32s(), in[1].Float32s(), out.Float32s())
+	} else {
+		actGrad(k.act, in[0].Float64s(), in[1].Float64s(), out.Float64s())
 	}
-	return shapeOf(in[0])
-}
-func (op actGradOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
-
-// UsePreallocDo is Do writing into prealloc when it is a tensor of y's
-// dtype and shape.
-func (op actGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	return op.do(prealloc, in)
-}
-
-func (op actGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != 2 {
-		return nil, errors.Errorf("%v: expected 2 inputs, got %d", op, len(in))
-	}
-	y, ok := in[0].(*tensor.Dense)
-	if !ok || y.Dtype() != op.dt {
-		return nil, errors.Errorf("%v: output is %T, not a %v tensor", op, in[0], op.dt)
-	}
-	y = contiguous(y)
-	n := y.Shape().TotalSize()
-	out := outDense(prealloc, op.dt, y.Shape())
-	switch op.dt {
-	case tensor.Float32:
-		g, err := gradIn[float32](in[1], n, op.String())
-		if err != nil {
-			return nil, err
-		}
-		actGrad(op.act, y.Float32s(), g, out.Float32s())
-	case tensor.Float64:
-		g, err := gradIn[float64](in[1], n, op.String())
-		if err != nil {
-			return nil, err
-		}
-		actGrad(op.act, y.Float64s(), g, out.Float64s())
-	default:
-		return nil, errors.Errorf("%v: unsupported dtype %v", op, op.dt)
-	}
-	return out, nil
+	return nil
 }
 
 // actGrad writes g·act'(y) into out.
-func actGrad[T convFloat](act Act, y, g, out []T) {
+func actGrad[T Float](act Act, y, g, out []T) {
 	if serial(len(y), 2*len(y)) {
 		actGradRange(act, y, g, out)
 		return
@@ -165,7 +127,7 @@ func actGrad[T convFloat](act Act, y, g, out []T) {
 	parallelRange(len(y), 2*len(y), func(lo, hi int) { actGradRange(act, y[lo:hi], g[lo:hi], out[lo:hi]) })
 }
 
-func actGradRange[T convFloat](act Act, y, g, out []T) {
+func actGradRange[T Float](act Act, y, g, out []T) {
 	g, out = g[:len(y)], out[:len(y)]
 	if act == ActLinear {
 		copy(out, g)
@@ -188,32 +150,8 @@ func actGradRange[T convFloat](act Act, y, g, out []T) {
 	}
 }
 
-func (op actGradOp) ReturnsPtr() bool     { return false }
-func (op actGradOp) CallsExtern() bool    { return false }
-func (op actGradOp) OverwritesInput() int { return -1 }
-func (op actGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "kerago.actgrad.%v.%d.%v", op.act, op.dims, op.dt)
-}
-func (op actGradOp) Hashcode() uint32 { return hashOf(op) }
-func (op actGradOp) String() string {
-	// Constant names: String is called on every run (for error messages).
-	switch op.act {
-	case ActLinear:
-		return "linear'"
-	case ActReLU:
-		return "relu'"
-	}
-	return op.act.String() + "'"
-}
-
-// The gradient op is not differentiated again.
-func (op actGradOp) DiffWRT(n int) []bool { return make([]bool, n) }
-func (op actGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, errors.Errorf("%v: second derivatives are not implemented", op)
-}
-
 // actAs32 reinterprets a float32 slice of a generic type as []float32
 // (callers check the element size first).
-func actAs32[T convFloat](s []T) []float32 {
+func actAs32[T Float](s []T) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }

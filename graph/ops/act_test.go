@@ -32,11 +32,15 @@ func TestDenseBiasReluPrealloc(t *testing.T) {
 		}
 	}
 	g := convGeom{n: n, c: in, f: units, h: 1, w: 1, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, oh: 1, ow: 1}
-	op := convOp{g: g, dt: tensor.Float32, kind: convForward, bias: true, act: ActReLU}
-	vals := []G.Value{
+	args := []*tensor.Dense{
 		tensor.New(tensor.WithShape(n, in), tensor.WithBacking(x)),
 		tensor.New(tensor.WithShape(in, units), tensor.WithBacking(k)),
 		tensor.New(tensor.WithShape(units), tensor.WithBacking(b)),
+	}
+	vals := []G.Value{args[0], args[1], args[2]}
+	op, err := opOf(convKernel{g: g, kind: convForward, bias: true, act: ActReLU}, args...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	dirty := func(s ...int) *tensor.Dense {
 		d := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(s...))
@@ -66,7 +70,11 @@ func TestDenseBiasReluPrealloc(t *testing.T) {
 		gy[i] = float32(rng.NormFloat64())
 	}
 	gv := tensor.New(tensor.WithShape(n, units), tensor.WithBacking(gy))
-	dz, err := actGradOp{act: ActReLU, dims: 2, dt: tensor.Float32}.UsePreallocDo(dirty(n, units), fresh, gv)
+	actOp, err := opOf(actGradKernel{act: ActReLU}, fresh.(*tensor.Dense), gv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dz, err := actOp.UsePreallocDo(dirty(n, units), fresh, gv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +87,11 @@ func TestDenseBiasReluPrealloc(t *testing.T) {
 			t.Fatalf("dz[%d] = %v, want %v", i, v, w)
 		}
 	}
-	sm, err := softmaxLastOp{dims: 2, dt: tensor.Float32}.UsePreallocDo(dirty(n, units), gv)
+	smOp, err := opOf(softmaxKernel{axis: 1}, gv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := smOp.UsePreallocDo(dirty(n, units), gv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,10 +2,8 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -52,10 +50,6 @@ func BatchNormInfer(x, mean, variance, gamma, beta *G.Node, axis int, eps float6
 }
 
 func batchNorm(x, mean, variance, gamma, beta *G.Node, axis int, eps float64, training bool) (*G.Node, error) {
-	dt := x.Dtype()
-	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return nil, errors.Errorf("batch norm: dtype %v not supported (float32 or float64)", dt)
-	}
 	s := x.Shape()
 	if axis < 0 || axis >= len(s) {
 		return nil, errors.Errorf("batch norm: axis %d out of range for shape %v", axis, s)
@@ -64,7 +58,7 @@ func batchNorm(x, mean, variance, gamma, beta *G.Node, axis int, eps float64, tr
 		return nil, errors.Errorf("batch norm: epsilon must be ≥ 0, got %v", eps)
 	}
 	c := s[axis]
-	op := bnOp{axis: axis, dims: len(s), eps: eps, training: training, hasGamma: gamma != nil, hasBeta: beta != nil, dt: dt}
+	k := bnKernel{axis: axis, eps: eps, training: training, hasGamma: gamma != nil, hasBeta: beta != nil}
 	in := []*G.Node{x}
 	for _, v := range []struct {
 		name string
@@ -76,158 +70,83 @@ func batchNorm(x, mean, variance, gamma, beta *G.Node, axis int, eps float64, tr
 		if v.n.Dims() != 1 || v.n.Shape()[0] != c {
 			return nil, errors.Errorf("batch norm: %s has shape %v, want (%d) for input %v on axis %d", v.name, v.n.Shape(), c, s, axis)
 		}
-		if v.n.Dtype() != dt {
-			return nil, errors.Errorf("batch norm: %s is %v, the input %v", v.name, v.n.Dtype(), dt)
+		if v.n.Dtype() != x.Dtype() {
+			return nil, errors.Errorf("batch norm: %s is %v, the input %v", v.name, v.n.Dtype(), x.Dtype())
 		}
 		in = append(in, v.n)
 	}
-	return G.ApplyOp(op, in...)
+	return Apply(k, in...)
 }
 
-// bnOp is the fused batch-norm forward op. Inputs: x, then (inference only)
-// mean and variance, then gamma and beta when present.
-type bnOp struct {
-	axis, dims        int
+// bnKernel is the fused batch-norm forward pass. Inputs: x, then (inference
+// only) mean and variance, then gamma and beta when present.
+type bnKernel struct {
+	axis              int
 	eps               float64
 	training          bool
 	hasGamma, hasBeta bool
-	dt                tensor.Dtype
 }
 
-func (op bnOp) Arity() int {
-	n := 1
-	if !op.training {
-		n += 2
-	}
-	if op.hasGamma {
-		n++
-	}
-	if op.hasBeta {
-		n++
-	}
-	return n
+func (op bnKernel) Params() []any {
+	return []any{op.axis, op.eps, op.training, op.hasGamma, op.hasBeta}
 }
 
-func (op bnOp) types() []hm.Type {
-	ts := []hm.Type{G.TensorType{Dims: op.dims, Of: op.dt}}
-	for i := 1; i < op.Arity(); i++ {
-		ts = append(ts, G.TensorType{Dims: 1, Of: op.dt})
+func (op bnKernel) Name() string {
+	if op.training {
+		return fmt.Sprintf("BatchNormTrain(axis=%d)", op.axis)
 	}
-	return ts
+	return fmt.Sprintf("BatchNormInfer(axis=%d)", op.axis)
 }
 
-func (op bnOp) Type() hm.Type {
-	ts := append(op.types(), G.TensorType{Dims: op.dims, Of: op.dt})
-	return hm.NewFnType(ts...)
-}
-func (op bnOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
+func (op bnKernel) Shape(in []tensor.Shape) (tensor.Shape, error) { return in[0], nil }
 
 // bnInputs are a bnOp's inputs: x in its own dtype, the per-channel
 // inputs (C values each, nil when absent) as float64.
-type bnInputs[T float] struct {
+type bnInputs[T Float] struct {
 	x                           []T
 	mean, variance, gamma, beta []float64
 	shape                       tensor.Shape
 }
 
-// chanValues copies a per-channel input into dst (its len(dst) values) and
-// reports whether it held exactly that many.
-func chanValues(v G.Value, dst []float64) bool {
-	if d, ok := v.(*tensor.Dense); ok && !d.RequiresIterator() {
-		switch d.Dtype() {
-		case tensor.Float32:
-			src := d.Float32s()
-			if len(src) != len(dst) {
-				return false
-			}
-			for i, x := range src {
-				dst[i] = float64(x)
-			}
-			return true
-		case tensor.Float64:
-			src := d.Float64s()
-			if len(src) != len(dst) {
-				return false
-			}
-			copy(dst, src)
-			return true
+// chanValues copies a per-channel input (len(dst) values) into dst.
+func chanValues(d *tensor.Dense, dst []float64) {
+	if d.Dtype() == tensor.Float32 {
+		for i, x := range d.Float32s()[:len(dst)] {
+			dst[i] = float64(x)
 		}
+		return
 	}
-	src := Float64s(v)
-	if len(src) != len(dst) {
-		return false
-	}
-	copy(dst, src)
-	return true
+	copy(dst, d.Float64s())
 }
 
-// bnX returns the op's x input as a contiguous dense tensor of dtype dt.
-func bnX(op fmt.Stringer, in []G.Value, dims int, dt tensor.Dtype) (*tensor.Dense, error) {
-	if len(in) == 0 {
-		return nil, errors.Errorf("%v: no input", op)
-	}
-	xt, ok := in[0].(*tensor.Dense)
-	if !ok {
-		return nil, errors.Errorf("%v: input must be a dense tensor, got %T", op, in[0])
-	}
-	if len(xt.Shape()) != dims {
-		return nil, errors.Errorf("%v: input shape %v, expected %d dims", op, xt.Shape(), dims)
-	}
-	if xt.Dtype() != dt {
-		return nil, errors.Errorf("%v: input is %v, built for %v", op, xt.Dtype(), dt)
-	}
-	return contiguous(xt), nil
-}
-
-func bnUnpack[T float](op bnOp, in []G.Value) (bnInputs[T], error) {
-	var b bnInputs[T]
-	if len(in) != op.Arity() {
-		return b, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
-	}
-	xt, err := bnX(op, in, op.dims, op.dt)
-	if err != nil {
-		return b, err
-	}
-	b.shape = xt.Shape()
-	if op.axis >= len(b.shape) {
-		return b, errors.Errorf("%v: input shape %v, expected %d dims", op, b.shape, op.dims)
-	}
+// bnUnpack reads the inputs of op (x first, then its per-channel inputs).
+func bnUnpack[T Float](op bnKernel, in []*tensor.Dense) bnInputs[T] {
+	b := bnInputs[T]{x: dataOf[T](in[0]), shape: in[0].Shape()}
 	c := b.shape[op.axis]
-	b.x = denseData[T](xt)
 	buf := make([]float64, (len(in)-1)*c)
 	i := 1
-	next := func() ([]float64, error) {
+	next := func() []float64 {
 		v := buf[(i-1)*c : i*c]
-		if !chanValues(in[i], v) {
-			return nil, errors.Errorf("%v: per-channel input %d does not have %d values", op, i, c)
-		}
+		chanValues(in[i], v)
 		i++
-		return v, nil
+		return v
 	}
 	if !op.training {
-		if b.mean, err = next(); err != nil {
-			return b, err
-		}
-		if b.variance, err = next(); err != nil {
-			return b, err
-		}
+		b.mean = next()
+		b.variance = next()
 	}
 	if op.hasGamma {
-		if b.gamma, err = next(); err != nil {
-			return b, err
-		}
+		b.gamma = next()
 	}
 	if op.hasBeta {
-		if b.beta, err = next(); err != nil {
-			return b, err
-		}
+		b.beta = next()
 	}
-	return b, nil
+	return b
 }
 
 // bnSums returns each channel's sum of x and, when mean is not nil, of
 // (x − mean)².
-func bnSums[T float](x []T, outer, c, inner int, mean []float64) []float64 {
+func bnSums[T Float](x []T, outer, c, inner int, mean []float64) []float64 {
 	out := make([]float64, c)
 	if inner == 1 {
 		for o := 0; o < outer; o++ {
@@ -267,7 +186,7 @@ func bnSums[T float](x []T, outer, c, inner int, mean []float64) []float64 {
 
 // bnStats returns each channel's mean and 1/sqrt(variance+eps): from the
 // batch in training, from the given statistics in inference.
-func bnStats[T float](op bnOp, b bnInputs[T]) (mean, rstd []float64) {
+func bnStats[T Float](op bnKernel, b bnInputs[T]) (mean, rstd []float64) {
 	outer, c, inner := axisView(b.shape, op.axis)
 	if !op.training {
 		mean = make([]float64, c)
@@ -292,7 +211,7 @@ func bnStats[T float](op bnOp, b bnInputs[T]) (mean, rstd []float64) {
 
 // bnMap writes out[k] = f(k, j) for every element k of channel j of a
 // tensor read as (outer, c, inner), in parallel for large tensors.
-func bnMap[T float](out []T, outer, c, inner int, f func(k, j int) T) {
+func bnMap[T Float](out []T, outer, c, inner int, f func(k, j int) T) {
 	parallelRange(outer, len(out), func(lo, hi int) {
 		for o := lo; o < hi; o++ {
 			for j := 0; j < c; j++ {
@@ -305,29 +224,17 @@ func bnMap[T float](out []T, outer, c, inner int, f func(k, j int) T) {
 	})
 }
 
-func (op bnOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
-
-// UsePreallocDo is Do writing into prealloc when it is a tensor of x's
-// dtype and shape.
-func (op bnOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	return op.do(prealloc, in)
+func (op bnKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	if out.Dtype() == tensor.Float32 {
+		bnForward[float32](op, out, in)
+	} else {
+		bnForward[float64](op, out, in)
+	}
+	return nil
 }
 
-func (op bnOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	switch op.dt {
-	case tensor.Float32:
-		return bnForward[float32](op, prealloc, in)
-	case tensor.Float64:
-		return bnForward[float64](op, prealloc, in)
-	}
-	return nil, errors.Errorf("%v: unsupported dtype %v", op, op.dt)
-}
-
-func bnForward[T float](op bnOp, prealloc G.Value, in []G.Value) (G.Value, error) {
-	b, err := bnUnpack[T](op, in)
-	if err != nil {
-		return nil, err
-	}
+func bnForward[T Float](op bnKernel, out *tensor.Dense, in []*tensor.Dense) {
+	b := bnUnpack[T](op, in)
 	mean, rstd := bnStats(op, b)
 	outer, c, inner := axisView(b.shape, op.axis)
 	scale, shift := make([]float64, c), make([]float64, c)
@@ -341,44 +248,21 @@ func bnForward[T float](op bnOp, prealloc G.Value, in []G.Value) (G.Value, error
 			shift[j] += b.beta[j]
 		}
 	}
-	out := outDense(prealloc, op.dt, b.shape)
 	x := b.x
-	bnMap(denseData[T](out), outer, c, inner, func(k, j int) T {
+	bnMap(dataOf[T](out), outer, c, inner, func(k, j int) T {
 		return T(float64(x[k])*scale[j] + shift[j])
 	})
-	return out, nil
 }
 
-func (op bnOp) ReturnsPtr() bool     { return false }
-func (op bnOp) CallsExtern() bool    { return false }
-func (op bnOp) OverwritesInput() int { return -1 }
-func (op bnOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "kerago.batchnorm(axis=%d,dims=%d,eps=%v,train=%v,gamma=%v,beta=%v,%v)",
-		op.axis, op.dims, op.eps, op.training, op.hasGamma, op.hasBeta, op.dt)
-}
-func (op bnOp) Hashcode() uint32 { return hashOf(op) }
-func (op bnOp) String() string {
-	if op.training {
-		return fmt.Sprintf("BatchNormTrain(axis=%d)", op.axis)
-	}
-	return fmt.Sprintf("BatchNormInfer(axis=%d)", op.axis)
-}
+// NoGradient: x, gamma and beta are differentiable; the given statistics
+// are not.
+func (op bnKernel) NoGradient(i int) bool { return !op.training && (i == 1 || i == 2) }
 
-// DiffWRT: x, gamma and beta are differentiable; the given statistics are
-// not.
-func (op bnOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = op.training || i == 0 || i >= 3
-	}
-	return d
-}
-
-func (op bnOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+func (op bnKernel) Gradient(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	args := append(append(G.Nodes{}, in...), grad)
 	res := make(G.Nodes, len(in))
 	var err error
-	if res[0], err = G.ApplyOp(bnGradOp{bn: op, wrt: bnWrtX}, args...); err != nil {
+	if res[0], err = Apply(bnGradKernel{bn: op, wrt: bnWrtX}, args...); err != nil {
 		return nil, err
 	}
 	i := 1
@@ -386,13 +270,13 @@ func (op bnOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 		i = 3
 	}
 	if op.hasGamma {
-		if res[i], err = G.ApplyOp(bnGradOp{bn: op, wrt: bnWrtGamma}, args...); err != nil {
+		if res[i], err = Apply(bnGradKernel{bn: op, wrt: bnWrtGamma}, args...); err != nil {
 			return nil, err
 		}
 		i++
 	}
 	if op.hasBeta {
-		if res[i], err = G.ApplyOp(bnGradOp{bn: op, wrt: bnWrtBeta}, args...); err != nil {
+		if res[i], err = Apply(bnGradKernel{bn: op, wrt: bnWrtBeta}, args...); err != nil {
 			return nil, err
 		}
 	}
@@ -405,68 +289,41 @@ const (
 	bnWrtBeta
 )
 
-// bnGradOp computes one gradient of bnOp from the forward op's inputs and
-// dL/dy (the last input).
-type bnGradOp struct {
-	bn  bnOp
+// bnGradKernel computes one gradient of bnKernel from the forward pass's
+// inputs and dL/dy (the last input).
+type bnGradKernel struct {
+	bn  bnKernel
 	wrt int
 }
 
-func (op bnGradOp) Arity() int { return op.bn.Arity() + 1 }
-func (op bnGradOp) Type() hm.Type {
-	x := G.TensorType{Dims: op.bn.dims, Of: op.bn.dt}
-	ts := append(op.bn.types(), x)
+func (op bnGradKernel) Params() []any { return []any{op.bn.Params(), op.wrt} }
+func (op bnGradKernel) Name() string {
+	return fmt.Sprintf("%v'[%s]", op.bn.Name(), [...]string{"x", "gamma", "beta"}[op.wrt])
+}
+
+func (op bnGradKernel) Shape(in []tensor.Shape) (tensor.Shape, error) {
+	x, dy := in[0], in[len(in)-1]
+	if dy.TotalSize() != x.TotalSize() {
+		return nil, errors.Errorf("%v: gradient %v does not match the input %v", op.Name(), dy, x)
+	}
 	if op.wrt == bnWrtX {
-		ts = append(ts, x)
+		return x, nil
+	}
+	return tensor.Shape{x[op.bn.axis]}, nil
+}
+
+func (op bnGradKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	if out.Dtype() == tensor.Float32 {
+		bnBackward[float32](op, out, in)
 	} else {
-		ts = append(ts, G.TensorType{Dims: 1, Of: op.bn.dt})
+		bnBackward[float64](op, out, in)
 	}
-	return hm.NewFnType(ts...)
-}
-func (op bnGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in[0])
-	if err != nil {
-		return nil, err
-	}
-	if op.wrt == bnWrtX {
-		return s, nil
-	}
-	if op.bn.axis >= len(s) {
-		return nil, errors.Errorf("%v: axis %d out of range for %v", op, op.bn.axis, s)
-	}
-	return tensor.Shape{s[op.bn.axis]}, nil
-}
-func (op bnGradOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
-
-// UsePreallocDo is Do writing into prealloc when it is a tensor of the
-// gradient's dtype and shape.
-func (op bnGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	return op.do(prealloc, in)
+	return nil
 }
 
-func (op bnGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != op.Arity() {
-		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
-	}
-	switch op.bn.dt {
-	case tensor.Float32:
-		return bnBackward[float32](op, prealloc, in)
-	case tensor.Float64:
-		return bnBackward[float64](op, prealloc, in)
-	}
-	return nil, errors.Errorf("%v: unsupported dtype %v", op, op.bn.dt)
-}
-
-func bnBackward[T float](op bnGradOp, prealloc G.Value, in []G.Value) (G.Value, error) {
-	b, err := bnUnpack[T](op.bn, in[:len(in)-1])
-	if err != nil {
-		return nil, err
-	}
-	dyt, ok := in[len(in)-1].(*tensor.Dense)
-	if !ok || dyt.Dtype() != op.bn.dt || dyt.Shape().TotalSize() != len(b.x) {
-		return nil, errors.Errorf("%v: gradient %v does not match the input %v %v", op, in[len(in)-1], b.shape, op.bn.dt)
-	}
-	dy := denseData[T](contiguous(dyt))
+func bnBackward[T Float](op bnGradKernel, out *tensor.Dense, in []*tensor.Dense) {
+	b := bnUnpack[T](op.bn, in[:len(in)-1])
+	dy := dataOf[T](in[len(in)-1])
 	mean, rstd := bnStats(op.bn, b)
 	outer, c, inner := axisView(b.shape, op.bn.axis)
 	x := b.x
@@ -494,9 +351,8 @@ func bnBackward[T float](op bnGradOp, prealloc G.Value, in []G.Value) (G.Value, 
 		if op.wrt == bnWrtGamma {
 			sums = sumDyXh
 		}
-		out := outDense(prealloc, op.bn.dt, tensor.Shape{c})
 		storeFloat64s(out, sums)
-		return out, nil
+		return
 	}
 	m := float64(outer * inner)
 	k1 := make([]float64, c) // dx = k1·dy (+ k2 + k3·x for training)
@@ -518,29 +374,15 @@ func bnBackward[T float](op bnGradOp, prealloc G.Value, in []G.Value) (G.Value, 
 		k3[j] = -k * sumDyXh[j] * r
 		k2[j] = -k*sumDy[j] - k3[j]*mean[j]
 	}
-	out := outDense(prealloc, op.bn.dt, b.shape)
 	if !op.bn.training {
-		bnMap(denseData[T](out), outer, c, inner, func(k, j int) T {
+		bnMap(dataOf[T](out), outer, c, inner, func(k, j int) T {
 			return T(float64(dy[k]) * k1[j])
 		})
-		return out, nil
+		return
 	}
-	bnMap(denseData[T](out), outer, c, inner, func(k, j int) T {
+	bnMap(dataOf[T](out), outer, c, inner, func(k, j int) T {
 		return T(k1[j]*float64(dy[k]) + k2[j] + k3[j]*float64(x[k]))
 	})
-	return out, nil
-}
-
-func (op bnGradOp) ReturnsPtr() bool     { return false }
-func (op bnGradOp) CallsExtern() bool    { return false }
-func (op bnGradOp) OverwritesInput() int { return -1 }
-func (op bnGradOp) WriteHash(h hash.Hash) {
-	op.bn.WriteHash(h)
-	fmt.Fprintf(h, ".grad%d", op.wrt)
-}
-func (op bnGradOp) Hashcode() uint32 { return hashOf(op) }
-func (op bnGradOp) String() string {
-	return fmt.Sprintf("%v'[%s]", op.bn, [...]string{"x", "gamma", "beta"}[op.wrt])
 }
 
 // MovingStat returns momentum·moving + (1−momentum)·stat, the Keras 3
@@ -559,54 +401,39 @@ func MovingStat(x, moving *G.Node, axis int, momentum float64, variance bool) (*
 	if x.Dtype() != moving.Dtype() {
 		return nil, errors.Errorf("moving statistic: input is %v, the statistic %v", x.Dtype(), moving.Dtype())
 	}
-	return G.ApplyOp(movingOp{axis: axis, dims: len(s), momentum: momentum, variance: variance, dt: x.Dtype()}, x, moving)
+	return Apply(movingKernel{axis: axis, momentum: momentum, variance: variance}, x, moving)
 }
 
-type movingOp struct {
-	axis, dims int
-	momentum   float64
-	variance   bool
-	dt         tensor.Dtype
+// movingKernel is the moving-statistic update; it has no gradient.
+type movingKernel struct {
+	axis     int
+	momentum float64
+	variance bool
 }
 
-func (op movingOp) Arity() int { return 2 }
-func (op movingOp) Type() hm.Type {
-	v := G.TensorType{Dims: 1, Of: op.dt}
-	return hm.NewFnType(G.TensorType{Dims: op.dims, Of: op.dt}, v, v)
-}
-func (op movingOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeOf(in[1]) }
-func (op movingOp) Do(in ...G.Value) (G.Value, error)                 { return op.do(nil, in) }
-
-// UsePreallocDo is Do writing into prealloc when it is a tensor of the
-// statistic's dtype and shape.
-func (op movingOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	return op.do(prealloc, in)
-}
-
-func (op movingOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != 2 {
-		return nil, errors.Errorf("%v: expected 2 inputs, got %d", op, len(in))
+func (op movingKernel) Params() []any { return []any{op.axis, op.momentum, op.variance} }
+func (op movingKernel) Name() string {
+	if op.variance {
+		return "MovingVariance"
 	}
-	switch op.dt {
-	case tensor.Float32:
-		return movingStat[float32](op, prealloc, in)
-	case tensor.Float64:
-		return movingStat[float64](op, prealloc, in)
+	return "MovingMean"
+}
+func (op movingKernel) Shape(in []tensor.Shape) (tensor.Shape, error) { return in[1], nil }
+
+func (op movingKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	if out.Dtype() == tensor.Float32 {
+		movingStat[float32](op, out, in)
+	} else {
+		movingStat[float64](op, out, in)
 	}
-	return nil, errors.Errorf("%v: unsupported dtype %v", op, op.dt)
+	return nil
 }
 
-func movingStat[T float](op movingOp, prealloc G.Value, in []G.Value) (G.Value, error) {
-	bn := bnOp{axis: op.axis, dims: op.dims, training: true, dt: op.dt}
-	b, err := bnUnpack[T](bn, in[:1])
-	if err != nil {
-		return nil, err
-	}
+func movingStat[T Float](op movingKernel, out *tensor.Dense, in []*tensor.Dense) {
+	b := bnUnpack[T](bnKernel{axis: op.axis, training: true}, in[:1])
 	outer, c, inner := axisView(b.shape, op.axis)
 	moving := make([]float64, c)
-	if !chanValues(in[1], moving) {
-		return nil, errors.Errorf("%v: the moving statistic does not have %d values", op, c)
-	}
+	chanValues(in[1], moving)
 	mean := bnSums(b.x, outer, c, inner, nil)
 	m := float64(outer * inner)
 	for j := range mean {
@@ -622,29 +449,5 @@ func movingStat[T float](op movingOp, prealloc G.Value, in []G.Value) (G.Value, 
 	for j := range stat {
 		stat[j] = op.momentum*moving[j] + (1-op.momentum)*stat[j]
 	}
-	out := outDense(prealloc, op.dt, tensor.Shape{c})
 	storeFloat64s(out, stat)
-	return out, nil
-}
-
-func (op movingOp) ReturnsPtr() bool     { return false }
-func (op movingOp) CallsExtern() bool    { return false }
-func (op movingOp) OverwritesInput() int { return -1 }
-func (op movingOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "kerago.movingstat(axis=%d,dims=%d,m=%v,var=%v,%v)", op.axis, op.dims, op.momentum, op.variance, op.dt)
-}
-func (op movingOp) Hashcode() uint32 { return hashOf(op) }
-func (op movingOp) String() string {
-	if op.variance {
-		return "MovingVariance"
-	}
-	return "MovingMean"
-}
-
-// DiffWRT says the op contributes no gradient.
-func (op movingOp) DiffWRT(n int) []bool { return make([]bool, n) }
-
-// SymDiff is never needed: the op's output reaches no cost.
-func (op movingOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	return make(G.Nodes, len(in)), nil
 }

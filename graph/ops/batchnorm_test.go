@@ -89,3 +89,29 @@ func TestBatchNormOpsG9(t *testing.T) {
 		}
 	}
 }
+
+// Batch norm in training and inference, over the last and a middle axis,
+// with and without gamma and beta; the moving statistics.
+var _ = registerExample(kernelExample{name: "batchnorm", build: func(in *exampleInputs) ([]*G.Node, error) {
+	var outs []*G.Node
+	x := in.x(in.n, 7, 9, 5)
+	for _, axis := range []int{3, 1} {
+		c := x.Shape()[axis]
+		gamma, beta := in.x(c), in.x(c)
+		mean, variance := in.positive(c), in.positive(c)
+		for _, f := range []func() (*G.Node, error){
+			func() (*G.Node, error) { return BatchNormTrain(x, gamma, beta, axis, 1e-3) },
+			func() (*G.Node, error) { return BatchNormInfer(x, mean, variance, gamma, beta, axis, 1e-3) },
+			func() (*G.Node, error) { return BatchNormTrain(x, nil, nil, axis, 1e-3) },
+			func() (*G.Node, error) { return MovingStat(x, mean, axis, 0.9, false) },
+			func() (*G.Node, error) { return MovingStat(x, variance, axis, 0.9, true) },
+		} {
+			y, err := f()
+			if err != nil {
+				return nil, err
+			}
+			outs = append(outs, y)
+		}
+	}
+	return outs, nil
+}})

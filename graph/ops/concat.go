@@ -2,9 +2,7 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -40,16 +38,16 @@ func Concat(axis int, xs ...*G.Node) (*G.Node, error) {
 		}
 		sizes[i] = s[axis]
 	}
-	return G.ApplyOp(concatOp{axis: axis, dims: len(s0), sizes: sizes, dt: dt}, xs...)
+	return Apply(concatKernel{axis: axis, sizes: sizes}, xs...)
 }
 
-type concatOp struct {
-	axis, dims int
-	sizes      []int
-	dt         tensor.Dtype
+// concatKernel joins its inputs along axis; sizes are their sizes on it.
+type concatKernel struct {
+	axis  int
+	sizes []int
 }
 
-func (op concatOp) total() int {
+func (op concatKernel) total() int {
 	n := 0
 	for _, s := range op.sizes {
 		n += s
@@ -57,114 +55,43 @@ func (op concatOp) total() int {
 	return n
 }
 
-func (op concatOp) Arity() int { return len(op.sizes) }
-func (op concatOp) Type() hm.Type {
-	t := G.TensorType{Dims: op.dims, Of: op.dt}
-	ts := make([]hm.Type, len(op.sizes)+1)
-	for i := range ts {
-		ts[i] = t
-	}
-	return hm.NewFnType(ts...)
-}
-func (op concatOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in[0])
-	if err != nil {
-		return nil, err
-	}
-	if op.axis >= len(s) {
-		return nil, errors.Errorf("%v: axis out of range for %v", op, s)
-	}
+func (op concatKernel) Name() string  { return fmt.Sprintf("Concat(axis=%d)", op.axis) }
+func (op concatKernel) Params() []any { return []any{op.axis, op.sizes} }
+func (op concatKernel) Shape(in []tensor.Shape) (tensor.Shape, error) {
+	s := in[0].Clone()
 	s[op.axis] = op.total()
 	return s, nil
 }
-func (op concatOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
 
-// UsePreallocDo is Do writing into prealloc when it is a tensor of the
-// output's dtype and shape.
-func (op concatOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	return op.do(prealloc, in)
+func (op concatKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	if out.Dtype() == tensor.Float32 {
+		concatInto[float32](op, out, in)
+	} else {
+		concatInto[float64](op, out, in)
+	}
+	return nil
 }
 
-func (op concatOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != len(op.sizes) {
-		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, len(op.sizes), len(in))
-	}
-	t, ok := in[0].(tensor.Tensor)
-	if !ok || len(t.Shape()) != op.dims {
-		return nil, errors.Errorf("%v: expected %d-D tensors, got %v", op, op.dims, in[0])
-	}
-	shape := t.Shape().Clone()
-	shape[op.axis] = op.total()
-	switch op.dt {
-	case tensor.Float32:
-		return concatInto[float32](op, prealloc, shape, in)
-	case tensor.Float64:
-		return concatInto[float64](op, prealloc, shape, in)
-	}
-	return nil, errors.Errorf("%v: unsupported dtype %v", op, op.dt)
-}
-
-// floatsOf returns a value's elements as a []T: a dense tensor of that
-// dtype's own backing slice, or a converted copy.
-func floatsOf[T float](v G.Value) []T {
-	if d, ok := v.(*tensor.Dense); ok && !d.RequiresIterator() {
-		var z T
-		if d.Dtype() == tensor.Float32 && any(z) == any(float32(0)) || d.Dtype() == tensor.Float64 && any(z) == any(float64(0)) {
-			return denseData[T](d)
-		}
-	}
-	x := Float64s(v)
-	if x == nil {
-		return nil
-	}
-	out := make([]T, len(x))
-	for i, f := range x {
-		out[i] = T(f)
-	}
-	return out
-}
-
-func concatInto[T float](op concatOp, prealloc G.Value, shape tensor.Shape, in []G.Value) (G.Value, error) {
-	outer, n, inner := axisView(shape, op.axis)
-	outT := outDense(prealloc, op.dt, shape)
-	out := denseData[T](outT)
+func concatInto[T Float](op concatKernel, outT *tensor.Dense, in []*tensor.Dense) {
+	outer, n, inner := axisView(outT.Shape(), op.axis)
+	out := dataOf[T](outT)
 	off := 0
 	for i, v := range in {
-		x := floatsOf[T](v)
+		x := dataOf[T](v)
 		k := op.sizes[i] * inner
-		if len(x) != outer*k {
-			return nil, errors.Errorf("%v: input %d has %d values, want %d", op, i, len(x), outer*k)
-		}
 		for o := 0; o < outer; o++ {
 			copy(out[o*n*inner+off:o*n*inner+off+k], x[o*k:(o+1)*k])
 		}
 		off += k
 	}
-	return outT, nil
 }
 
-func (op concatOp) ReturnsPtr() bool     { return false }
-func (op concatOp) CallsExtern() bool    { return false }
-func (op concatOp) OverwritesInput() int { return -1 }
-func (op concatOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "kerago.concat(axis=%d,dims=%d,%v,%v)", op.axis, op.dims, op.sizes, op.dt)
-}
-func (op concatOp) Hashcode() uint32 { return hashOf(op) }
-func (op concatOp) String() string   { return fmt.Sprintf("Concat(axis=%d)", op.axis) }
-
-func (op concatOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = true
-	}
-	return d
-}
-func (op concatOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+func (op concatKernel) Gradient(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	res := make(G.Nodes, len(in))
 	off := 0
 	for i := range in {
 		var err error
-		if res[i], err = G.ApplyOp(concatGradOp{c: op, index: i, offset: off}, grad); err != nil {
+		if res[i], err = Apply(concatGradKernel{c: op, index: i, offset: off}, grad); err != nil {
 			return nil, err
 		}
 		off += op.sizes[i]
@@ -172,77 +99,39 @@ func (op concatOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	return res, nil
 }
 
-// concatGradOp slices input index's part out of the output gradient.
-type concatGradOp struct {
-	c             concatOp
+// concatGradKernel slices input index's part out of the output gradient.
+type concatGradKernel struct {
+	c             concatKernel
 	index, offset int
 }
 
-func (op concatGradOp) Arity() int { return 1 }
-func (op concatGradOp) Type() hm.Type {
-	t := G.TensorType{Dims: op.c.dims, Of: op.c.dt}
-	return hm.NewFnType(t, t)
-}
-func (op concatGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in[0])
-	if err != nil {
-		return nil, err
-	}
-	if op.c.axis >= len(s) {
-		return nil, errors.Errorf("%v: axis out of range for %v", op, s)
+func (op concatGradKernel) Name() string  { return fmt.Sprintf("%s'[%d]", op.c.Name(), op.index) }
+func (op concatGradKernel) Params() []any { return []any{op.c.Params(), op.index, op.offset} }
+func (op concatGradKernel) Shape(in []tensor.Shape) (tensor.Shape, error) {
+	s := in[0].Clone()
+	if op.c.axis >= len(s) || s[op.c.axis] != op.c.total() {
+		return nil, errors.Errorf("%s: gradient shape %v does not match the output", op.Name(), s)
 	}
 	s[op.c.axis] = op.c.sizes[op.index]
 	return s, nil
 }
-func (op concatGradOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
 
-// UsePreallocDo is Do writing into prealloc when it is a tensor of the
-// slice's dtype and shape.
-func (op concatGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	return op.do(prealloc, in)
+func (op concatGradKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	if out.Dtype() == tensor.Float32 {
+		concatSlice[float32](op, out, in[0])
+	} else {
+		concatSlice[float64](op, out, in[0])
+	}
+	return nil
 }
 
-func (op concatGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != 1 {
-		return nil, errors.Errorf("%v: expected 1 input, got %d", op, len(in))
-	}
-	t, ok := in[0].(tensor.Tensor)
-	if !ok || len(t.Shape()) != op.c.dims {
-		return nil, errors.Errorf("%v: expected a %d-D tensor, got %v", op, op.c.dims, in[0])
-	}
-	switch op.c.dt {
-	case tensor.Float32:
-		return concatSlice[float32](op, prealloc, t.Shape(), in[0])
-	case tensor.Float64:
-		return concatSlice[float64](op, prealloc, t.Shape(), in[0])
-	}
-	return nil, errors.Errorf("%v: unsupported dtype %v", op, op.c.dt)
-}
-
-func concatSlice[T float](op concatGradOp, prealloc G.Value, gs tensor.Shape, gv G.Value) (G.Value, error) {
-	g := floatsOf[T](gv)
-	outer, n, inner := axisView(gs, op.c.axis)
-	if len(g) != outer*n*inner {
-		return nil, errors.Errorf("%v: gradient has %d values, its shape %v", op, len(g), gs)
-	}
-	shape := gs.Clone()
-	shape[op.c.axis] = op.c.sizes[op.index]
+func concatSlice[T Float](op concatGradKernel, outT, gT *tensor.Dense) {
+	g := dataOf[T](gT)
+	outer, n, inner := axisView(gT.Shape(), op.c.axis)
 	k := op.c.sizes[op.index] * inner
 	off := op.offset * inner
-	outT := outDense(prealloc, op.c.dt, shape)
-	dx := denseData[T](outT)
+	dx := dataOf[T](outT)
 	for o := 0; o < outer; o++ {
 		copy(dx[o*k:(o+1)*k], g[o*n*inner+off:o*n*inner+off+k])
 	}
-	return outT, nil
 }
-
-func (op concatGradOp) ReturnsPtr() bool     { return false }
-func (op concatGradOp) CallsExtern() bool    { return false }
-func (op concatGradOp) OverwritesInput() int { return -1 }
-func (op concatGradOp) WriteHash(h hash.Hash) {
-	op.c.WriteHash(h)
-	fmt.Fprintf(h, ".grad%d@%d", op.index, op.offset)
-}
-func (op concatGradOp) Hashcode() uint32 { return hashOf(op) }
-func (op concatGradOp) String() string   { return fmt.Sprintf("%v'[%d]", op.c, op.index) }

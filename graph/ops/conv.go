@@ -2,12 +2,10 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 	"strings"
 	"sync"
 	"unsafe"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -69,21 +67,7 @@ func ConvOutputLength(n, k, stride, dilation int, padding string) (out, before, 
 // Its gradients are two more nodes, one for x and one for the kernel; all
 // three are computed by im2col and one matrix product per block of samples.
 func Conv2D(x, kernel *G.Node, spec ConvSpec) (*G.Node, error) {
-	xs, ks := x.Shape(), kernel.Shape()
-	if len(xs) != 4 {
-		return nil, errors.Errorf("conv2d: input must be 4-D (batch, height, width, channels), got shape %v", xs)
-	}
-	if len(ks) != 4 {
-		return nil, errors.Errorf("conv2d: kernel must be 4-D (height, width, in channels, filters), got shape %v", ks)
-	}
-	if spec.Padding == "causal" {
-		return nil, errors.New("conv2d: padding must be one of \"valid\", \"same\" (\"causal\" is for 1-D convolutions only)")
-	}
-	g, err := newConvGeom(2, xs, ks, spec)
-	if err != nil {
-		return nil, errors.Wrap(err, "conv2d")
-	}
-	return applyConv(g, x, kernel)
+	return Conv2DBiasAct(x, kernel, nil, spec, ActLinear)
 }
 
 // Conv1D is Keras's channels-last 1-D convolution as one node: x is (N, L,
@@ -91,29 +75,7 @@ func Conv2D(x, kernel *G.Node, spec ConvSpec) (*G.Node, error) {
 // "valid", "same" or "causal". It shares Conv2D's implementation (a 1-D
 // convolution is a 2-D one of height 1).
 func Conv1D(x, kernel *G.Node, spec ConvSpec) (*G.Node, error) {
-	xs, ks := x.Shape(), kernel.Shape()
-	if len(xs) != 3 {
-		return nil, errors.Errorf("conv1d: input must be 3-D (batch, steps, channels), got shape %v", xs)
-	}
-	if len(ks) != 3 {
-		return nil, errors.Errorf("conv1d: kernel must be 3-D (size, in channels, filters), got shape %v", ks)
-	}
-	g, err := newConvGeom(1, xs, ks, spec)
-	if err != nil {
-		return nil, errors.Wrap(err, "conv1d")
-	}
-	return applyConv(g, x, kernel)
-}
-
-func applyConv(g convGeom, x, kernel *G.Node) (*G.Node, error) {
-	dt := x.Dtype()
-	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return nil, errors.Errorf("%s: dtype %v not supported (float32 or float64)", g.name(), dt)
-	}
-	if kernel.Dtype() != dt {
-		return nil, errors.Errorf("%s: input is %v but kernel is %v", g.name(), dt, kernel.Dtype())
-	}
-	return G.ApplyOp(convOp{g: g, dt: dt, kind: convForward}.withShapes(), x, kernel)
+	return Conv1DBiasAct(x, kernel, nil, spec, ActLinear)
 }
 
 // Conv2DBiasAct is act(Conv2D(x, kernel) + bias) as one node: the bias (shape
@@ -123,36 +85,39 @@ func applyConv(g convGeom, x, kernel *G.Node) (*G.Node, error) {
 // node for the activation's derivative (none when act is ActLinear) and one
 // each for x, the kernel and the bias.
 func Conv2DBiasAct(x, kernel, bias *G.Node, spec ConvSpec, act Act) (*G.Node, error) {
-	xs, ks := x.Shape(), kernel.Shape()
-	if len(xs) != 4 {
-		return nil, errors.Errorf("conv2d: input must be 4-D (batch, height, width, channels), got shape %v", xs)
-	}
-	if len(ks) != 4 {
-		return nil, errors.Errorf("conv2d: kernel must be 4-D (height, width, in channels, filters), got shape %v", ks)
-	}
-	if spec.Padding == "causal" {
-		return nil, errors.New("conv2d: padding must be one of \"valid\", \"same\" (\"causal\" is for 1-D convolutions only)")
-	}
-	g, err := newConvGeom(2, xs, ks, spec)
-	if err != nil {
-		return nil, errors.Wrap(err, "conv2d")
-	}
-	return applyConvBiasAct(g, x, kernel, bias, act)
+	return applyConvRank(2, x, kernel, bias, spec, act)
 }
 
 // Conv1DBiasAct is act(Conv1D(x, kernel) + bias) as one node, as
 // Conv2DBiasAct.
 func Conv1DBiasAct(x, kernel, bias *G.Node, spec ConvSpec, act Act) (*G.Node, error) {
+	return applyConvRank(1, x, kernel, bias, spec, act)
+}
+
+// convRankNames describe the input and kernel layouts of each rank.
+var convRankNames = [...]struct{ op, input, kernel, causal string }{
+	1: {"conv1d", "3-D (batch, steps, channels)", "3-D (size, in channels, filters)", ""},
+	2: {"conv2d", "4-D (batch, height, width, channels)", "4-D (height, width, in channels, filters)",
+		"padding must be one of \"valid\", \"same\" (\"causal\" is for 1-D convolutions only)"},
+}
+
+// applyConvRank checks the layouts of a rank-1 or rank-2 convolution and
+// applies it.
+func applyConvRank(rank int, x, kernel, bias *G.Node, spec ConvSpec, act Act) (*G.Node, error) {
+	names := convRankNames[rank]
 	xs, ks := x.Shape(), kernel.Shape()
-	if len(xs) != 3 {
-		return nil, errors.Errorf("conv1d: input must be 3-D (batch, steps, channels), got shape %v", xs)
+	if len(xs) != rank+2 {
+		return nil, errors.Errorf("%s: input must be %s, got shape %v", names.op, names.input, xs)
 	}
-	if len(ks) != 3 {
-		return nil, errors.Errorf("conv1d: kernel must be 3-D (size, in channels, filters), got shape %v", ks)
+	if len(ks) != rank+2 {
+		return nil, errors.Errorf("%s: kernel must be %s, got shape %v", names.op, names.kernel, ks)
 	}
-	g, err := newConvGeom(1, xs, ks, spec)
+	if spec.Padding == "causal" && names.causal != "" {
+		return nil, errors.Errorf("%s: %s", names.op, names.causal)
+	}
+	g, err := newConvGeom(rank, xs, ks, spec)
 	if err != nil {
-		return nil, errors.Wrap(err, "conv1d")
+		return nil, errors.Wrap(err, names.op)
 	}
 	return applyConvBiasAct(g, x, kernel, bias, act)
 }
@@ -177,25 +142,17 @@ func applyConvBiasAct(g convGeom, x, kernel, bias *G.Node, act Act) (*G.Node, er
 	if !act.valid() {
 		return nil, errors.Errorf("%s: unknown activation %v", g.name(), act)
 	}
-	if bias == nil {
-		if act == ActLinear {
-			return applyConv(g, x, kernel)
-		}
-	} else if bs := bias.Shape(); bias.Dims() != 1 || bs[0] != g.f {
-		return nil, errors.Errorf("%s: bias shape %v, expected (%d)", g.name(), bs, g.f)
+	if kernel.Dtype() != x.Dtype() {
+		return nil, errors.Errorf("%s: input is %v but kernel is %v", g.name(), x.Dtype(), kernel.Dtype())
 	}
-	dt := x.Dtype()
-	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return nil, errors.Errorf("%s: dtype %v not supported (float32 or float64)", g.name(), dt)
-	}
-	if kernel.Dtype() != dt || (bias != nil && bias.Dtype() != dt) {
+	if bias != nil && bias.Dtype() != x.Dtype() {
 		return nil, errors.Errorf("%s: input, kernel and bias dtypes differ", g.name())
 	}
-	op := convOp{g: g, dt: dt, kind: convForward, bias: bias != nil, act: act}.withShapes()
+	k := convKernel{g: g, kind: convForward, bias: bias != nil, act: act}
 	if bias == nil {
-		return G.ApplyOp(op, x, kernel)
+		return Apply(k, x, kernel)
 	}
-	return G.ApplyOp(op, x, kernel, bias)
+	return Apply(k, x, kernel, bias)
 }
 
 // convGeom is a convolution's full geometry. A 1-D convolution (rank 1) is
@@ -295,34 +252,26 @@ func newConvGeom(rank int, xs, ks tensor.Shape, spec ConvSpec) (convGeom, error)
 	return g, nil
 }
 
-func (g convGeom) xShape() tensor.Shape {
-	if g.rank == 0 {
-		return tensor.Shape{g.n, g.c}
+// shape is (lead, spatial axes of rank, last...): the layout of the
+// convolution's tensors, with the spatial sizes h and w (rank 2), w (rank
+// 1) or none (rank 0, a dense product).
+func (g convGeom) shape(lead, h, w int, last ...int) tensor.Shape {
+	s := tensor.Shape{lead}
+	switch g.rank {
+	case 1:
+		s = append(s, w)
+	case 2:
+		s = append(s, h, w)
 	}
-	if g.rank == 1 {
-		return tensor.Shape{g.n, g.w, g.c}
-	}
-	return tensor.Shape{g.n, g.h, g.w, g.c}
+	return append(s, last...)
 }
+
+func (g convGeom) xShape() tensor.Shape { return g.shape(g.n, g.h, g.w, g.c) }
+func (g convGeom) yShape() tensor.Shape { return g.shape(g.n, g.oh, g.ow, g.f) }
 
 func (g convGeom) kShape() tensor.Shape {
-	if g.rank == 0 {
-		return tensor.Shape{g.c, g.f}
-	}
-	if g.rank == 1 {
-		return tensor.Shape{g.kw, g.c, g.f}
-	}
-	return tensor.Shape{g.kh, g.kw, g.c, g.f}
-}
-
-func (g convGeom) yShape() tensor.Shape {
-	if g.rank == 0 {
-		return tensor.Shape{g.n, g.f}
-	}
-	if g.rank == 1 {
-		return tensor.Shape{g.n, g.ow, g.f}
-	}
-	return tensor.Shape{g.n, g.oh, g.ow, g.f}
+	k := g.shape(0, g.kh, g.kw, g.c, g.f)
+	return k[1:]
 }
 
 // kkc is the length of one im2col row: the receptive field times the input
@@ -356,217 +305,112 @@ const (
 
 var convKindNames = [...]string{"Conv", "ConvGradInput", "ConvGradKernel"}
 
-// convOp is the forward convolution or one of its two gradients. A
-// convolution of rank 0 is a dense layer's matrix product. The forward op
-// may take a bias as third input and apply an activation (bias and act).
-type convOp struct {
+// convKernel is the forward convolution or one of its two gradients. A
+// convolution of rank 0 is a dense layer's matrix product. The forward
+// kernel may take a bias as third input and apply an activation (bias and
+// act).
+type convKernel struct {
 	g    convGeom
-	dt   tensor.Dtype
 	kind convKind
 	bias bool
 	act  Act
-	// sh caches the shapes (nil: computed on each call); withShapes sets
-	// it so that running the op does not allocate them.
-	sh *convShapes
 }
 
-// convShapes are a convOp's expected input shapes, its output shape and
-// its bias shape.
-type convShapes struct{ a, b, out, bias tensor.Shape }
+func (k convKernel) Params() []any { return []any{k.kind, k.g, k.bias, k.act} }
 
-// withShapes returns op with its shapes cached.
-func (op convOp) withShapes() convOp {
-	op.sh = nil
-	a, b, out := op.shapes()
-	op.sh = &convShapes{a: a, b: b, out: out, bias: tensor.Shape{op.g.f}}
-	return op
-}
-
-func (op convOp) Arity() int {
-	if op.bias {
-		return 3
-	}
-	return 2
-}
-func (op convOp) Type() hm.Type {
-	t := G.TensorType{Dims: op.g.rank + 2, Of: op.dt}
-	if op.bias {
-		return hm.NewFnType(t, t, G.TensorType{Dims: 1, Of: op.dt}, t)
-	}
-	return hm.NewFnType(t, t, t)
-}
-
-// shapes returns the expected input shapes and the output shape.
-func (op convOp) shapes() (a, b, out tensor.Shape) {
-	if op.sh != nil {
-		return op.sh.a, op.sh.b, op.sh.out
-	}
-	switch op.kind {
-	case convGradInput:
-		return op.g.kShape(), op.g.yShape(), op.g.xShape()
-	case convGradKern:
-		return op.g.xShape(), op.g.yShape(), op.g.kShape()
-	}
-	return op.g.xShape(), op.g.kShape(), op.g.yShape()
-}
-
-func (op convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	if len(in) != op.Arity() {
-		return nil, errors.Errorf("%s: expected %d inputs, got %d", op, op.Arity(), len(in))
-	}
-	a, b, out := op.shapes()
-	want := []tensor.Shape{a, b}
-	if op.bias {
-		want = append(want, tensor.Shape{op.g.f})
-	}
-	for i, want := range want {
-		if s, ok := in[i].(tensor.Shape); ok && !s.Eq(want) {
-			return nil, errors.Errorf("%s: input %d has shape %v, expected %v", op, i, s, want)
-		}
-	}
-	return out, nil
-}
-
-func (op convOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
-
-// UsePreallocDo is Do writing into prealloc when it is a tensor of the
-// output's dtype and shape.
-func (op convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	return op.do(prealloc, in)
-}
-
-func (op convOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != op.Arity() {
-		return nil, errors.Errorf("%s: expected %d inputs, got %d", op, op.Arity(), len(in))
-	}
-	a, b, outShape := op.shapes()
-	ta, err := convInput(op, in[0], a, 0)
-	if err != nil {
-		return nil, err
-	}
-	tb, err := convInput(op, in[1], b, 1)
-	if err != nil {
-		return nil, err
-	}
-	var tc *tensor.Dense
-	if op.bias {
-		var bs tensor.Shape
-		if op.sh != nil {
-			bs = op.sh.bias
-		} else {
-			bs = tensor.Shape{op.g.f}
-		}
-		if tc, err = convInput(op, in[2], bs, 2); err != nil {
-			return nil, err
-		}
-	}
-	out := outDense(prealloc, op.dt, outShape)
-	switch op.dt {
-	case tensor.Float32:
-		var bias []float32
-		if tc != nil {
-			bias = tc.Float32s()
-		}
-		runConv(op.g, op.kind, ta.Float32s(), tb.Float32s(), out.Float32s(), bias, op.act)
-	case tensor.Float64:
-		var bias []float64
-		if tc != nil {
-			bias = tc.Float64s()
-		}
-		runConv(op.g, op.kind, ta.Float64s(), tb.Float64s(), out.Float64s(), bias, op.act)
-	default:
-		return nil, errors.Errorf("%s: unsupported dtype %v", op, op.dt)
-	}
-	return out, nil
-}
-
-// convInput checks an input value's type and shape and returns it as a
-// contiguous tensor.
-func convInput(op convOp, v G.Value, want tensor.Shape, i int) (*tensor.Dense, error) {
-	t, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, errors.Errorf("%s: input %d is %T, not a dense tensor", op, i, v)
-	}
-	if t.Dtype() != op.dt {
-		return nil, errors.Errorf("%s: input %d is %v, expected %v", op, i, t.Dtype(), op.dt)
-	}
-	if !t.Shape().Eq(want) {
-		return nil, errors.Errorf("%s: input %d has shape %v, expected %v", op, i, t.Shape(), want)
-	}
-	if t.Dtype() != tensor.Float32 && t.Dtype() != tensor.Float64 {
-		return nil, errors.Errorf("%s: input %d is %v", op, i, t.Dtype())
-	}
-	return contiguous(t), nil
-}
-
-func (op convOp) ReturnsPtr() bool     { return false }
-func (op convOp) CallsExtern() bool    { return false }
-func (op convOp) OverwritesInput() int { return -1 }
-func (op convOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "kerago.%s.%v.%+v", convKindNames[op.kind], op.dt, op.g)
-	if op.bias || op.act != ActLinear {
-		fmt.Fprintf(h, ".bias=%t.act=%v", op.bias, op.act)
-	}
-}
-func (op convOp) Hashcode() uint32 { return hashOf(op) }
-func (op convOp) String() string {
-	g := op.g
+func (k convKernel) Name() string {
+	g := k.g
 	if g.rank == 0 {
-		return fmt.Sprintf("Dense%s(%d→%d bias=%t act=%v)", strings.TrimPrefix(convKindNames[op.kind], "Conv"), g.c, g.f, op.bias, op.act)
+		return fmt.Sprintf("Dense%s(%d→%d bias=%t act=%v)", strings.TrimPrefix(convKindNames[k.kind], "Conv"), g.c, g.f, k.bias, k.act)
 	}
-	return fmt.Sprintf("%s%dD(k=%dx%d s=%dx%d d=%dx%d pad=%d,%d,%d,%d)", convKindNames[op.kind], g.rank,
+	return fmt.Sprintf("%s%dD(k=%dx%d s=%dx%d d=%dx%d pad=%d,%d,%d,%d)", convKindNames[k.kind], g.rank,
 		g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pb, g.pl, g.pr)
 }
 
-// DiffWRT: the forward op is differentiable in the input and the kernel;
-// the gradient ops are not differentiated again.
-func (op convOp) DiffWRT(n int) []bool {
-	d := op.kind == convForward
-	out := make([]bool, n)
-	for i := range out {
-		out[i] = d
+// shapes returns the expected input shapes and the output shape.
+func (k convKernel) shapes() (a, b, out tensor.Shape) {
+	switch k.kind {
+	case convGradInput:
+		return k.g.kShape(), k.g.yShape(), k.g.xShape()
+	case convGradKern:
+		return k.g.xShape(), k.g.yShape(), k.g.kShape()
 	}
-	return out
+	return k.g.xShape(), k.g.kShape(), k.g.yShape()
 }
 
-// SymDiff returns the gradient nodes: dx from (kernel, dz) and dkernel
+func (k convKernel) Shape(in []tensor.Shape) (tensor.Shape, error) {
+	a, b, out := k.shapes()
+	want := []tensor.Shape{a, b}
+	if k.bias {
+		want = append(want, tensor.Shape{k.g.f})
+	}
+	if len(in) != len(want) {
+		return nil, errors.Errorf("%s: expected %d inputs, got %d", k.Name(), len(want), len(in))
+	}
+	for i, want := range want {
+		if !in[i].Eq(want) {
+			if i == 2 {
+				return nil, errors.Errorf("%s: bias shape %v, expected (%d)", k.g.name(), in[i], k.g.f)
+			}
+			return nil, errors.Errorf("%s: input %d has shape %v, expected %v", k.Name(), i, in[i], want)
+		}
+	}
+	return out, nil
+}
+
+func (k convKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	if out.Dtype() == tensor.Float32 {
+		var bias []float32
+		if k.bias {
+			bias = in[2].Float32s()
+		}
+		runConv(k.g, k.kind, in[0].Float32s(), in[1].Float32s(), out.Float32s(), bias, k.act)
+		return nil
+	}
+	var bias []float64
+	if k.bias {
+		bias = in[2].Float64s()
+	}
+	runConv(k.g, k.kind, in[0].Float64s(), in[1].Float64s(), out.Float64s(), bias, k.act)
+	return nil
+}
+
+// NoGradient: the gradient kernels are not differentiated again.
+func (k convKernel) NoGradient(int) bool { return k.kind != convForward }
+
+// Gradient returns the gradient nodes: dx from (kernel, dz) and dkernel
 // from (x, dz), and with a bias dbias = Σ dz over all but the last axis,
 // where dz = act'(y)·dy (dy itself for ActLinear).
-func (op convOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	if op.kind != convForward {
-		return nil, errors.Errorf("%s: second derivatives are not implemented", op)
-	}
-	if len(in) != op.Arity() {
-		return nil, errors.Errorf("%s: expected %d inputs, got %d", op, op.Arity(), len(in))
+func (k convKernel) Gradient(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if k.kind != convForward {
+		return nil, errors.Errorf("%s: second derivatives are not implemented", k.Name())
 	}
 	var err error
-	if op.act != ActLinear && !(op.act == ActReLU && reluMaskedPoolGrad(out, grad)) {
-		if grad, err = G.ApplyOp(actGradOp{act: op.act, dims: op.g.rank + 2, dt: op.dt}, out, grad); err != nil {
+	if k.act != ActLinear && !(k.act == ActReLU && reluMaskedPoolGrad(out, grad)) {
+		if grad, err = Apply(actGradKernel{act: k.act}, out, grad); err != nil {
 			return nil, err
 		}
 	}
-	dx, err := G.ApplyOp(convOp{g: op.g, dt: op.dt, kind: convGradInput}.withShapes(), in[1], grad)
+	dx, err := Apply(convKernel{g: k.g, kind: convGradInput}, in[1], grad)
 	if err != nil {
 		return nil, err
 	}
-	dk, err := G.ApplyOp(convOp{g: op.g, dt: op.dt, kind: convGradKern}.withShapes(), in[0], grad)
+	dk, err := Apply(convKernel{g: k.g, kind: convGradKern}, in[0], grad)
 	if err != nil {
 		return nil, err
 	}
-	if !op.bias {
+	if !k.bias {
 		return G.Nodes{dx, dk}, nil
 	}
-	db, err := G.ApplyOp(sumToLastOp{dims: op.g.rank + 2, dt: op.dt}, grad)
+	db, err := Apply(sumToLastKernel{}, grad)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{dx, dk, db}, nil
 }
 
-type convFloat interface{ ~float32 | ~float64 }
-
 // gemm is C = op(A)·op(B) + beta·C through graph/blas.
-func convGemm[T convFloat](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func convGemm[T Float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	switch a := any(a).(type) {
 	case []float32:
 		blas.Sgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
@@ -579,7 +423,7 @@ var convScratch32, convScratch64 sync.Pool
 
 // convGetScratch returns a pooled buffer of n elements (contents undefined);
 // convPutScratch gives it back.
-func convGetScratch[T convFloat](n int) *[]T {
+func convGetScratch[T Float](n int) *[]T {
 	p := &convScratch64
 	var zero T
 	if _, ok := any(zero).(float32); ok {
@@ -596,7 +440,7 @@ func convGetScratch[T convFloat](n int) *[]T {
 	return &b
 }
 
-func convPutScratch[T convFloat](b *[]T) {
+func convPutScratch[T Float](b *[]T) {
 	var zero T
 	if _, ok := any(zero).(float32); ok {
 		convScratch32.Put(b)
@@ -629,7 +473,7 @@ func convParallel(n, work int, f func(i int)) {
 // one cache block at a time, packed straight into the micro-kernel's layout
 // where every kernel position of the block is inside the input
 // (convPackRows, convPackCols), else as plain rows (convFill).
-func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T, bias []T, act Act) {
+func runConv[T Float](g convGeom, kind convKind, a, b, out []T, bias []T, act Act) {
 	kkc := g.kkc()
 	if g.direct() {
 		m := g.n * g.oh * g.ow
@@ -650,7 +494,7 @@ func runConv[T convFloat](g convGeom, kind convKind, a, b, out []T, bias []T, ac
 // runConvIm2col is runConv's path through im2col. It is a function of its
 // own because its closures capture the arguments: were they runConv's,
 // every call, the direct one included, would move them to the heap.
-func runConvIm2col[T convFloat](g convGeom, kind convKind, a, b, out []T, bias []T, act Act) {
+func runConvIm2col[T Float](g convGeom, kind convKind, a, b, out []T, bias []T, act Act) {
 	kkc := g.kkc()
 	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.f // per-sample sizes
 	rows := g.oh * g.ow                  // im2col rows per sample
@@ -696,7 +540,7 @@ func runConvIm2col[T convFloat](g convGeom, kind convKind, a, b, out []T, bias [
 // convFill returns the blas.FillA of x's im2col matrix: row r (sample
 // r/(oh·ow), output position r%(oh·ow)) holds the kh·kw·c input values
 // under the kernel at that position, zeros where it covers padding.
-func convFill[T convFloat](g convGeom, x []T) blas.FillA[T] {
+func convFill[T Float](g convGeom, x []T) blas.FillA[T] {
 	return func(r0, c0, nr, nc int, dst []T) {
 		xs, rows := g.h*g.w*g.c, g.oh*g.ow
 		s, pos := r0/rows, r0%rows
@@ -748,7 +592,7 @@ func (g convGeom) allInside() bool { return g.dw == 1 && g.pt+g.pb+g.pl+g.pr == 
 // straight from x, one packed column (mr patch rows' element p) at a time.
 // It declines a block holding a kernel position that is not wholly inside
 // the input, or micro-panels of more than 32 rows.
-func convPackRows[T convFloat](g convGeom, x []T) blas.PackA[T] {
+func convPackRows[T Float](g convGeom, x []T) blas.PackA[T] {
 	return func(i0, p0, rows, cols, mr int, dst []T) bool {
 		if mr > 32 {
 			return false
@@ -829,7 +673,7 @@ type convRun struct{ dst, src, len int }
 // (rows are patch elements, columns output positions), as convPackRows:
 // each column of a micro-panel is a few contiguous runs of the patch,
 // worked out once per block. It declines blocks of more than 64 runs.
-func convPackCols[T convFloat](g convGeom, x []T) blas.PackA[T] {
+func convPackCols[T Float](g convGeom, x []T) blas.PackA[T] {
 	return func(i0, p0, rows, cols, mr int, dst []T) bool {
 		xs, per := g.h*g.w*g.c, g.oh*g.ow
 		kwc, step := g.kw*g.c, g.dh*g.w*g.c
@@ -887,7 +731,7 @@ func convPackCols[T convFloat](g convGeom, x []T) blas.PackA[T] {
 // convPatch writes into row (kh·kw·c elements) the input values under the
 // kernel at output position (oy, ox) of one sample x, zeros where the
 // kernel covers padding.
-func convPatch[T convFloat](g convGeom, x []T, oy, ox int, row []T) {
+func convPatch[T Float](g convGeom, x []T, oy, ox int, row []T) {
 	kwc, wc, c := g.kw*g.c, g.w*g.c, g.c
 	iy0, ix0 := oy*g.sh-g.pt, ox*g.sw-g.pl
 	if g.dw == 1 && iy0 >= 0 && ix0 >= 0 && iy0+(g.kh-1)*g.dh < g.h && ix0+g.kw <= g.w {
@@ -914,7 +758,7 @@ func convPatch[T convFloat](g convGeom, x []T, oy, ox int, row []T) {
 
 // convPatchRange writes elements [e0, e0+len(dst)) of the patch row that
 // convPatch writes.
-func convPatchRange[T convFloat](g convGeom, x []T, oy, ox, e0 int, dst []T) {
+func convPatchRange[T Float](g convGeom, x []T, oy, ox, e0 int, dst []T) {
 	kwc, wc, c := g.kw*g.c, g.w*g.c, g.c
 	e1 := e0 + len(dst)
 	iy0, ix0 := oy*g.sh-g.pt, ox*g.sw-g.pl
@@ -971,7 +815,7 @@ func convWindow(i0, k, d, n int) (lo, hi int) {
 // convIm2col writes one sample's patches: row (oy, ox) of cols holds the
 // kh·kw·c input values under the kernel at that output position, zeros where
 // the kernel covers padding.
-func convIm2col[T convFloat](g convGeom, x, cols []T) {
+func convIm2col[T Float](g convGeom, x, cols []T) {
 	kkc, kwc, wc, c := g.kkc(), g.kw*g.c, g.w*g.c, g.c
 	for oy := 0; oy < g.oh; oy++ {
 		iy0 := oy*g.sh - g.pt
@@ -1010,7 +854,7 @@ func convIm2col[T convFloat](g convGeom, x, cols []T) {
 // convCopy is copy(dst, src) for len(dst) ≤ len(src), with a plain loop
 // for the short runs of few channels, where calling memmove costs more
 // than the copy.
-func convCopy[T convFloat](dst, src []T) {
+func convCopy[T Float](dst, src []T) {
 	if len(dst) > 16 {
 		copy(dst, src)
 		return
@@ -1024,7 +868,7 @@ func convCopy[T convFloat](dst, src []T) {
 // convCol2im writes into dx (one sample) the sum of each row of cols added
 // back onto the input cells it was read from (the adjoint of im2col);
 // padding cells are dropped. dx's contents on entry do not matter.
-func convCol2im[T convFloat](g convGeom, cols, dx []T) {
+func convCol2im[T Float](g convGeom, cols, dx []T) {
 	kkc, kwc, wc, c := g.kkc(), g.kw*g.c, g.w*g.c, g.c
 	clear(dx)
 	for oy := 0; oy < g.oh; oy++ {
@@ -1054,7 +898,7 @@ func convCol2im[T convFloat](g convGeom, cols, dx []T) {
 
 // convAdd adds src to dst element-wise (len(src) ≥ len(dst)), through
 // blas.Add32's vector loop for float32 runs long enough to pay for the call.
-func convAdd[T convFloat](dst, src []T) {
+func convAdd[T Float](dst, src []T) {
 	var z T
 	if unsafe.Sizeof(z) == 4 && len(dst) >= 16 {
 		blas.Add32(actAs32(dst), actAs32(src))

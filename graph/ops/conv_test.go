@@ -213,17 +213,17 @@ func TestConvAgainstReference(t *testing.T) {
 				a, b *tensor.Dense
 				want []float64
 			}{{convForward, X, K, wy}, {convGradInput, K, DY, wdx}, {convGradKern, X, DY, wdk}} {
-				op := convOp{g: g, dt: dt, kind: r.kind}
-				v, err := op.Do(r.a, r.b)
+				k := convKernel{g: g, kind: r.kind}
+				v, err := runKernel(k, r.a, r.b)
 				if err != nil {
-					t.Fatalf("%s %v %s: %v", name, dt, op, err)
+					t.Fatalf("%s %v %s: %v", name, dt, k.Name(), err)
 				}
-				_, _, wantShape := op.shapes()
+				_, _, wantShape := k.shapes()
 				if !v.Shape().Eq(wantShape) {
-					t.Errorf("%s %v %s: shape %v, want %v", name, dt, op, v.Shape(), wantShape)
+					t.Errorf("%s %v %s: shape %v, want %v", name, dt, k.Name(), v.Shape(), wantShape)
 				}
 				if err := convClose(Float64s(v), r.want, atol, rtol); err != nil {
-					t.Errorf("%s %v %s: %v", name, dt, op, err)
+					t.Errorf("%s %v %s: %v", name, dt, k.Name(), err)
 				}
 			}
 		}
@@ -323,21 +323,28 @@ func TestConvErrors(t *testing.T) {
 			t.Errorf("%s: got (%v, %v), want an error containing %q", c.name, n, err, c.msg)
 		}
 	}
-	// Do rejects values that do not match the op's geometry instead of
+	// The adapter rejects values that do not match the node instead of
 	// panicking inside a machine.
 	gm, err := newConvGeom(2, tensor.Shape{1, 4, 4, 1}, tensor.Shape{3, 3, 1, 2}, ConvSpec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := convOp{g: gm, dt: f64}
-	if _, err := op.Do(convDense(f64, tensor.Shape{1, 4, 5, 1}, make([]float64, 20)), convDense(f64, tensor.Shape{3, 3, 1, 2}, make([]float64, 18))); err == nil || !strings.Contains(err.Error(), "input 0 has shape (1, 4, 5, 1), expected (1, 4, 4, 1)") {
+	x, k := convDense(f64, tensor.Shape{1, 4, 4, 1}, make([]float64, 16)), convDense(f64, tensor.Shape{3, 3, 1, 2}, make([]float64, 18))
+	op, err := opOf(convKernel{g: gm}, x, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Do(convDense(f64, tensor.Shape{1, 4, 5, 1}, make([]float64, 20)), k); err == nil || !strings.Contains(err.Error(), "input 0 has shape (1, 4, 5, 1), built for (1, 4, 4, 1)") {
 		t.Errorf("wrong shape: %v", err)
 	}
-	if _, err := op.Do(convDense(f32, tensor.Shape{1, 4, 4, 1}, make([]float64, 16)), convDense(f64, tensor.Shape{3, 3, 1, 2}, make([]float64, 18))); err == nil || !strings.Contains(err.Error(), "input 0 is float32, expected float64") {
+	if _, err := op.Do(convDense(f32, tensor.Shape{1, 4, 4, 1}, make([]float64, 16)), k); err == nil || !strings.Contains(err.Error(), "input 0 is float32, built for float64") {
 		t.Errorf("wrong dtype: %v", err)
 	}
-	if _, err := op.Do(convDense(f64, tensor.Shape{1, 4, 4, 1}, make([]float64, 16))); err == nil {
+	if _, err := op.Do(x); err == nil {
 		t.Error("one input accepted")
+	}
+	if _, err := opOf(convKernel{g: gm}, convDense(f64, tensor.Shape{1, 4, 5, 1}, make([]float64, 20)), k); err == nil || !strings.Contains(err.Error(), "input 0 has shape (1, 4, 5, 1), expected (1, 4, 4, 1)") {
+		t.Errorf("wrong shape at construction: %v", err)
 	}
 	// Every parameter is in the hash: ops that differ only in padding or
 	// stride must not be merged by Gorgonia's hash-consing.
@@ -345,7 +352,15 @@ func TestConvErrors(t *testing.T) {
 	b, _ := newConvGeom(2, tensor.Shape{1, 5, 5, 1}, tensor.Shape{3, 3, 1, 2}, ConvSpec{Padding: "valid"})
 	c, _ := newConvGeom(2, tensor.Shape{1, 5, 5, 1}, tensor.Shape{3, 3, 1, 2}, ConvSpec{Padding: "same", Strides: []int{2}})
 	hs := map[uint32]bool{}
-	for _, o := range []convOp{{g: a, dt: f64}, {g: b, dt: f64}, {g: c, dt: f64}, {g: a, dt: f32}, {g: a, dt: f64, kind: convGradInput}, {g: a, dt: f64, kind: convGradKern}} {
+	for _, kc := range []struct {
+		k  convKernel
+		dt tensor.Dtype
+	}{{convKernel{g: a}, f64}, {convKernel{g: b}, f64}, {convKernel{g: c}, f64}, {convKernel{g: a}, f32}, {convKernel{g: a, kind: convGradInput}, f64}, {convKernel{g: a, kind: convGradKern}, f64}} {
+		a, b, _ := kc.k.shapes()
+		o, err := opFor(kc.k, []tensor.Shape{a, b}, []tensor.Dtype{kc.dt, kc.dt})
+		if err != nil {
+			t.Fatal(err)
+		}
 		hs[o.Hashcode()] = true
 	}
 	if len(hs) != 6 {
@@ -380,3 +395,22 @@ func BenchmarkConvIm2col(b *testing.B) {
 		})
 	}
 }
+
+// Convolutions: padded and strided 2-D with bias and relu, dilated and
+// causal 1-D, 1×1 (the direct path), each with its two gradients.
+var _ = registerExample(kernelExample{name: "conv", build: func(in *exampleInputs) ([]*G.Node, error) {
+	a, err := Conv2D(in.x(in.n, 9, 8, 3), in.x(3, 3, 3, 4), ConvSpec{})
+	if err != nil {
+		return nil, err
+	}
+	b, err := Conv2DBiasAct(in.x(in.n, 9, 8, 3), in.x(3, 2, 3, 4), in.x(4), ConvSpec{Padding: "same", Strides: []int{2}}, ActReLU)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Conv2D(in.x(in.n, 6, 6, 3), in.x(1, 1, 3, 4), ConvSpec{})
+	if err != nil {
+		return nil, err
+	}
+	d, err := Conv1DBiasAct(in.x(in.n, 11, 3), in.x(3, 3, 2), in.x(2), ConvSpec{Padding: "causal", Dilation: []int{2}}, ActLinear)
+	return []*G.Node{a, b, c, d}, err
+}})

@@ -50,10 +50,10 @@ func gapGrads(t *testing.T, fused, twice bool, x, k, b, w, v []float64) (grads [
 		G.Read(gn[i], &vals[i])
 	}
 	for _, n := range g.AllNodes() {
-		switch op := n.Op().(type) {
-		case globalPoolGradOp:
-			masked = masked || op.relu
-		case actGradOp:
+		switch k := kernelOf(n).(type) {
+		case globalPoolGradKernel:
+			masked = masked || k.relu
+		case actGradKernel:
 			actPass = true
 		}
 	}

@@ -15,7 +15,7 @@ package ops
 
 // gruForward runs the recurrence over gates that already hold the input
 // projections (with the input bias) and writes the output (N, T, H).
-func gruForward[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], a *rnnArgs[T], out []T) {
+func gruForward[T Float](op *fusedRNNKernel, bufs *rnnBufs[T], a *rnnArgs[T], out []T) {
 	copy(bufs.hs[:op.n*op.h], a.h0)
 	h, g3 := op.h, 3*op.h
 	if op.spec.ResetAfter {
@@ -25,14 +25,14 @@ func gruForward[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], a *rnnArgs[T], out
 		bufs.pu2.Pack(false, h, h, a.u[2*h:], g3)
 	}
 	if p := rnnWorkers(op.n); p > 1 {
-		rnnChunks(op.n, p, func(b0, b1 int) { gruSteps(op, bufs, a, out, b0, b1) })
+		splitRange(op.n, p, func(b0, b1 int) { gruSteps(op, bufs, a, out, b0, b1) })
 	} else {
 		gruSteps(op, bufs, a, out, 0, op.n)
 	}
 }
 
 // gruSteps runs every step for samples b0 ≤ b < b1.
-func gruSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], a *rnnArgs[T], out []T, b0, b1 int) {
+func gruSteps[T Float](op *fusedRNNKernel, bufs *rnnBufs[T], a *rnnArgs[T], out []T, b0, b1 int) {
 	n, t, h := op.n, op.t, op.h
 	g3, nh, nb := 3*h, n*h, b1-b0
 	hard := op.spec.HardSigmoid
@@ -92,7 +92,7 @@ func gruSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], a *rnnArgs[T], out [
 
 // gruBlend writes one sample's new state from its gates (z, r, h~): the
 // blend of the old state and the candidate, or the old state when masked.
-func gruBlend[T rnnFloat](row, hp, hn []T, keep bool) {
+func gruBlend[T Float](row, hp, hn []T, keep bool) {
 	if !keep {
 		copy(hn, hp)
 		return
@@ -108,7 +108,7 @@ func gruBlend[T rnnFloat](row, hp, hn []T, keep bool) {
 // gradients of the gate pre-activations on the input side (stacked over
 // every step) and, for reset-after, gb.dgh with those of h_{t-1}·U + b_r;
 // it writes dh0 and drecurrent. The caller derives dx, dkernel and dbias.
-func gruBackward[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], gb *rnnGradBufs[T], a *rnnArgs[T], dy []T, d *rnnGrads[T]) {
+func gruBackward[T Float](op *fusedRNNKernel, bufs *rnnBufs[T], gb *rnnGradBufs[T], a *rnnArgs[T], dy []T, d *rnnGrads[T]) {
 	if h, g3 := op.h, 3*op.h; op.spec.ResetAfter {
 		gb.pt.Pack(true, g3, h, a.u, g3)
 	} else {
@@ -116,22 +116,22 @@ func gruBackward[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], gb *rnnGradBufs[T
 		gb.pt2.Pack(true, h, h, a.u[2*h:], g3)
 	}
 	if p := rnnWorkers(op.n); p > 1 {
-		rnnChunks(op.n, p, func(b0, b1 int) { gruBackSteps(op, bufs, gb, a, dy, d, b0, b1) })
+		splitRange(op.n, p, func(b0, b1 int) { gruBackSteps(op, bufs, gb, a, dy, d, b0, b1) })
 	} else {
 		gruBackSteps(op, bufs, gb, a, dy, d, 0, op.n)
 	}
 	h, g3, tn := op.h, 3*op.h, op.t*op.n
 	if op.spec.ResetAfter {
-		rnnGemm(true, false, h, g3, tn, 1, bufs.hs, h, gb.dgh, g3, 0, d.du, g3)
+		rnnGemm(true, false, h, g3, tn, 1, bufs.hs, h, gb.dgh, g3, 0, d.u, g3)
 	} else {
-		rnnGemm(true, false, h, 2*h, tn, 1, bufs.hs, h, gb.dg, g3, 0, d.du, g3)
-		rnnGemm(true, false, h, h, tn, 1, bufs.rh, h, gb.dg[2*h:], g3, 0, d.du[2*h:], g3)
+		rnnGemm(true, false, h, 2*h, tn, 1, bufs.hs, h, gb.dg, g3, 0, d.u, g3)
+		rnnGemm(true, false, h, h, tn, 1, bufs.rh, h, gb.dg[2*h:], g3, 0, d.u[2*h:], g3)
 	}
 }
 
 // gruBackSteps runs the backward recurrence for samples b0 ≤ b < b1 and
 // writes their rows of dh0.
-func gruBackSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], gb *rnnGradBufs[T], a *rnnArgs[T], dy []T, d *rnnGrads[T], b0, b1 int) {
+func gruBackSteps[T Float](op *fusedRNNKernel, bufs *rnnBufs[T], gb *rnnGradBufs[T], a *rnnArgs[T], dy []T, d *rnnGrads[T], b0, b1 int) {
 	n, t, h := op.n, op.t, op.h
 	g3, nh, nb := 3*h, n*h, b1-b0
 	hard := op.spec.HardSigmoid
@@ -210,5 +210,5 @@ func gruBackSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], gb *rnnGradBufs[
 		}
 		dh, dhn = dhn, dh
 	}
-	copy(d.dh0[b0*h:b1*h], dh[b0*h:b1*h])
+	copy(d.h0[b0*h:b1*h], dh[b0*h:b1*h])
 }

@@ -11,20 +11,20 @@ package ops
 
 // lstmForward runs the recurrence over gates that already hold the input
 // projections (with the bias) and writes the output (N, T, 2H).
-func lstmForward[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], a *rnnArgs[T], out []T) {
+func lstmForward[T Float](op *fusedRNNKernel, bufs *rnnBufs[T], a *rnnArgs[T], out []T) {
 	nh := op.n * op.h
 	copy(bufs.hs[:nh], a.h0)
 	copy(bufs.cs[:nh], a.c0)
 	bufs.pu.Pack(false, op.h, 4*op.h, a.u, 4*op.h)
 	if p := rnnWorkers(op.n); p > 1 {
-		rnnChunks(op.n, p, func(b0, b1 int) { lstmSteps(op, bufs, a, out, b0, b1) })
+		splitRange(op.n, p, func(b0, b1 int) { lstmSteps(op, bufs, a, out, b0, b1) })
 	} else {
 		lstmSteps(op, bufs, a, out, 0, op.n)
 	}
 }
 
 // lstmSteps runs every step for samples b0 ≤ b < b1.
-func lstmSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], a *rnnArgs[T], out []T, b0, b1 int) {
+func lstmSteps[T Float](op *fusedRNNKernel, bufs *rnnBufs[T], a *rnnArgs[T], out []T, b0, b1 int) {
 	n, t, h := op.n, op.t, op.h
 	g4, nh := 4*h, n*h
 	hard := op.spec.HardSigmoid
@@ -67,20 +67,20 @@ func lstmSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], a *rnnArgs[T], out 
 // lstmBackward runs back-propagation through time: it fills gb.dg with the
 // gradients of the gate pre-activations (stacked over every step) and
 // writes dh0, dc0 and drecurrent. The caller derives dx, dkernel and dbias.
-func lstmBackward[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], gb *rnnGradBufs[T], a *rnnArgs[T], dy []T, d *rnnGrads[T]) {
+func lstmBackward[T Float](op *fusedRNNKernel, bufs *rnnBufs[T], gb *rnnGradBufs[T], a *rnnArgs[T], dy []T, d *rnnGrads[T]) {
 	gb.pt.Pack(true, 4*op.h, op.h, a.u, 4*op.h)
 	if p := rnnWorkers(op.n); p > 1 {
-		rnnChunks(op.n, p, func(b0, b1 int) { lstmBackSteps(op, bufs, gb, a, dy, d, b0, b1) })
+		splitRange(op.n, p, func(b0, b1 int) { lstmBackSteps(op, bufs, gb, a, dy, d, b0, b1) })
 	} else {
 		lstmBackSteps(op, bufs, gb, a, dy, d, 0, op.n)
 	}
 	h := op.h
-	rnnGemm(true, false, h, 4*h, op.t*op.n, 1, bufs.hs, h, gb.dg, 4*h, 0, d.du, 4*h)
+	rnnGemm(true, false, h, 4*h, op.t*op.n, 1, bufs.hs, h, gb.dg, 4*h, 0, d.u, 4*h)
 }
 
 // lstmBackSteps runs the backward recurrence for samples b0 ≤ b < b1 and
 // writes their rows of dh0 and dc0.
-func lstmBackSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], gb *rnnGradBufs[T], a *rnnArgs[T], dy []T, d *rnnGrads[T], b0, b1 int) {
+func lstmBackSteps[T Float](op *fusedRNNKernel, bufs *rnnBufs[T], gb *rnnGradBufs[T], a *rnnArgs[T], dy []T, d *rnnGrads[T], b0, b1 int) {
 	n, t, h := op.n, op.t, op.h
 	g4, nh := 4*h, n*h
 	hard := op.spec.HardSigmoid
@@ -123,6 +123,6 @@ func lstmBackSteps[T rnnFloat](op *fusedRNNOp, bufs *rnnBufs[T], gb *rnnGradBufs
 		gb.pt.Gemm(false, b1-b0, 1, dg[b0*g4:], g4, 1, dhn[b0*h:], h)
 		dh, dhn = dhn, dh
 	}
-	copy(d.dh0[b0*h:b1*h], dh[b0*h:b1*h])
-	copy(d.dc0[b0*h:b1*h], dc[b0*h:b1*h])
+	copy(d.h0[b0*h:b1*h], dh[b0*h:b1*h])
+	copy(d.c0[b0*h:b1*h], dc[b0*h:b1*h])
 }

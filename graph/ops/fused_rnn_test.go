@@ -742,8 +742,35 @@ func TestFusedRNNErrors(t *testing.T) {
 	}
 }
 
-// TestFusedRNNDoErrors calls the ops' Do with values that disagree with
-// their nodes: errors, not panics.
+// fusedOps returns the adapters of a fused graph's forward node and of its
+// backward kernel (built as Gradient builds it), and the input values.
+func fusedOps(t *testing.T, r *rnnGraph) (fw, bw *op, vals []G.Value) {
+	t.Helper()
+	fw = r.out.Op().(*op)
+	k := fw.k.(*fusedRNNKernel)
+	b := &fusedRNNGradKernel{fw: k}
+	shapes := append([]tensor.Shape(nil), fw.in...)
+	dts := append([]tensor.Dtype(nil), fw.dts...)
+	for i, s := range k.shapes {
+		if i != k.maskIdx {
+			b.offsets = append(b.offsets, b.size)
+			b.size += s.TotalSize()
+		}
+	}
+	shapes = append(shapes, fw.out, fw.out)
+	dts = append(dts, fw.dt, fw.dt)
+	bw, err := opFor(b, shapes, dts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range r.values {
+		vals = append(vals, x)
+	}
+	return fw, bw, vals
+}
+
+// TestFusedRNNDoErrors runs the ops with values that disagree with their
+// nodes: errors, not panics.
 func TestFusedRNNDoErrors(t *testing.T) {
 	c := rnnCase{spec: RecurrentSpec{Units: 2, ResetAfter: true}, n: 1, t: 2, f: 2, bias: true}
 	_, v := g13(c.spec)
@@ -751,26 +778,21 @@ func TestFusedRNNDoErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := r.out.Op().(*fusedRNNOp)
-	vals := make([]G.Value, len(r.values))
-	for i, x := range r.values {
-		vals[i] = x
-	}
+	op, bw, vals := fusedOps(t, r)
 	if _, err := op.Do(vals[:3]...); err == nil || !strings.Contains(err.Error(), "expected 5 inputs") {
 		t.Errorf("too few inputs: %v", err)
 	}
 	bad := append([]G.Value(nil), vals...)
 	bad[2] = rnnTensor(tensor.Float64, []int{3, 6}, make([]float64, 18))
-	if _, err := op.Do(bad...); err == nil || !strings.Contains(err.Error(), "FusedGRU: kernel has shape (3, 6), want (2, 6)") {
+	if _, err := op.Do(bad...); err == nil || !strings.Contains(err.Error(), "FusedGRU: input 2 has shape (3, 6), built for (2, 6)") {
 		t.Errorf("wrong kernel shape: %v", err)
 	}
 	bad[2] = rnnTensor(tensor.Float32, []int{2, 6}, make([]float64, 12))
-	if _, err := op.Do(bad...); err == nil || !strings.Contains(err.Error(), "FusedGRU: kernel is float32, want float64") {
+	if _, err := op.Do(bad...); err == nil || !strings.Contains(err.Error(), "FusedGRU: input 2 is float32, built for float64") {
 		t.Errorf("wrong kernel dtype: %v", err)
 	}
 	// The backward op refuses to run before a forward pass.
-	bw := &fusedRNNGradOp{fw: op, offsets: []int{0, 4, 6, 18, 30}, size: 42}
-	op.ran = false
+	op.k.(*fusedRNNKernel).ran = false
 	y := rnnTensor(tensor.Float64, []int{1, 2, 2}, make([]float64, 4))
 	if _, err := bw.Do(append(vals, y, y)...); err == nil || !strings.Contains(err.Error(), "forward pass has not run") {
 		t.Errorf("backward before forward: %v", err)
@@ -778,7 +800,7 @@ func TestFusedRNNDoErrors(t *testing.T) {
 	if _, err := op.Do(vals...); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bw.Do(append(vals, y, rnnTensor(tensor.Float64, []int{3}, make([]float64, 3)))...); err == nil || !strings.Contains(err.Error(), "output gradient") {
+	if _, err := bw.Do(append(vals, y, rnnTensor(tensor.Float64, []int{3}, make([]float64, 3)))...); err == nil || !strings.Contains(err.Error(), "input 6 has shape (3), built for (1, 2, 2)") {
 		t.Errorf("wrong output gradient: %v", err)
 	}
 	if _, err := bw.Do(append(vals, y, y)...); err != nil {
@@ -786,9 +808,13 @@ func TestFusedRNNDoErrors(t *testing.T) {
 	}
 }
 
-// TestFusedRNNAllocs checks that a forward and backward pass allocate only
-// their results, however long the sequence: the working buffers are reused.
+// TestFusedRNNAllocs checks that a forward and backward pass that reuse
+// their outputs allocate nothing, however long the sequence: the working
+// buffers are reused.
 func TestFusedRNNAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	for _, lstm := range []bool{false, true} {
 		c := rnnCase{lstm: lstm, spec: RecurrentSpec{Units: 4}, n: 3, t: 20, f: 2, bias: true, mask: true}
 		v := randomVals(c, rand.New(rand.NewSource(5)), 1)
@@ -797,69 +823,24 @@ func TestFusedRNNAllocs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			op := r.out.Op().(*fusedRNNOp)
-			vals := make([]G.Value, len(r.values))
-			for i, x := range r.values {
-				vals[i] = x
-			}
-			size := 0
-			var offsets []int
-			for i, s := range op.shapes {
-				if i != op.maskIdx {
-					offsets = append(offsets, size)
-					size += s.TotalSize()
-				}
-			}
-			bw := &fusedRNNGradOp{fw: op, offsets: offsets, size: size}
+			op, bw, vals := fusedOps(t, r)
 			bin := append(append([]G.Value(nil), vals...), nil, nil)
+			var y, packed G.Value
 			run := func() {
-				y, err := op.Do(vals...)
-				if err != nil {
+				if y, err = op.UsePreallocDo(y, vals...); err != nil {
 					t.Fatal(err)
 				}
 				bin[len(vals)], bin[len(vals)+1] = y, y
-				if _, err := bw.Do(bin...); err != nil {
+				if packed, err = bw.UsePreallocDo(packed, bin...); err != nil {
 					t.Fatal(err)
 				}
 			}
 			run()
-			allocs := testing.AllocsPerRun(5, run)
-			// Only the output tensor may be allocated.
-			shape := op.outShape()
-			result := testing.AllocsPerRun(5, func() { tensor.New(tensor.Of(dt), tensor.WithShape(shape...)) })
-			if allocs > result {
-				t.Errorf("lstm=%v %v: %v allocations per forward+backward, want %v (the output)", lstm, dt, allocs, result)
+			if allocs := testing.AllocsPerRun(5, run); allocs != 0 {
+				t.Errorf("lstm=%v %v: %v allocations per forward+backward, want 0", lstm, dt, allocs)
 			}
 		}
 	}
-}
-
-// TestFloat32Activations checks the float32 exp and tanh of the fused ops
-// against the math package over their whole useful range.
-func TestFloat32Activations(t *testing.T) {
-	worstExp, worstTanh := 0.0, 0.0
-	for x := -87.0; x <= 88; x += 0.00731 {
-		want := math.Exp(float64(float32(x)))
-		got := float64(exp32(float32(x)))
-		worstExp = math.Max(worstExp, math.Abs(got-want)/want)
-	}
-	for x := -12.0; x <= 12; x += 0.000173 {
-		xf := float64(float32(x))
-		want := math.Tanh(xf)
-		got := float64(tanh32(float32(x)))
-		// relative near 0 (tanh x ≈ x), absolute elsewhere
-		worstTanh = math.Max(worstTanh, math.Abs(got-want)/math.Max(math.Abs(want), 0.1))
-	}
-	if worstExp > 3e-7 {
-		t.Errorf("exp32: relative error %g", worstExp)
-	}
-	if worstTanh > 3e-7 {
-		t.Errorf("tanh32: error %g", worstTanh)
-	}
-	if exp32(200) != exp32(88) || exp32(-200) != exp32(-87) || tanh32(30) != 1 || tanh32(-30) != -1 || tanh32(0) != 0 {
-		t.Errorf("saturation: exp32(200)=%v exp32(-200)=%v tanh32(±30)=%v,%v", exp32(200), exp32(-200), tanh32(30), tanh32(-30))
-	}
-	t.Logf("exp32 relative error %.3g, tanh32 error %.3g", worstExp, worstTanh)
 }
 
 // TestFusedRNNDualValues reads the weight gradients the way kerago's
@@ -938,3 +919,38 @@ func TestFusedRNNParallel(t *testing.T) {
 		}
 	}
 }
+
+// The fused GRU (both forms) and LSTM, masked, with their gradients.
+var _ = registerExample(kernelExample{name: "fused rnn", build: func(in *exampleInputs) ([]*G.Node, error) {
+	const t, f, h = 5, 2, 4
+	n := in.n
+	var outs []*G.Node
+	for _, c := range []struct {
+		lstm, resetAfter bool
+	}{{false, true}, {false, false}, {true, false}} {
+		gh := 3 * h
+		if c.lstm {
+			gh = 4 * h
+		}
+		var bias *G.Node
+		if c.resetAfter {
+			bias = in.x(2, gh)
+		} else {
+			bias = in.x(gh)
+		}
+		spec := RecurrentSpec{Units: h, ResetAfter: c.resetAfter}
+		x, h0, w, u, m := in.x(n, t, f), in.x(n, h), in.x(f, gh), in.x(h, gh), in.mask(n, t)
+		var y *G.Node
+		var err error
+		if c.lstm {
+			y, err = FusedLSTM(spec, x, h0, in.x(n, h), w, u, bias, m)
+		} else {
+			y, err = FusedGRU(spec, x, h0, w, u, bias, m)
+		}
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, y)
+	}
+	return outs, nil
+}})

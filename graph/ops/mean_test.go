@@ -30,14 +30,13 @@ func TestMeanForward(t *testing.T) {
 			if !m.IsScalar() || m.Dtype() != dt {
 				t.Fatalf("%v %v: mean node has shape %v, dtype %v", dt, s, m.Shape(), m.Dtype())
 			}
-			op := m.Op().(*meanOp)
+			op := m.Op().(*op)
 			in := convDense(dt, s, vals)
 			a, err := op.Do(in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, ok := scalarFloat(a, dt)
-			if !ok || math.Abs(got-want) > 1e-6 {
+			if got := Float64s(a); len(got) != 1 || math.Abs(got[0]-want) > 1e-6 {
 				t.Errorf("%v %v: mean %v (%T), want %v", dt, s, a, a, want)
 			}
 			b, err := op.Do(in)
@@ -71,7 +70,10 @@ func TestMeanForward(t *testing.T) {
 func TestMeanGrad(t *testing.T) {
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		s := tensor.Shape{2, 3}
-		op := meanGradOp{shape: s, dt: dt}
+		op, err := opFor(meanGradKernel{shape: s}, []tensor.Shape{tensor.ScalarShape()}, []tensor.Dtype{dt})
+		if err != nil {
+			t.Fatal(err)
+		}
 		var gs []G.Value
 		if dt == tensor.Float32 {
 			v := G.F32(1.5)
@@ -91,7 +93,7 @@ func TestMeanGrad(t *testing.T) {
 					t.Errorf("%v %T: dx[%d] = %v, want 0.25", dt, g, i, v)
 				}
 			}
-			checkPrealloc(t, preallocCase{name: dt.String() + "/mean'", op: op, in: []G.Value{g}})
+			checkContract(t, dt.String()+"/mean'", op, []G.Value{g}, 0)
 			if allocs := testing.AllocsPerRun(10, func() { op.UsePreallocDo(out, g) }); allocs != 0 {
 				t.Errorf("%v %T: mean' allocates %v times per reused run", dt, g, allocs)
 			}
@@ -132,19 +134,22 @@ func TestRowScratchReuse(t *testing.T) {
 		y := convDense(dt, tensor.Shape{3, 4}, tieRand(rng, 12, false))
 		p := convDense(dt, tensor.Shape{3, 4}, tieRand(rng, 12, false))
 		g := convDense(dt, tensor.Shape{3}, tieRand(rng, 3, false))
-		op := rowOp{f: mse, tdims: 2, pdims: 2, dt: dt, sc: &rowScratch{}}
-		gop := rowGradOp{rowOp: op, gdims: 1}
-		gop.sc = &rowScratch{}
-		fresh := rowOp{f: mse, tdims: 2, pdims: 2, dt: dt}
+		mk := func(k Kernel, in ...*tensor.Dense) *op {
+			o, err := opOf(k, in...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return o
+		}
 		for _, c := range []struct {
 			name      string
-			op, fresh G.Op
+			op, fresh *op
 			in        []G.Value
 		}{
-			{"mse", op, fresh, []G.Value{y, p}},
-			{"mse'", gop, rowGradOp{rowOp: fresh, gdims: 1}, []G.Value{y, p, g}},
+			{"mse", mk(rowKernel{f: mse, sc: &rowScratch{}}, y, p), mk(rowKernel{f: mse, sc: &rowScratch{}}, y, p), []G.Value{y, p}},
+			{"mse'", mk(rowGradKernel{f: mse, sc: &rowScratch{}}, y, p, g), mk(rowGradKernel{f: mse, sc: &rowScratch{}}, y, p, g), []G.Value{y, p, g}},
 		} {
-			checkPrealloc(t, preallocCase{name: dt.String() + "/" + c.name, op: c.op, in: c.in})
+			checkContract(t, dt.String()+"/"+c.name, c.op, c.in, 0)
 			a, err := c.op.Do(c.in...)
 			if err != nil {
 				t.Fatal(err)
@@ -163,8 +168,7 @@ func TestRowScratchReuse(t *testing.T) {
 			if overlapping(a, b) {
 				t.Errorf("%v %s: two Do results share memory", dt, c.name)
 			}
-			r := c.op.(G.UsePreallocDoer)
-			if allocs := testing.AllocsPerRun(10, func() { r.UsePreallocDo(a, c.in...) }); allocs != 0 {
+			if allocs := testing.AllocsPerRun(10, func() { c.op.UsePreallocDo(a, c.in...) }); allocs != 0 {
 				t.Errorf("%v %s: %v allocations per reused run", dt, c.name, allocs)
 			}
 		}

@@ -2,11 +2,9 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 	"math"
 	"unsafe"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -141,143 +139,84 @@ func Pool(x *G.Node, kind PoolKind, pool, strides []int, same bool) (*G.Node, er
 	if !kind.valid() {
 		return nil, errors.Errorf("pooling: unknown kind %v", kind)
 	}
-	if err := checkFloat(x, "pooling"); err != nil {
-		return nil, err
+	if x == nil {
+		return nil, errors.New("pooling: nil input")
 	}
-	shape := x.Shape().Clone()
-	if _, err := poolGeometry(shape, pool, strides, same); err != nil {
-		return nil, err
-	}
-	op := poolOp{kind: kind, shape: shape, pool: append([]int(nil), pool...), strides: append([]int(nil), strides...), same: same, dt: x.Dtype()}
-	return G.ApplyOp(op, x)
+	return Apply(poolKernel{kind: kind, pool: append([]int(nil), pool...), strides: append([]int(nil), strides...), same: same}, x)
 }
 
-func checkFloat(x *G.Node, what string) error {
-	if x == nil {
-		return errors.Errorf("%s: nil input", what)
+// poolKernel is a max or average pooling.
+type poolKernel struct {
+	kind          PoolKind
+	pool, strides []int
+	same          bool
+}
+
+func (k poolKernel) Params() []any { return []any{k.kind, k.pool, k.strides, k.same} }
+
+func (k poolKernel) Name() string {
+	pad := "valid"
+	if k.same {
+		pad = "same"
 	}
-	if dt := x.Dtype(); dt != tensor.Float32 && dt != tensor.Float64 {
-		return errors.Errorf("%s: dtype %v not supported (float32 or float64)", what, dt)
+	return fmt.Sprintf("%sPool%dD%v/%v/%s", k.kind, len(k.pool), k.pool, k.strides, pad)
+}
+
+func (k poolKernel) Shape(in []tensor.Shape) (tensor.Shape, error) {
+	g, err := poolGeometry(in[0], k.pool, k.strides, k.same)
+	if err != nil {
+		return nil, err
+	}
+	return g.outShape(len(in[0])), nil
+}
+
+// geom is the geometry of the pooling of an input of shape x.
+func (k poolKernel) geom(x tensor.Shape) poolGeom {
+	g, _ := poolGeometry(x, k.pool, k.strides, k.same) // checked by Shape
+	return g
+}
+
+func (k poolKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	g := k.geom(in[0].Shape())
+	if out.Dtype() == tensor.Float32 {
+		poolForward(g, k.kind, in[0].Float32s(), out.Float32s())
+	} else {
+		poolForward(g, k.kind, in[0].Float64s(), out.Float64s())
 	}
 	return nil
 }
 
-// poolOp is a max or average pooling of an input of a fixed shape.
-type poolOp struct {
-	kind          PoolKind
-	shape         tensor.Shape // input shape, batch included
-	pool, strides []int
-	same          bool
-	dt            tensor.Dtype
-}
-
-func (op poolOp) geom() (poolGeom, error) {
-	return poolGeometry(op.shape, op.pool, op.strides, op.same)
-}
-
-func (op poolOp) Arity() int { return 1 }
-func (op poolOp) Type() hm.Type {
-	t := G.TensorType{Dims: len(op.shape), Of: op.dt}
-	return hm.NewFnType(t, t)
-}
-func (op poolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	if len(in) != 1 {
-		return nil, errors.Errorf("%v: expected 1 input, got %d", op, len(in))
-	}
-	s, err := shapeOf(in[0])
-	if err != nil {
-		return nil, err
-	}
-	g, err := poolGeometry(s, op.pool, op.strides, op.same)
-	if err != nil {
-		return nil, err
-	}
-	return g.outShape(len(s)), nil
-}
-func (op poolOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
-
-// UsePreallocDo is Do writing into prealloc when it is a tensor of the
-// output's dtype and shape.
-func (op poolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	return op.do(prealloc, in)
-}
-
-func (op poolOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != 1 {
-		return nil, errors.Errorf("%v: expected 1 input, got %d", op, len(in))
-	}
-	x, err := tensorIn(in[0], op.shape, op.dt, op.String())
-	if err != nil {
-		return nil, err
-	}
-	g, err := op.geom()
-	if err != nil {
-		return nil, err
-	}
-	out := outDense(prealloc, op.dt, g.outShape(len(op.shape)))
-	switch op.dt {
-	case tensor.Float32:
-		poolForward(g, op.kind, x.Float32s(), out.Float32s())
-	case tensor.Float64:
-		poolForward(g, op.kind, x.Float64s(), out.Float64s())
-	default:
-		return nil, errors.Errorf("%v: unsupported dtype %v", op, x.Dtype())
-	}
-	return out, nil
-}
-func (op poolOp) ReturnsPtr() bool     { return false }
-func (op poolOp) CallsExtern() bool    { return false }
-func (op poolOp) OverwritesInput() int { return -1 }
-func (op poolOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "kerago.pool.%v.%v.%v.%v.%t.%v", op.kind, []int(op.shape), op.pool, op.strides, op.same, op.dt)
-}
-func (op poolOp) Hashcode() uint32 { return hashOf(op) }
-func (op poolOp) String() string {
-	pad := "valid"
-	if op.same {
-		pad = "same"
-	}
-	return fmt.Sprintf("%sPool%dD%v/%v/%s", op.kind, len(op.shape)-2, op.pool, op.strides, pad)
-}
-
-func (op poolOp) DiffWRT(int) []bool { return []bool{true} }
-func (op poolOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	if len(in) != 1 {
-		return nil, errors.Errorf("%v: expected 1 input, got %d", op, len(in))
-	}
-	if op.kind == PoolMax {
+func (k poolKernel) Gradient(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if k.kind == PoolMax {
 		// Max pooling's gradient finds each window's maximum as the first
 		// cell equal to the output; after a relu (a convolution or dense
 		// node with ActReLU) it also applies the relu's derivative, so that
-		// node needs no pass of its own (see convOp.SymDiff).
-		relu := false
-		if c, ok := in[0].Op().(convOp); ok && c.kind == convForward && c.act == ActReLU {
-			relu = true
-		}
-		dx, err := G.ApplyOp(poolGradOp{poolOp: op, gdims: grad.Dims(), withY: true, relu: relu}, in[0], out, grad)
-		if err != nil {
-			return nil, err
-		}
-		return G.Nodes{dx}, nil
+		// node needs no pass of its own (see convKernel.Gradient).
+		dx, err := Apply(poolGradKernel{pool: k, withY: true, relu: isReLUConv(in[0])}, in[0], out, grad)
+		return G.Nodes{dx}, err
 	}
-	dx, err := G.ApplyOp(poolGradOp{poolOp: op, gdims: grad.Dims()}, in[0], grad)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{dx}, nil
+	dx, err := Apply(poolGradKernel{pool: k}, in[0], grad)
+	return G.Nodes{dx}, err
+}
+
+// isReLUConv reports whether n is a forward convolution or dense node that
+// applies a relu.
+func isReLUConv(n *G.Node) bool {
+	c, ok := kernelOf(n).(convKernel)
+	return ok && c.kind == convForward && c.act == ActReLU
 }
 
 // reluMaskedPoolGrad reports whether grad is a max or global average
 // pooling's gradient node that already applies the relu derivative of its
 // input out.
 func reluMaskedPoolGrad(out, grad *G.Node) bool {
-	switch op := grad.Op().(type) {
-	case poolGradOp:
-		if !op.relu {
+	switch k := kernelOf(grad).(type) {
+	case poolGradKernel:
+		if !k.relu {
 			return false
 		}
-	case globalPoolGradOp:
-		if !op.relu {
+	case globalPoolGradKernel:
+		if !k.relu {
 			return false
 		}
 	default:
@@ -287,111 +226,55 @@ func reluMaskedPoolGrad(out, grad *G.Node) bool {
 	return it.Next() && it.Node().ID() == out.ID()
 }
 
-// poolGradOp computes dL/dx from (x, dL/dy), or with withY from (x, y,
+// poolGradKernel computes dL/dx from (x, dL/dy), or with withY from (x, y,
 // dL/dy). With relu (x being a relu's output) it also multiplies by the
 // relu's derivative: a window whose maximum is not positive passes nothing.
-type poolGradOp struct {
-	poolOp
-	gdims int
+type poolGradKernel struct {
+	pool  poolKernel
 	withY bool
 	relu  bool
 }
 
-func (op poolGradOp) Arity() int {
-	if op.withY {
-		return 3
-	}
-	return 2
-}
-func (op poolGradOp) Type() hm.Type {
-	t := G.TensorType{Dims: len(op.shape), Of: op.dt}
-	if op.withY {
-		return hm.NewFnType(t, t, gradType(op.gdims, op.dt), t)
-	}
-	return hm.NewFnType(t, gradType(op.gdims, op.dt), t)
-}
-func (op poolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	if len(in) != op.Arity() {
-		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
-	}
-	return shapeOf(in[0])
-}
-func (op poolGradOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+func (k poolGradKernel) Params() []any { return []any{k.pool.Params(), k.withY, k.relu} }
+func (k poolGradKernel) Name() string  { return k.pool.Name() + "'" }
 
-// UsePreallocDo is Do writing into prealloc when it is a tensor of x's
-// dtype and shape.
-func (op poolGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	return op.do(prealloc, in)
-}
-
-func (op poolGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != op.Arity() {
-		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
-	}
-	x, err := tensorIn(in[0], op.shape, op.dt, op.String())
+func (k poolGradKernel) Shape(in []tensor.Shape) (tensor.Shape, error) {
+	ys, err := k.pool.Shape(in[:1])
 	if err != nil {
 		return nil, err
 	}
-	g, err := op.geom()
-	if err != nil {
-		return nil, err
+	if k.withY && !in[1].Eq(ys) {
+		return nil, errors.Errorf("%s: output shape %v, want %v", k.Name(), in[1], ys)
 	}
-	ys := g.outShape(len(op.shape))
-	var y *tensor.Dense
-	gin := in[1]
-	if op.withY {
-		if y, err = tensorIn(in[1], ys, op.dt, op.String()); err != nil {
-			return nil, err
-		}
-		gin = in[2]
+	if g := in[len(in)-1]; g.TotalSize() != ys.TotalSize() && g.TotalSize() != 1 {
+		return nil, errors.Errorf("%s: output gradient shape %v, the output %v", k.Name(), g, ys)
 	}
-	switch op.dt {
-	case tensor.Float32:
-		gy, err := gradIn[float32](gin, ys.TotalSize(), op.String())
-		if err != nil {
-			return nil, err
-		}
-		out := outDense(prealloc, op.dt, op.shape)
-		var yd []float32
-		if y != nil {
-			yd = y.Float32s()
-		}
-		poolBackward(g, op.kind, x.Float32s(), yd, gy, out.Float32s(), op.relu)
-		return out, nil
-	case tensor.Float64:
-		gy, err := gradIn[float64](gin, ys.TotalSize(), op.String())
-		if err != nil {
-			return nil, err
-		}
-		out := outDense(prealloc, op.dt, op.shape)
-		var yd []float64
-		if y != nil {
-			yd = y.Float64s()
-		}
-		poolBackward(g, op.kind, x.Float64s(), yd, gy, out.Float64s(), op.relu)
-		return out, nil
-	}
-	return nil, errors.Errorf("%v: unsupported dtype %v", op, x.Dtype())
-}
-func (op poolGradOp) WriteHash(h hash.Hash) {
-	op.poolOp.WriteHash(h)
-	fmt.Fprintf(h, ".grad%d.%t.%t", op.gdims, op.withY, op.relu)
-}
-func (op poolGradOp) Hashcode() uint32 { return hashOf(op) }
-func (op poolGradOp) String() string   { return op.poolOp.String() + "'" }
-
-// The gradient op is not differentiated again.
-func (op poolGradOp) DiffWRT(n int) []bool { return make([]bool, n) }
-func (op poolGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, errors.Errorf("%v: second derivatives are not implemented", op.poolOp)
+	return in[0], nil
 }
 
-type float interface{ float32 | float64 }
+func (k poolGradKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	if out.Dtype() == tensor.Float32 {
+		poolGradForward[float32](k, out, in)
+	} else {
+		poolGradForward[float64](k, out, in)
+	}
+	return nil
+}
+
+func poolGradForward[T Float](k poolGradKernel, out *tensor.Dense, in []*tensor.Dense) {
+	g := k.pool.geom(in[0].Shape())
+	var y []T
+	if k.withY {
+		y = dataOf[T](in[1])
+	}
+	gy := gradData[T](in[len(in)-1], g.outShape(len(in[0].Shape())).TotalSize())
+	poolBackward(g, k.pool.kind, dataOf[T](in[0]), y, gy, dataOf[T](out), k.relu)
+}
 
 // better reports whether v replaces best as a window's maximum: strictly
 // larger (so the first maximum wins ties), or NaN over a number (NaN
 // propagates).
-func better[T float](v, best T) bool { return v > best || (v != v && best == best) }
+func better[T Float](v, best T) bool { return v > best || (v != v && best == best) }
 
 // offsets returns, when every window of g lies wholly inside the input (no
 // padding cell is ever covered), the offsets of a window's cells from its
@@ -410,7 +293,7 @@ func (g poolGeom) offsets() []int {
 }
 
 // poolForward writes the pooling of x into y (every element of y).
-func poolForward[T float](g poolGeom, kind PoolKind, x, y []T) {
+func poolForward[T Float](g poolGeom, kind PoolKind, x, y []T) {
 	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.c
 	offs := g.offsets()
 	parallelRange(g.n, g.n*(xs+ys), func(lo, hi int) {
@@ -431,7 +314,7 @@ func poolForward[T float](g poolGeom, kind PoolKind, x, y []T) {
 
 // poolForwardFull pools one sample whose windows all lie inside the input:
 // window cell k of the window starting at input cell p is x[p+offs[k]:].
-func poolForwardFull[T float](g poolGeom, kind PoolKind, offs []int, x, y []T, sum []float64) {
+func poolForwardFull[T Float](g poolGeom, kind PoolKind, offs []int, x, y []T, sum []float64) {
 	c := g.c
 	cnt := float64(len(offs))
 	for oy := 0; oy < g.oh; oy++ {
@@ -468,7 +351,7 @@ func poolForwardFull[T float](g poolGeom, kind PoolKind, offs []int, x, y []T, s
 
 // poolForwardPadded pools one sample in the general case: windows are
 // clipped to the input (SAME padding).
-func poolForwardPadded[T float](g poolGeom, kind PoolKind, x, y []T, sum []float64) {
+func poolForwardPadded[T Float](g poolGeom, kind PoolKind, x, y []T, sum []float64) {
 	c := g.c
 	for oy := 0; oy < g.oh; oy++ {
 		for ox := 0; ox < g.ow; ox++ {
@@ -513,7 +396,7 @@ func poolForwardPadded[T float](g poolGeom, kind PoolKind, x, y []T, sum []float
 // dL/dy; y (the forward output, nil if not at hand) lets max pooling find
 // each window's maximum by equality. With relu, a window whose maximum is not
 // positive passes no gradient.
-func poolBackward[T float](g poolGeom, kind PoolKind, x, y, gy, dx []T, relu bool) {
+func poolBackward[T Float](g poolGeom, kind PoolKind, x, y, gy, dx []T, relu bool) {
 	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.c
 	offs := g.offsets()
 	// Windows that never overlap let each cell of dx be written once.
@@ -550,7 +433,7 @@ func poolBackward[T float](g poolGeom, kind PoolKind, x, y, gy, dx []T, relu boo
 // of dx under its windows, which lie inside the input and do not overlap:
 // each window's gradient goes to its first cell equal to the window's
 // output y (NaN matching NaN), the other cells get 0.
-func poolBackwardMaxEq[T float](g poolGeom, offs []int, x, y, gy, dx []T, relu bool) {
+func poolBackwardMaxEq[T Float](g poolGeom, offs []int, x, y, gy, dx []T, relu bool) {
 	c := g.c
 	var z T
 	if unsafe.Sizeof(z) == 4 {
@@ -619,7 +502,7 @@ func maxEqWindow32(offs []int, x, y, gy, dx []float32, relu bool) {
 
 // poolBackwardMaxFull adds one sample's max-pooling gradient to dx when
 // every window lies inside the input (see poolForwardFull).
-func poolBackwardMaxFull[T float](g poolGeom, offs []int, x, gy, dx, best []T, arg []int, relu bool) {
+func poolBackwardMaxFull[T Float](g poolGeom, offs []int, x, gy, dx, best []T, arg []int, relu bool) {
 	c := g.c
 	for oy := 0; oy < g.oh; oy++ {
 		for ox := 0; ox < g.ow; ox++ {
@@ -645,7 +528,7 @@ func poolBackwardMaxFull[T float](g poolGeom, offs []int, x, gy, dx, best []T, a
 
 // poolBackwardSample adds one sample's pooling gradient to dx (general
 // case).
-func poolBackwardSample[T float](g poolGeom, kind PoolKind, x, gy, dx, best []T, arg []int, relu bool) {
+func poolBackwardSample[T Float](g poolGeom, kind PoolKind, x, gy, dx, best []T, arg []int, relu bool) {
 	c := g.c
 	for oy := 0; oy < g.oh; oy++ {
 		for ox := 0; ox < g.ow; ox++ {
@@ -714,261 +597,147 @@ func globalPool(x, mask *G.Node, kind PoolKind, keepDims bool) (*G.Node, error) 
 	if !kind.valid() {
 		return nil, errors.Errorf("global pooling: unknown kind %v", kind)
 	}
-	if err := checkFloat(x, "global pooling"); err != nil {
-		return nil, err
+	if x == nil {
+		return nil, errors.New("global pooling: nil input")
 	}
-	op := globalPoolOp{kind: kind, shape: x.Shape().Clone(), keepDims: keepDims, dt: x.Dtype()}
-	if _, _, _, err := op.geom(); err != nil {
-		return nil, err
-	}
+	k := globalPoolKernel{kind: kind, keepDims: keepDims, masked: mask != nil}
 	if mask == nil {
-		return G.ApplyOp(op, x)
+		return Apply(k, x)
 	}
-	if len(op.shape) != 3 {
-		return nil, errors.Errorf("masked global pooling: input must be (N, T, C), got shape %v", op.shape)
-	}
-	ms := mask.Shape()
-	if !(ms.Eq(tensor.Shape{op.shape[0], op.shape[1]}) || ms.Eq(tensor.Shape{op.shape[0], op.shape[1], 1})) {
-		return nil, errors.Errorf("masked global pooling: mask shape %v does not match input %v (want (%d, %d))", ms, op.shape, op.shape[0], op.shape[1])
-	}
-	op.masked, op.maskDims, op.maskDt = true, mask.Dims(), mask.Dtype()
-	return G.ApplyOp(op, x, mask)
+	return Apply(k, x, mask)
 }
 
-// globalPoolOp reduces every spatial axis; with masked, a second input
+// globalPoolKernel reduces every spatial axis; with masked, a second input
 // weights the time steps of an average.
-type globalPoolOp struct {
+type globalPoolKernel struct {
 	kind     PoolKind
-	shape    tensor.Shape
 	keepDims bool
-	dt       tensor.Dtype
 	masked   bool
-	maskDims int
-	maskDt   tensor.Dtype
 }
 
-// geom returns the batch size, the number of spatial cells and channels.
-func (op globalPoolOp) geom() (n, s, c int, err error) {
-	rank := len(op.shape)
-	if rank != 3 && rank != 4 {
-		return 0, 0, 0, errors.Errorf("global pooling: input must be (N, L, C) or (N, H, W, C), got shape %v", op.shape)
+func (k globalPoolKernel) Params() []any { return []any{k.kind, k.keepDims, k.masked} }
+
+func (k globalPoolKernel) Name() string {
+	m := ""
+	if k.masked {
+		m = "Masked"
 	}
-	n, c = op.shape[0], op.shape[rank-1]
-	s = op.shape[1 : rank-1].TotalSize()
+	return fmt.Sprintf("%sGlobal%sPool", m, k.kind)
+}
+
+// globalGeom returns the batch size, the number of spatial cells and
+// channels of an input of shape x.
+func globalGeom(x tensor.Shape) (n, s, c int, err error) {
+	rank := len(x)
+	if rank != 3 && rank != 4 {
+		return 0, 0, 0, errors.Errorf("global pooling: input must be (N, L, C) or (N, H, W, C), got shape %v", x)
+	}
+	n, c = x[0], x[rank-1]
+	s = x[1 : rank-1].TotalSize()
 	if n <= 0 || s <= 0 || c <= 0 {
-		return 0, 0, 0, errors.Errorf("global pooling: input shape %v has an empty axis", op.shape)
+		return 0, 0, 0, errors.Errorf("global pooling: input shape %v has an empty axis", x)
 	}
 	return n, s, c, nil
 }
 
-func (op globalPoolOp) outShape() tensor.Shape {
-	rank := len(op.shape)
-	if !op.keepDims {
-		return tensor.Shape{op.shape[0], op.shape[rank-1]}
+func (k globalPoolKernel) Shape(in []tensor.Shape) (tensor.Shape, error) {
+	x := in[0]
+	if _, _, _, err := globalGeom(x); err != nil {
+		return nil, err
+	}
+	if k.masked {
+		if len(x) != 3 {
+			return nil, errors.Errorf("masked global pooling: input must be (N, T, C), got shape %v", x)
+		}
+		if ms := in[1]; !(ms.Eq(tensor.Shape{x[0], x[1]}) || ms.Eq(tensor.Shape{x[0], x[1], 1})) {
+			return nil, errors.Errorf("masked global pooling: mask shape %v does not match input %v (want (%d, %d))", ms, x, x[0], x[1])
+		}
+	}
+	rank := len(x)
+	if !k.keepDims {
+		return tensor.Shape{x[0], x[rank-1]}, nil
 	}
 	out := make(tensor.Shape, rank)
 	for i := range out {
 		out[i] = 1
 	}
-	out[0], out[rank-1] = op.shape[0], op.shape[rank-1]
-	return out
-}
-
-func (op globalPoolOp) Arity() int {
-	if op.masked {
-		return 2
-	}
-	return 1
-}
-func (op globalPoolOp) Type() hm.Type {
-	x := G.TensorType{Dims: len(op.shape), Of: op.dt}
-	y := G.TensorType{Dims: len(op.outShape()), Of: op.dt}
-	if op.masked {
-		return hm.NewFnType(x, G.TensorType{Dims: op.maskDims, Of: op.maskDt}, y)
-	}
-	return hm.NewFnType(x, y)
-}
-func (op globalPoolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	if len(in) != op.Arity() {
-		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
-	}
-	s, err := shapeOf(in[0])
-	if err != nil {
-		return nil, err
-	}
-	if !s.Eq(op.shape) {
-		return nil, errors.Errorf("%v: input shape %v, built for %v", op, s, op.shape)
-	}
-	return op.outShape(), nil
-}
-func (op globalPoolOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
-
-// UsePreallocDo is Do writing into prealloc when it is a tensor of the
-// output's dtype and shape.
-func (op globalPoolOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	return op.do(prealloc, in)
-}
-
-func (op globalPoolOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != op.Arity() {
-		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
-	}
-	x, err := tensorIn(in[0], op.shape, op.dt, op.String())
-	if err != nil {
-		return nil, err
-	}
-	n, s, c, err := op.geom()
-	if err != nil {
-		return nil, err
-	}
-	var m []float64
-	if op.masked {
-		if m, err = maskIn(in[1], n*s, op.String()); err != nil {
-			return nil, err
-		}
-	}
-	out := outDense(prealloc, op.dt, op.outShape())
-	switch op.dt {
-	case tensor.Float32:
-		globalForward(op.kind, n, s, c, x.Float32s(), m, out.Float32s())
-	case tensor.Float64:
-		globalForward(op.kind, n, s, c, x.Float64s(), m, out.Float64s())
-	default:
-		return nil, errors.Errorf("%v: unsupported dtype %v", op, x.Dtype())
-	}
+	out[0], out[rank-1] = x[0], x[rank-1]
 	return out, nil
 }
-func (op globalPoolOp) ReturnsPtr() bool     { return false }
-func (op globalPoolOp) CallsExtern() bool    { return false }
-func (op globalPoolOp) OverwritesInput() int { return -1 }
-func (op globalPoolOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "kerago.globalpool.%v.%v.%t.%v.%t.%d.%v", op.kind, []int(op.shape), op.keepDims, op.dt, op.masked, op.maskDims, op.maskDt)
-}
-func (op globalPoolOp) Hashcode() uint32 { return hashOf(op) }
-func (op globalPoolOp) String() string {
-	m := ""
-	if op.masked {
-		m = "Masked"
+
+func (k globalPoolKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	n, s, c, _ := globalGeom(in[0].Shape())
+	var m []float64
+	if k.masked {
+		var err error
+		if m, err = maskValues(in[1]); err != nil {
+			return err
+		}
 	}
-	return fmt.Sprintf("%sGlobal%sPool%dD", m, op.kind, len(op.shape)-2)
+	if out.Dtype() == tensor.Float32 {
+		globalForward(k.kind, n, s, c, in[0].Float32s(), m, out.Float32s())
+	} else {
+		globalForward(k.kind, n, s, c, in[0].Float64s(), m, out.Float64s())
+	}
+	return nil
 }
 
-func (op globalPoolOp) DiffWRT(n int) []bool {
-	out := make([]bool, n)
-	if n > 0 {
-		out[0] = true
-	}
-	return out
-}
-func (op globalPoolOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	if len(in) != op.Arity() {
-		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
-	}
+// NoGradient: the mask gets none.
+func (k globalPoolKernel) NoGradient(i int) bool { return i > 0 }
+
+func (k globalPoolKernel) Gradient(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	args := G.Nodes{in[0], grad}
-	if op.masked {
+	if k.masked {
 		args = append(args, in[1])
 	}
 	// After a relu (a convolution or dense node with ActReLU) an average's
 	// gradient also applies the relu's derivative, as max pooling's does,
-	// so that node needs no pass of its own (see convOp.SymDiff).
-	relu := false
-	if c, ok := in[0].Op().(convOp); ok && c.kind == convForward && c.act == ActReLU && op.kind == PoolAverage && !op.masked {
-		relu = true
+	// so that node needs no pass of its own (see convKernel.Gradient).
+	relu := k.kind == PoolAverage && !k.masked && isReLUConv(in[0])
+	dx, err := Apply(globalPoolGradKernel{pool: k, relu: relu}, args...)
+	if k.masked {
+		return G.Nodes{dx, nil}, err
 	}
-	dx, err := G.ApplyOp(globalPoolGradOp{globalPoolOp: op, gdims: grad.Dims(), relu: relu}, args...)
-	if err != nil {
-		return nil, err
-	}
-	if op.masked {
-		return G.Nodes{dx, nil}, nil
-	}
-	return G.Nodes{dx}, nil
+	return G.Nodes{dx}, err
 }
 
-// globalPoolGradOp computes dL/dx from (x, dL/dy[, mask]). With relu (an
+// globalPoolGradKernel computes dL/dx from (x, dL/dy[, mask]). With relu (an
 // unmasked average whose x is a relu's output) it also multiplies by the
 // relu's derivative: cells of x that are not positive get 0.
-type globalPoolGradOp struct {
-	globalPoolOp
-	gdims int
-	relu  bool
+type globalPoolGradKernel struct {
+	pool globalPoolKernel
+	relu bool
 }
 
-func (op globalPoolGradOp) Arity() int { return op.globalPoolOp.Arity() + 1 }
-func (op globalPoolGradOp) Type() hm.Type {
-	x := G.TensorType{Dims: len(op.shape), Of: op.dt}
-	g := gradType(op.gdims, op.dt)
-	if op.masked {
-		return hm.NewFnType(x, g, G.TensorType{Dims: op.maskDims, Of: op.maskDt}, x)
-	}
-	return hm.NewFnType(x, g, x)
-}
-func (op globalPoolGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	if len(in) != op.Arity() {
-		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
-	}
-	return shapeOf(in[0])
-}
-func (op globalPoolGradOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
+func (k globalPoolGradKernel) Params() []any { return []any{k.pool.Params(), k.relu} }
+func (k globalPoolGradKernel) Name() string  { return k.pool.Name() + "'" }
 
-// UsePreallocDo is Do writing into prealloc when it is a tensor of x's
-// dtype and shape.
-func (op globalPoolGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	return op.do(prealloc, in)
-}
-
-func (op globalPoolGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != op.Arity() {
-		return nil, errors.Errorf("%v: expected %d inputs, got %d", op, op.Arity(), len(in))
-	}
-	x, err := tensorIn(in[0], op.shape, op.dt, op.String())
+func (k globalPoolGradKernel) Shape(in []tensor.Shape) (tensor.Shape, error) {
+	n, _, c, err := globalGeom(in[0])
 	if err != nil {
 		return nil, err
 	}
-	n, s, c, err := op.geom()
-	if err != nil {
-		return nil, err
+	if g := in[1].TotalSize(); g != n*c && g != 1 {
+		return nil, errors.Errorf("%s: output gradient shape %v, want %d values", k.Name(), in[1], n*c)
 	}
+	return in[0], nil
+}
+
+func (k globalPoolGradKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+	n, s, c, _ := globalGeom(in[0].Shape())
 	var m []float64
-	if op.masked {
-		if m, err = maskIn(in[2], n*s, op.String()); err != nil {
-			return nil, err
+	if k.pool.masked {
+		var err error
+		if m, err = maskValues(in[2]); err != nil {
+			return err
 		}
 	}
-	switch op.dt {
-	case tensor.Float32:
-		gy, err := gradIn[float32](in[1], n*c, op.String())
-		if err != nil {
-			return nil, err
-		}
-		out := outDense(prealloc, op.dt, op.shape)
-		globalBackward(op.kind, n, s, c, x.Float32s(), m, gy, out.Float32s(), op.relu)
-		return out, nil
-	case tensor.Float64:
-		gy, err := gradIn[float64](in[1], n*c, op.String())
-		if err != nil {
-			return nil, err
-		}
-		out := outDense(prealloc, op.dt, op.shape)
-		globalBackward(op.kind, n, s, c, x.Float64s(), m, gy, out.Float64s(), op.relu)
-		return out, nil
+	if out.Dtype() == tensor.Float32 {
+		globalBackward(k.pool.kind, n, s, c, in[0].Float32s(), m, gradData[float32](in[1], n*c), out.Float32s(), k.relu)
+	} else {
+		globalBackward(k.pool.kind, n, s, c, in[0].Float64s(), m, gradData[float64](in[1], n*c), out.Float64s(), k.relu)
 	}
-	return nil, errors.Errorf("%v: unsupported dtype %v", op, x.Dtype())
-}
-func (op globalPoolGradOp) WriteHash(h hash.Hash) {
-	op.globalPoolOp.WriteHash(h)
-	fmt.Fprintf(h, ".grad%d", op.gdims)
-	if op.relu {
-		fmt.Fprint(h, ".relu")
-	}
-}
-func (op globalPoolGradOp) Hashcode() uint32 { return hashOf(op) }
-func (op globalPoolGradOp) String() string   { return op.globalPoolOp.String() + "'" }
-
-// The gradient op is not differentiated again.
-func (op globalPoolGradOp) DiffWRT(n int) []bool { return make([]bool, n) }
-func (op globalPoolGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, errors.Errorf("%v: second derivatives are not implemented", op.globalPoolOp)
+	return nil
 }
 
 // maskSums returns Σ_t m for each sample.
@@ -983,7 +752,7 @@ func maskSums(m []float64, n, s int) []float64 {
 }
 
 // globalForward writes the global pooling of x into y (every element).
-func globalForward[T float](kind PoolKind, n, s, c int, x []T, m []float64, y []T) {
+func globalForward[T Float](kind PoolKind, n, s, c int, x []T, m []float64, y []T) {
 	var sums []float64
 	if m != nil {
 		sums = maskSums(m, n, s)
@@ -1039,7 +808,7 @@ func globalForward[T float](kind PoolKind, n, s, c int, x []T, m []float64, y []
 
 // globalBackward writes dL/dx into dx (every element); relu (for an
 // unmasked average only) zeroes it where x is not positive.
-func globalBackward[T float](kind PoolKind, n, s, c int, x []T, m []float64, gy, dx []T, relu bool) {
+func globalBackward[T Float](kind PoolKind, n, s, c int, x []T, m []float64, gy, dx []T, relu bool) {
 	var sums []float64
 	if m != nil {
 		sums = maskSums(m, n, s)
@@ -1109,7 +878,7 @@ func globalBackward[T float](kind PoolKind, n, s, c int, x []T, m []float64, gy,
 // gradient row, zeroed where the same row of x (a relu's output) is not
 // positive; buf (len(row) values) is scratch, so that row may be dx's
 // first row.
-func reluBroadcast[T float](x, row, dx, buf []T) {
+func reluBroadcast[T Float](x, row, dx, buf []T) {
 	c := len(row)
 	copy(buf, row)
 	var z T
@@ -1139,121 +908,64 @@ func reluBroadcast[T float](x, row, dx, buf []T) {
 	}
 }
 
-// gradType is the type of an incoming gradient of the given rank.
-func gradType(dims int, dt tensor.Dtype) hm.Type {
-	if dims == 0 {
-		return dt
+// b2u is 1 for true and 0 for false (compiled without a branch).
+func b2u(b bool) uint64 {
+	if b {
+		return 1
 	}
-	return G.TensorType{Dims: dims, Of: dt}
+	return 0
 }
 
-// tensorIn checks that v is a tensor of the given shape and dtype.
-func tensorIn(v G.Value, shape tensor.Shape, dt tensor.Dtype, what string) (*tensor.Dense, error) {
-	t, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, errors.Errorf("%s: input is %T, not a dense tensor", what, v)
-	}
-	if t.Dtype() != dt {
-		return nil, errors.Errorf("%s: input is %v, built for %v", what, t.Dtype(), dt)
-	}
-	if !t.Shape().Eq(shape) {
-		return nil, errors.Errorf("%s: input shape %v, built for %v", what, t.Shape(), shape)
-	}
-	if t.RequiresIterator() {
-		return nil, errors.Errorf("%s: input is not contiguous", what)
-	}
-	return t, nil
-}
-
-// gradIn returns an incoming gradient as a slice of size values, a scalar
-// gradient being broadcast.
-func gradIn[T float](v G.Value, size int, what string) ([]T, error) {
-	var data []T
+// maxInto sets dst[k] = src[k] wherever better(src[k], dst[k]), without
+// branches: pooling compares values in no predictable order, and a
+// mispredicted branch per element costs more than the whole comparison.
+func maxInto[T Float](dst, src []T) {
 	var z T
-	switch t := v.(type) {
-	case *tensor.Dense:
-		// Typed accessors: Data would box the slice into an interface.
-		if t.RequiresIterator() {
-			return nil, errors.Errorf("%s: output gradient is not contiguous", what)
+	if unsafe.Sizeof(z) == 4 {
+		d, s := rnnAs32(dst), rnnAs32(src)
+		s = s[:len(d)]
+		for k, v := range s {
+			b := d[k]
+			m := uint32(-(b2u(v > b) | b2u(v != v)&b2u(b == b)))
+			d[k] = math.Float32frombits(math.Float32bits(v)&m | math.Float32bits(b)&^m)
 		}
-		switch {
-		case t.IsScalar():
-			if d, ok := t.ScalarValue().(T); ok {
-				data = []T{d}
-			}
-		case t.Dtype() == tensor.Float32 && unsafe.Sizeof(z) == 4:
-			d := t.Float32s()
-			data = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(d))), len(d))
-		case t.Dtype() == tensor.Float64 && unsafe.Sizeof(z) == 8:
-			d := t.Float64s()
-			data = unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(d))), len(d))
-		}
-	case tensor.Tensor:
-		if t.RequiresIterator() {
-			return nil, errors.Errorf("%s: output gradient is not contiguous", what)
-		}
-		switch d := t.Data().(type) {
-		case []T:
-			data = d
-		case T:
-			data = []T{d}
-		}
-	case *G.F32:
-		if d, ok := any(float32(*t)).(T); ok {
-			data = []T{d}
-		}
-	case *G.F64:
-		if d, ok := any(float64(*t)).(T); ok {
-			data = []T{d}
-		}
+		return
 	}
-	if data == nil {
-		return nil, errors.Errorf("%s: output gradient %T has the wrong dtype", what, v)
+	d, s := rnnAs64(dst), rnnAs64(src)
+	s = s[:len(d)]
+	for k, v := range s {
+		b := d[k]
+		m := -(b2u(v > b) | b2u(v != v)&b2u(b == b))
+		d[k] = math.Float64frombits(math.Float64bits(v)&m | math.Float64bits(b)&^m)
 	}
-	if len(data) == size {
-		return data, nil
-	}
-	if len(data) == 1 {
-		out := make([]T, size)
-		for i := range out {
-			out[i] = data[0]
-		}
-		return out, nil
-	}
-	return nil, errors.Errorf("%s: output gradient has %d values, the output %d", what, len(data), size)
 }
 
-// maskIn returns a float or bool mask of size values as float64s.
-func maskIn(v G.Value, size int, what string) ([]float64, error) {
-	t, ok := v.(tensor.Tensor)
-	if !ok {
-		return nil, errors.Errorf("%s: mask is %T, not a tensor", what, v)
-	}
-	if t.RequiresIterator() {
-		return nil, errors.Errorf("%s: mask is not contiguous", what)
-	}
-	var m []float64
-	switch d := t.Data().(type) {
-	case []bool:
-		m = make([]float64, len(d))
-		for i, b := range d {
-			if b {
-				m[i] = 1
-			}
+// argMaxInto is maxInto over best that also sets arg[k] = q+k wherever
+// src[k] replaces best[k].
+func argMaxInto[T Float](best []T, arg []int, src []T, q int) {
+	var z T
+	arg = arg[:len(best)]
+	if unsafe.Sizeof(z) == 4 {
+		d, s := rnnAs32(best), rnnAs32(src)
+		s = s[:len(d)]
+		for k, v := range s {
+			b := d[k]
+			c := b2u(v > b) | b2u(v != v)&b2u(b == b)
+			m := uint32(-c)
+			d[k] = math.Float32frombits(math.Float32bits(v)&m | math.Float32bits(b)&^m)
+			im := -int(c)
+			arg[k] = (q+k)&im | arg[k]&^im
 		}
-	default:
-		m = Float64s(t)
+		return
 	}
-	if m == nil {
-		return nil, errors.Errorf("%s: mask dtype %v not supported (float or bool)", what, t.Dtype())
+	d, s := rnnAs64(best), rnnAs64(src)
+	s = s[:len(d)]
+	for k, v := range s {
+		b := d[k]
+		c := b2u(v > b) | b2u(v != v)&b2u(b == b)
+		m := -c
+		d[k] = math.Float64frombits(math.Float64bits(v)&m | math.Float64bits(b)&^m)
+		im := -int(c)
+		arg[k] = (q+k)&im | arg[k]&^im
 	}
-	if len(m) != size {
-		return nil, errors.Errorf("%s: mask has %d values, want %d", what, len(m), size)
-	}
-	for _, w := range m {
-		if math.IsNaN(w) {
-			return nil, errors.Errorf("%s: mask holds NaN", what)
-		}
-	}
-	return m, nil
 }

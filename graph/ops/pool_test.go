@@ -385,3 +385,50 @@ func BenchmarkMaxPoolBackward(b *testing.B) {
 		}
 	})
 }
+
+// Pooling, valid and same, 2-D and 1-D, with ties; max pooling and global
+// average pooling after a relu convolution (their gradients absorb the
+// relu's); global pooling with and without keepDims; masked average.
+var _ = registerExample(kernelExample{name: "pool", build: func(in *exampleInputs) ([]*G.Node, error) {
+	var outs []*G.Node
+	add := func(y *G.Node, err error) error {
+		outs = append(outs, y)
+		return err
+	}
+	for _, pc := range []struct {
+		shape         []int
+		pool, strides []int
+		same          bool
+	}{
+		{[]int{in.n, 8, 9, 4}, []int{2, 2}, []int{2, 2}, false},
+		{[]int{in.n, 7, 9, 4}, []int{3, 3}, []int{2, 2}, true},
+		{[]int{in.n, 10, 4}, []int{3}, []int{2}, true},
+	} {
+		x := in.ties(pc.shape...)
+		for _, kind := range []PoolKind{PoolMax, PoolAverage} {
+			if err := add(Pool(x, kind, pc.pool, pc.strides, pc.same)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	conv, err := Conv2DBiasAct(in.ties(in.n, 8, 9, 3), in.x(3, 3, 3, 4), in.x(4), ConvSpec{}, ActReLU)
+	if err != nil {
+		return nil, err
+	}
+	if err := add(Pool(conv, PoolMax, []int{3, 2}, []int{1, 2}, false)); err != nil {
+		return nil, err
+	}
+	if err := add(GlobalPool(conv, PoolAverage, false)); err != nil {
+		return nil, err
+	}
+	gx := in.ties(in.n, 5, 6, 4)
+	for _, kind := range []PoolKind{PoolMax, PoolAverage} {
+		for _, keep := range []bool{false, true} {
+			if err := add(GlobalPool(gx, kind, keep)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	err = add(MaskedGlobalAveragePool(in.x(in.n, 6, 4), in.mask(in.n, 6), false))
+	return outs, err
+}})

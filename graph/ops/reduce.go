@@ -2,11 +2,9 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 	"math"
 	"sort"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -63,33 +61,17 @@ func Reduce(x *G.Node, kind string, axes []int, keepDims bool) (*G.Node, error) 
 		}
 	}
 	sort.Ints(list)
-	op := reduceOp{kind: kind, axes: list, keep: keepDims, dims: len(s), dt: dt}
-	return G.ApplyOp(op, x)
+	return Apply(reduceKernel{kind: kind, axes: list, keep: keepDims}, x)
 }
 
-type reduceOp struct {
+// reduceKernel reduces over axes, in float64.
+type reduceKernel struct {
 	kind string
 	axes []int
 	keep bool
-	dims int
-	dt   tensor.Dtype
 }
 
-func (op reduceOp) outDims() int {
-	if op.keep {
-		return op.dims
-	}
-	return op.dims - len(op.axes)
-}
-
-func typeOfDims(dims int, dt tensor.Dtype) hm.Type {
-	if dims == 0 {
-		return dt
-	}
-	return G.TensorType{Dims: dims, Of: dt}
-}
-
-func (op reduceOp) reduced(i int) bool {
+func (op reduceKernel) reduced(i int) bool {
 	for _, a := range op.axes {
 		if a == i {
 			return true
@@ -98,7 +80,7 @@ func (op reduceOp) reduced(i int) bool {
 	return false
 }
 
-func (op reduceOp) outShape(s tensor.Shape) tensor.Shape {
+func (op reduceKernel) outShape(s tensor.Shape) tensor.Shape {
 	var out tensor.Shape
 	for i, d := range s {
 		switch {
@@ -116,7 +98,7 @@ func (op reduceOp) outShape(s tensor.Shape) tensor.Shape {
 
 // index maps every element of an input of shape s to its output element,
 // and returns the output size.
-func (op reduceOp) index(s tensor.Shape) ([]int, int) {
+func (op reduceKernel) index(s tensor.Shape) ([]int, int) {
 	n := s.TotalSize()
 	// Output strides, 0 on reduced axes.
 	strides := make([]int, len(s))
@@ -146,64 +128,25 @@ func (op reduceOp) index(s tensor.Shape) ([]int, int) {
 	return idx, size
 }
 
-func (op reduceOp) Arity() int { return 1 }
-func (op reduceOp) Type() hm.Type {
-	return hm.NewFnType(G.TensorType{Dims: op.dims, Of: op.dt}, typeOfDims(op.outDims(), op.dt))
-}
-func (op reduceOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in[0])
-	if err != nil {
-		return nil, err
-	}
-	return op.outShape(s), nil
+func (op reduceKernel) Name() string  { return fmt.Sprintf("Reduce%s%v", op.kind, op.axes) }
+func (op reduceKernel) Params() []any { return []any{op.kind, op.axes, op.keep} }
+func (op reduceKernel) Shape(in []tensor.Shape) (tensor.Shape, error) {
+	return op.outShape(in[0]), nil
 }
 
-// valueOf builds a float value of dtype dt and shape s (a scalar value when
-// s is a scalar shape) holding data.
-func valueOf(dt tensor.Dtype, s tensor.Shape, data []float64) (G.Value, error) {
-	if s.IsScalar() {
-		switch dt {
-		case tensor.Float64:
-			v := G.F64(data[0])
-			return &v, nil
-		case tensor.Float32:
-			v := G.F32(float32(data[0]))
-			return &v, nil
-		}
-		return nil, errors.Errorf("unsupported dtype %v", dt)
-	}
-	like := tensor.New(tensor.Of(dt), tensor.WithShape(s.Clone()...))
-	return fromFloat64s(like, data)
-}
-
-func (op reduceOp) Do(in ...G.Value) (G.Value, error) { return op.do(nil, in) }
-
-// UsePreallocDo is Do writing into prealloc when it is a tensor of the
-// output's dtype and shape.
-func (op reduceOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	return op.do(prealloc, in)
-}
-
-func (op reduceOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != 1 {
-		return nil, errors.Errorf("%v: expected 1 input, got %d", op, len(in))
-	}
-	t, ok := in[0].(tensor.Tensor)
-	if !ok || len(t.Shape()) != op.dims {
-		return nil, errors.Errorf("%v: expected a %d-D tensor, got %v", op, op.dims, in[0])
-	}
+func (op reduceKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	x := Float64s(in[0])
-	idx, size := op.index(t.Shape())
-	out := make([]float64, size)
+	idx, size := op.index(in[0].Shape())
+	y := make([]float64, size)
 	switch op.kind {
 	case ReduceSum, ReduceMean:
 		for k, v := range x {
-			out[idx[k]] += v
+			y[idx[k]] += v
 		}
 		if op.kind == ReduceMean && size > 0 {
 			count := float64(len(x) / size)
-			for i := range out {
-				out[i] /= count
+			for i := range y {
+				y[i] /= count
 			}
 		}
 	case ReduceMax, ReduceMin:
@@ -211,67 +154,41 @@ func (op reduceOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 		if op.kind == ReduceMin {
 			init = math.Inf(1)
 		}
-		for i := range out {
-			out[i] = init
+		for i := range y {
+			y[i] = init
 		}
 		for k, v := range x {
 			o := idx[k]
-			if (op.kind == ReduceMax && v > out[o]) || (op.kind == ReduceMin && v < out[o]) || math.IsNaN(v) {
-				out[o] = v
+			if (op.kind == ReduceMax && v > y[o]) || (op.kind == ReduceMin && v < y[o]) || math.IsNaN(v) {
+				y[o] = v
 			}
 		}
 	}
-	return intoOrNew(prealloc, op.dt, op.outShape(t.Shape()), out)
+	storeFloat64s(out, y)
+	return nil
 }
-func (op reduceOp) ReturnsPtr() bool     { return false }
-func (op reduceOp) CallsExtern() bool    { return false }
-func (op reduceOp) OverwritesInput() int { return -1 }
-func (op reduceOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "kerago.reduce(%s,%v,keep=%v,dims=%d,%v)", op.kind, op.axes, op.keep, op.dims, op.dt)
-}
-func (op reduceOp) Hashcode() uint32 { return hashOf(op) }
-func (op reduceOp) String() string   { return fmt.Sprintf("Reduce%s%v", op.kind, op.axes) }
 
-func (op reduceOp) DiffWRT(int) []bool { return []bool{true} }
-func (op reduceOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(reduceGradOp{op}, in[0], out, grad)
-	if err != nil {
-		return nil, err
+func (op reduceKernel) Gradient(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	dx, err := Apply(reduceGradKernel{op}, in[0], out, grad)
+	return G.Nodes{dx}, err
+}
+
+// reduceGradKernel computes dL/dx from (x, y, dL/dy).
+type reduceGradKernel struct{ r reduceKernel }
+
+func (op reduceGradKernel) Name() string  { return op.r.Name() + "'" }
+func (op reduceGradKernel) Params() []any { return op.r.Params() }
+func (op reduceGradKernel) Shape(in []tensor.Shape) (tensor.Shape, error) {
+	n := op.r.outShape(in[0]).TotalSize()
+	if in[1].TotalSize() != n || in[2].TotalSize() != n {
+		return nil, errors.Errorf("%s: output and gradient have %d and %d values, want %d", op.Name(), in[1].TotalSize(), in[2].TotalSize(), n)
 	}
-	return G.Nodes{dx}, nil
+	return in[0], nil
 }
 
-// reduceGradOp computes dL/dx from (x, y, dL/dy).
-type reduceGradOp struct{ r reduceOp }
-
-func (op reduceGradOp) Arity() int { return 3 }
-func (op reduceGradOp) Type() hm.Type {
-	x := G.TensorType{Dims: op.r.dims, Of: op.r.dt}
-	y := typeOfDims(op.r.outDims(), op.r.dt)
-	return hm.NewFnType(x, y, y, x)
-}
-func (op reduceGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeOf(in[0]) }
-func (op reduceGradOp) Do(in ...G.Value) (G.Value, error)                 { return op.do(nil, in) }
-
-// UsePreallocDo is Do writing into prealloc when it is a tensor of the
-// input's dtype and shape.
-func (op reduceGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	return op.do(prealloc, in)
-}
-
-func (op reduceGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
-	if len(in) != 3 {
-		return nil, errors.Errorf("%v: expected 3 inputs, got %d", op, len(in))
-	}
-	t, ok := in[0].(tensor.Tensor)
-	if !ok || len(t.Shape()) != op.r.dims {
-		return nil, errors.Errorf("%v: expected a %d-D tensor, got %v", op, op.r.dims, in[0])
-	}
+func (op reduceGradKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	x, y, g := Float64s(in[0]), Float64s(in[1]), Float64s(in[2])
-	idx, size := op.r.index(t.Shape())
-	if len(y) != size || len(g) != size {
-		return nil, errors.Errorf("%v: output and gradient have %d and %d values, want %d", op, len(y), len(g), size)
-	}
+	idx, size := op.r.index(in[0].Shape())
 	dx := make([]float64, len(x))
 	switch op.r.kind {
 	case ReduceSum:
@@ -296,18 +213,6 @@ func (op reduceGradOp) do(prealloc G.Value, in []G.Value) (G.Value, error) {
 			}
 		}
 	}
-	if d := reuseDense(prealloc, op.r.dt, t.Shape()); d != nil {
-		storeFloat64s(d, dx)
-		return d, nil
-	}
-	return fromFloat64s(in[0], dx)
+	storeFloat64s(out, dx)
+	return nil
 }
-func (op reduceGradOp) ReturnsPtr() bool     { return false }
-func (op reduceGradOp) CallsExtern() bool    { return false }
-func (op reduceGradOp) OverwritesInput() int { return -1 }
-func (op reduceGradOp) WriteHash(h hash.Hash) {
-	op.r.WriteHash(h)
-	fmt.Fprint(h, ".grad")
-}
-func (op reduceGradOp) Hashcode() uint32 { return hashOf(op) }
-func (op reduceGradOp) String() string   { return op.r.String() + "'" }

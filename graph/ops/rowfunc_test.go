@@ -138,3 +138,14 @@ func TestRowFuncErrors(t *testing.T) {
 		t.Errorf("got %v, want the label error", err)
 	}
 }
+
+// Row functions: dense targets with a derivative, sparse targets without.
+var _ = registerExample(kernelExample{name: "rowfunc", build: func(in *exampleInputs) ([]*G.Node, error) {
+	p := in.x(in.n, 4, 5)
+	a, err := dot.Apply(in.input(tieRand(in.rng, in.n*20, false), []int{in.n, 4, 5}, false), p)
+	if err != nil {
+		return nil, err
+	}
+	b, err := pick.Apply(in.labels(5, in.n, 4), p)
+	return []*G.Node{a, b}, err
+}})

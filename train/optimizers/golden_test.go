@@ -83,20 +83,6 @@ func optionsFrom(t *testing.T, m map[string]interface{}) []opt.Option {
 	return opts
 }
 
-func newOptimizer(t *testing.T, kind string, opts []opt.Option) opt.Optimizer {
-	t.Helper()
-	switch kind {
-	case "adam":
-		return opt.Adam(opts...)
-	case "sgd":
-		return opt.SGD(opts...)
-	case "rmsprop":
-		return opt.RMSprop(opts...)
-	}
-	t.Fatalf("unknown optimizer %q", kind)
-	return nil
-}
-
 // TestGolden runs every case of optimizers.json for several steps on the
 // weights of Input(3) -> Dense(4) -> Dense(2), in float64 (to 1e-12
 // relative) and float32 (to 1e-6 relative), checking after every step.
@@ -116,7 +102,10 @@ func TestGolden(t *testing.T) {
 					}
 					set(t, w, g.Init[i]...)
 				}
-				o := newOptimizer(t, c.Optimizer, optionsFrom(t, c.Options))
+				o, err := opt.New(c.Optimizer, optionsFrom(t, c.Options)...)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if err := o.Validate(); err != nil {
 					t.Fatal(err)
 				}

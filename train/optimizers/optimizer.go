@@ -1,18 +1,31 @@
-// Package optimizers holds kerago's optimizers — Adam, SGD and RMSprop — with
-// Keras's update rules, learning-rate decay and gradient clipping. Each
-// optimizer updates each weight in one loop over its elements and allocates
-// nothing per step once its state exists.
+// Package optimizers holds kerago's optimizers, built as Keras 3 builds
+// them: one base that every optimizer shares, one update rule per optimizer,
+// and a registry of their Keras names.
 //
 //	o := optimizers.Adam(optimizers.LR(1e-3), optimizers.ClipNorm(5), optimizers.ClipValue(0.5))
 //	if err := o.Validate(); err != nil { … }
 //	err := o.Apply(weights, grads)
+//
+// The package has three parts:
+//   - The base owns the options and their checks, the learning rate (LR,
+//     SetLearningRate) and the legacy Decay, the iteration count, the checks
+//     of each step's inputs, gradient clipping, and the per-weight state: it
+//     allocates a weight's state on its first step and nothing on later
+//     steps.
+//   - An update rule, in one file with its optimizer's constructor,
+//     declares the options it adds, the state slots it keeps per weight
+//     (Keras's names and count) and its step: one loop over a weight's
+//     elements, generic over float32 and float64.
+//   - The registry maps Keras names to constructors for New and Get (which
+//     train.Model.Compile uses for an optimizer given by name); Names lists
+//     them. Adding an optimizer is its file plus its registry entry.
 //
 // Semantics (KERAS_SEMANTICS.md §14, DESIGN.md "Semantics profile"):
 //   - Adam is Keras's: ε added to the uncorrected sqrt(v), bias correction
 //     folded into the step size, optional AMSGrad. SGD is Keras's (v = μv -
 //     lr·g). RMSprop is Keras 3's: ε under the square root (standalone
 //     Keras 2 and PyTorch add it to sqrt(v)).
-//   - Decay is the legacy Keras 2 option for all three: step t uses
+//   - Decay is the legacy Keras 2 option for every optimizer: step t uses
 //     lr·1/(1+decay·(t-1)).
 //   - Step order: norm clipping (ClipNorm per tensor, Keras 3 / tf.keras; or
 //     GlobalClipNorm over all gradients, standalone Keras 2's clipnorm), then

@@ -8,8 +8,8 @@ import (
 	"github.com/pkg/errors"
 )
 
-// Option configures an optimizer built by Adam, SGD or RMSprop. Options are
-// not checked when they are given: Validate (and every Apply) reports a bad
+// Option configures an optimizer built by its constructor (Adam, SGD, …) or
+// New. Options are not checked when they are given: Validate (and every Apply) reports a bad
 // value or an option that the optimizer does not have.
 type Option func(*settings)
 
@@ -45,7 +45,7 @@ var optionNames = []struct {
 
 const commonOptions = optLR | optDecay | optClipNorm | optGlobalClipNorm | optClipValue
 
-// settings is the configuration shared by the three optimizers. A zero
+// settings is the configuration of an optimizer, one struct for all of them. A zero
 // clip value means "no clipping"; the options themselves reject zero.
 type settings struct {
 	lr, beta1, beta2, epsilon, decay, momentum, rho float64

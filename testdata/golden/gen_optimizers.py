@@ -10,10 +10,13 @@ It writes testdata/golden/optimizers.json next to this file.
 The reference is Keras's update rules (KERAS_SEMANTICS.md section 14 for
 Adam; Keras 3 keras/src/optimizers/{sgd,rmsprop}.py; legacy Keras 2 `decay`;
 clipping: per-tensor clipnorm g*c/max(|g|,c), Keras 2 global clipnorm, value
-clipping after norm clipping) written in torch tensor ops, in float64 and in
+clipping after norm clipping; Keras 3 weight_decay, w - w*wd*lr with the
+decayed lr before the update, skipping weights whose name contains one of
+exclude_from_weight_decay) written in torch tensor ops, in float64 and in
 float32. In float32 every tensor op runs in float32 with Python-float scalars
 (rounded to float32 by torch), as kerago's float32 loops do; the scalars
-(decayed learning rate, Adam's bias-corrected step size, clipping factors) are
+(decayed learning rate, Adam's bias-corrected step size, clipping factors,
+lr*weight_decay) are
 computed in float64 and the gradient norms are accumulated in float64, as
 kerago does.
 
@@ -41,6 +44,8 @@ import torch
 SEED = 20240607
 STEPS = 6
 SHAPES = [[3, 4], [4], [4, 2], [2]]  # Input(3) -> Dense(4) -> Dense(2)
+# Names containing kerago's (layer name/weight name), for exclude_from_weight_decay.
+NAMES = ["dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias"]
 GRAD_SCALES = [3.0, 1.0, 0.5, 2.0]   # per weight, so that clipping bites unevenly
 STEP_SCALES = [1.0, 0.5, 2.0, 0.01, 1.0, 4.0]
 
@@ -76,6 +81,13 @@ CASES = [
                                                     "momentum": 0.5, "decay": 0.05}),
     ("rmsprop_rho_eps", "rmsprop", {"lr": 0.01, "rho": 0.8, "epsilon": 1e-4}),
     ("rmsprop_clipnorm", "rmsprop", {"lr": 0.01, "clipnorm": 1.0, "clipvalue": 0.3}),
+    # Keras 3 weight_decay, which the base gives every optimizer.
+    ("adam_weight_decay", "adam", {"lr": 0.01, "weight_decay": 0.1}),
+    # As sgd_momentum, with decayed kernels and excluded biases.
+    ("sgd_momentum_weight_decay", "sgd", {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.05,
+                                          "exclude_from_weight_decay": ["bias"]}),
+    ("rmsprop_weight_decay_decay", "rmsprop", {"lr": 0.01, "weight_decay": 0.2, "decay": 0.05,
+                                               "clipnorm": 1.0}),
 ]
 
 DEFAULTS = {
@@ -119,6 +131,10 @@ def keras_run(kind, opts, init, grads, dtype):
         if cfg.get("decay", 0) > 0:
             lr = lr * (1.0 / (1.0 + cfg["decay"] * it))
         t = it + 1
+        wd = cfg.get("weight_decay", 0.0)
+        for i in range(n):
+            if wd > 0 and not any(x in NAMES[i] for x in cfg.get("exclude_from_weight_decay", [])):
+                params[i] = params[i] - params[i] * (lr * wd)
         for i, g in enumerate(gs):
             p = params[i]
             if kind == "adam":

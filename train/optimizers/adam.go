@@ -4,7 +4,8 @@ import "math"
 
 // Adam returns Keras's Adam optimizer (KERAS_SEMANTICS §14). Options: LR
 // (default 0.001), Beta1 (0.9), Beta2 (0.999), Epsilon (1e-7), Decay (0),
-// AMSGrad, ClipNorm, GlobalClipNorm, ClipValue. At step t (from 1), with
+// AMSGrad, ClipNorm, GlobalClipNorm, ClipValue, WeightDecay (0),
+// ExcludeFromWeightDecay. At step t (from 1), with
 // lr_e = lr/(1+decay·(t-1)):
 //
 //	lr_t = lr_e·sqrt(1-β2^t)/(1-β1^t)

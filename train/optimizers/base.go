@@ -12,8 +12,8 @@ import (
 // optimizer is the base every optimizer shares, as Keras 3's BaseOptimizer:
 // it implements Optimizer around one update rule, and owns the options and
 // their checks, the learning rate and its decay, the iteration count, the
-// checks of a step's inputs, clipping and the rule's per-weight state. It
-// is not safe for concurrent use.
+// checks of a step's inputs, clipping, weight decay and the rule's
+// per-weight state. It is not safe for concurrent use.
 type optimizer struct {
 	name       string
 	rule       *rule
@@ -31,12 +31,14 @@ type optimizer struct {
 
 // state is one weight's slots: for each slot of the rule, a slice of the
 // weight's size in its dtype, or nil when the configuration does not use
-// the slot. Only the slices of the weight's dtype are set.
+// the slot. Only the slices of the weight's dtype are set. decay records
+// whether weight decay applies to the weight.
 type state struct {
-	dt  tensor.Dtype
-	n   int
-	s32 [][]float32
-	s64 [][]float64
+	dt    tensor.Dtype
+	n     int
+	decay bool
+	s32   [][]float32
+	s64   [][]float64
 }
 
 // newOptimizer returns the optimizer called name that updates weights by r,
@@ -105,16 +107,32 @@ func (o *optimizer) Apply(params []*graph.Weight, grads []*tensor.Dense) error {
 	for i, w := range params {
 		st := o.stateFor(w)
 		k.scale = factors[i]
+		wd := 0.0 // Keras 3: θ = θ - θ·weight_decay·lr, with the step's lr
+		if st.decay {
+			wd = lr * o.s.weightDecay
+		}
 		val := w.Value()
 		switch val.Dtype() {
 		case tensor.Float64:
-			o.rule.step64(&o.s, k, val.Float64s(), grads[i].Float64s(), st.s64)
+			step(o.rule.step64, &o.s, k, wd, val.Float64s(), grads[i].Float64s(), st.s64)
 		case tensor.Float32:
-			o.rule.step32(&o.s, k, val.Float32s(), grads[i].Float32s(), st.s32)
+			step(o.rule.step32, &o.s, k, wd, val.Float32s(), grads[i].Float32s(), st.s32)
 		}
 	}
 	o.iterations++
 	return nil
+}
+
+// step shrinks w by the weight-decay factor wd (if > 0) and then updates it
+// by the rule's step f.
+func step[T float](f stepFunc[T], s *settings, k *kernel, wd float64, w, g []T, st [][]T) {
+	if wd > 0 {
+		d := T(wd)
+		for i := range w {
+			w[i] -= w[i] * d
+		}
+	}
+	f(s, k, w, g, st)
 }
 
 // clipFactors checks params and grads and returns, in o.scale, the factor
@@ -220,7 +238,7 @@ func (o *optimizer) stateFor(w *graph.Weight) *state {
 	if st, ok := o.state[w]; ok && st.dt == dt && st.n == n {
 		return st
 	}
-	st := &state{dt: dt, n: n}
+	st := &state{dt: dt, n: n, decay: o.s.decays(w.Name())}
 	spec := o.rule.slots(&o.s)
 	if dt == tensor.Float64 {
 		st.s64 = makeSlots[float64](spec, n)

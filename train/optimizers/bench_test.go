@@ -39,6 +39,9 @@ var allocCases = []struct {
 	{"sgd", func() opt.Optimizer { return opt.SGD() }},
 	{"sgd_nesterov", func() opt.Optimizer { return opt.SGD(opt.Momentum(0.9), opt.Nesterov(), opt.ClipNorm(1)) }},
 	{"rmsprop", func() opt.Optimizer { return opt.RMSprop() }},
+	{"sgd_weight_decay", func() opt.Optimizer {
+		return opt.SGD(opt.Momentum(0.9), opt.WeightDecay(0.01), opt.ExcludeFromWeightDecay("bias"))
+	}},
 	{"rmsprop_centered", func() opt.Optimizer {
 		return opt.RMSprop(opt.Centered(), opt.Momentum(0.9), opt.GlobalClipNorm(1), opt.ClipValue(1))
 	}},

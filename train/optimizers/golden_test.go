@@ -71,6 +71,14 @@ func optionsFrom(t *testing.T, m map[string]interface{}) []opt.Option {
 			opts = append(opts, opt.GlobalClipNorm(f))
 		case "clipvalue":
 			opts = append(opts, opt.ClipValue(f))
+		case "weight_decay":
+			opts = append(opts, opt.WeightDecay(f))
+		case "exclude_from_weight_decay":
+			var names []string
+			for _, n := range v.([]interface{}) {
+				names = append(names, n.(string))
+			}
+			opts = append(opts, opt.ExcludeFromWeightDecay(names...))
 		case "amsgrad", "nesterov", "centered":
 			if v != true {
 				t.Fatalf("option %s: %v", k, v)
@@ -171,6 +179,7 @@ func TestGoldenDiffers(t *testing.T) {
 		{"adam_lr", "adam_amsgrad"}, {"adam_lr", "adam_clipnorm"}, {"adam_clipnorm", "adam_global_clipnorm"},
 		{"adam_lr", "adam_clipvalue"}, {"adam_lr", "adam_eps_decay"}, {"adam_clipnorm", "adam_clipnorm_clipvalue"},
 		{"sgd_momentum", "sgd_nesterov"}, {"rmsprop_lr", "rmsprop_centered"}, {"rmsprop_lr", "rmsprop_momentum"},
+		{"adam_lr", "adam_weight_decay"}, {"sgd_momentum", "sgd_momentum_weight_decay"},
 	}
 	for _, p := range pairs {
 		a, b := final[p[0]], final[p[1]]
@@ -183,6 +192,30 @@ func TestGoldenDiffers(t *testing.T) {
 		}
 		if d < 1e-6 {
 			t.Errorf("%s and %s agree to %g: the cases do not test the difference", p[0], p[1], d)
+		}
+	}
+}
+
+// TestGoldenExcluded checks that ExcludeFromWeightDecay("bias") leaves the
+// biases exactly as without weight decay while the kernels decay.
+func TestGoldenExcluded(t *testing.T) {
+	g := loadGolden(t)
+	final := map[string][][]float64{}
+	for _, c := range g.Cases {
+		exp := c.Expected["float64"]
+		final[c.Name] = exp[len(exp)-1]
+	}
+	plain, decayed := final["sgd_momentum"], final["sgd_momentum_weight_decay"]
+	if plain == nil || decayed == nil {
+		t.Fatal("missing case sgd_momentum or sgd_momentum_weight_decay")
+	}
+	for i := range plain { // kernel, bias, kernel, bias
+		var d float64
+		for j := range plain[i] {
+			d = math.Max(d, math.Abs(plain[i][j]-decayed[i][j]))
+		}
+		if bias := i%2 == 1; bias && d != 0 || !bias && d < 1e-4 {
+			t.Errorf("weight %d: weight decay moved it by %g", i, d)
 		}
 	}
 }

@@ -113,6 +113,23 @@ func TestSGDMomentumByHand(t *testing.T) {
 	checkValues(t, "decay", got, []float64{0.8}, 1e-15, 0)
 }
 
+// TestWeightDecayByHand checks Keras 3's decoupled weight decay (θ = θ -
+// θ·wd·lr before the update, with the decayed lr) on one element, and that
+// ExcludeFromWeightDecay matches part of a weight's name.
+func TestWeightDecayByHand(t *testing.T) {
+	w := network(t, tensor.Float64, 1, 1)[1] // ".../bias"
+	// θ1 = 1 - 1·0.5·0.1 - 0.1·1 = 0.85; step 2 (lr 0.05):
+	// θ2 = 0.85 - 0.85·0.5·0.05 - 0.05·2 = 0.72875.
+	got := run(t, opt.SGD(opt.LR(0.1), opt.WeightDecay(0.5), opt.Decay(1)), w, []float64{1}, []float64{1}, []float64{2})
+	checkValues(t, "sgd", got, []float64{0.72875}, 1e-15, 0)
+	// Excluded: plain SGD with decay, θ = 1 - 0.1 - 0.05·2 = 0.8.
+	got = run(t, opt.SGD(opt.LR(0.1), opt.WeightDecay(0.5), opt.Decay(1), opt.ExcludeFromWeightDecay("ias")), w, []float64{1}, []float64{1}, []float64{2})
+	checkValues(t, "excluded", got, []float64{0.8}, 1e-15, 0)
+	// A name that does not match leaves the decay on.
+	got = run(t, opt.SGD(opt.LR(0.1), opt.WeightDecay(0.5), opt.ExcludeFromWeightDecay("kernel")), w, []float64{1}, []float64{1})
+	checkValues(t, "not excluded", got, []float64{0.85}, 1e-15, 0)
+}
+
 // TestRMSpropByHand checks Keras 3's RMSprop (ε under the square root) on one
 // element.
 func TestRMSpropByHand(t *testing.T) {

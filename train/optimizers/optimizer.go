@@ -27,11 +27,17 @@
 //     Keras 2 and PyTorch add it to sqrt(v)).
 //   - Decay is the legacy Keras 2 option for every optimizer: step t uses
 //     lr·1/(1+decay·(t-1)).
+//   - WeightDecay is Keras 3's decoupled weight decay, which the base gives
+//     every optimizer (as Keras 3 does; AdamW only changes its default):
+//     before a weight's update, θ = θ - θ·wd·lr_e with lr_e the step's
+//     learning rate after Decay, unless ExcludeFromWeightDecay names part of
+//     the weight's name.
 //   - Step order: norm clipping (ClipNorm per tensor, Keras 3 / tf.keras; or
 //     GlobalClipNorm over all gradients, standalone Keras 2's clipnorm), then
-//     value clipping (ClipValue), then the update. Keras 3 forbids combining
-//     norm and value clipping and tf.keras applies value clipping first;
-//     kerago follows Keras 2, which the Keras 2 code being ported relies on.
+//     value clipping (ClipValue), then weight decay, then the update.
+//     Keras 3 forbids combining norm and value clipping and tf.keras
+//     applies value clipping first; kerago follows Keras 2, which the
+//     Keras 2 code being ported relies on.
 //     ClipNorm with GlobalClipNorm is a configuration error.
 //   - Apply checks everything first (configuration, alignment, shapes,
 //     dtypes, NaN/Inf in every gradient) and changes nothing, not even the
@@ -41,10 +47,11 @@
 //
 // Numerical details that differ from Keras by at most a rounding: the scalar
 // factors of a step (decayed learning rate, Adam's bias-corrected step size,
-// 1-β, clipping factors) are computed in float64 and rounded once to the
-// weight's dtype, and gradient norms are accumulated in float64 (overflow
-// safe); Keras computes these in float32 for float32 weights. The element
-// loops themselves run in the weight's dtype with Keras's operation order.
+// 1-β, clipping factors, the weight-decay factor lr_e·wd) are computed in
+// float64 and rounded once to the weight's dtype, and gradient norms are
+// accumulated in float64 (overflow safe); Keras computes these in float32
+// for float32 weights, and decays as (θ·wd)·lr_e. The element loops
+// themselves run in the weight's dtype with Keras's operation order.
 package optimizers
 
 import (

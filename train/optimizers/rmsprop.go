@@ -2,7 +2,8 @@ package optimizers
 
 // RMSprop returns Keras 3's RMSprop. Options: LR (default 0.001), Rho (0.9),
 // Epsilon (1e-7), Momentum (0), Centered, Decay (0), ClipNorm,
-// GlobalClipNorm, ClipValue. With lr_e the decayed learning rate:
+// GlobalClipNorm, ClipValue, WeightDecay (0), ExcludeFromWeightDecay. With
+// lr_e the decayed learning rate:
 //
 //	v = ρ·v + (1-ρ)·g²
 //	centered: a = ρ·a + (1-ρ)·g;  d = v - a² + ε    otherwise d = v + ε

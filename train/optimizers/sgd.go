@@ -2,7 +2,7 @@ package optimizers
 
 // SGD returns Keras's stochastic gradient descent. Options: LR (default
 // 0.01), Momentum (0), Nesterov, Decay (0), ClipNorm, GlobalClipNorm,
-// ClipValue. With lr_e the decayed learning rate:
+// ClipValue, WeightDecay (0), ExcludeFromWeightDecay. With lr_e the decayed learning rate:
 //
 //	no momentum: θ = θ - lr_e·g
 //	momentum μ:  v = μ·v - lr_e·g;  θ = θ + v            (Nesterov: θ = θ + μ·v - lr_e·g)

@@ -57,6 +57,12 @@ func TestValidate(t *testing.T) {
 		{opt.RMSprop(opt.WeightDecay(math.Inf(1))), []string{"WeightDecay(+Inf)"}},
 		{opt.Adam(opt.ExcludeFromWeightDecay("bias")), []string{`ExcludeFromWeightDecay("bias") has no effect without a WeightDecay > 0`}},
 		{opt.SGD(opt.WeightDecay(0.1), opt.ExcludeFromWeightDecay("bias", "")), []string{`ExcludeFromWeightDecay("bias", ""): an empty name would exclude every weight`}},
+		{opt.AdamW(opt.WeightDecay(-0.004)), []string{"invalid adamw configuration", "WeightDecay(-0.004): must be a finite number ≥ 0"}},
+		{opt.AdamW(opt.WeightDecay(math.NaN())), []string{"adamw", "WeightDecay(NaN): must be a finite number ≥ 0"}},
+		{opt.AdamW(opt.WeightDecay(math.Inf(1)), opt.Beta2(1)), []string{"WeightDecay(+Inf)", "Beta2(1)"}},
+		{opt.AdamW(opt.WeightDecay(0), opt.ExcludeFromWeightDecay("bias")), []string{`ExcludeFromWeightDecay("bias") has no effect without a WeightDecay > 0`}},
+		{opt.AdamW(opt.Momentum(0.9)), []string{"Momentum(0.9) does not apply to adamw", "WeightDecay", "AMSGrad"}},
+		{opt.AdamW(opt.ExcludeFromWeightDecay("")), []string{`ExcludeFromWeightDecay(""): an empty name would exclude every weight`}},
 	}
 	w := network(t, tensor.Float64, 1, 1)[1]
 	for _, c := range bad {
@@ -88,6 +94,7 @@ func TestValidate(t *testing.T) {
 		opt.RMSprop(opt.Rho(0), opt.Momentum(0.9), opt.Centered(), opt.Epsilon(1e-6), opt.GlobalClipNorm(1)),
 		opt.SGD(opt.WeightDecay(0.01), opt.ExcludeFromWeightDecay("bias", "gamma")),
 		opt.Adam(opt.WeightDecay(0)), opt.RMSprop(opt.WeightDecay(1)),
+		opt.AdamW(), opt.AdamW(opt.WeightDecay(0)), opt.AdamW(opt.ExcludeFromWeightDecay("bias"), opt.AMSGrad(), opt.ClipNorm(1)),
 	}
 	for i, o := range good {
 		if err := o.Validate(); err != nil {
@@ -106,6 +113,7 @@ func TestNonFiniteGradients(t *testing.T) {
 				func() opt.Optimizer { return opt.SGD(opt.Momentum(0.9), opt.GlobalClipNorm(1)) },
 				func() opt.Optimizer { return opt.RMSprop(opt.Centered(), opt.Momentum(0.5)) },
 				func() opt.Optimizer { return opt.SGD(opt.WeightDecay(0.1), opt.Decay(0.5)) },
+				func() opt.Optimizer { return opt.AdamW(opt.AMSGrad(), opt.ClipValue(0.3)) },
 			} {
 				ws := network(t, dt, 3, 2) // kernel (3,2), bias (2)
 				set(t, ws[0], 1, 2, 3, 4, 5, 6)

@@ -180,6 +180,8 @@ func TestGoldenDiffers(t *testing.T) {
 		{"adam_lr", "adam_clipvalue"}, {"adam_lr", "adam_eps_decay"}, {"adam_clipnorm", "adam_clipnorm_clipvalue"},
 		{"sgd_momentum", "sgd_nesterov"}, {"rmsprop_lr", "rmsprop_centered"}, {"rmsprop_lr", "rmsprop_momentum"},
 		{"adam_lr", "adam_weight_decay"}, {"sgd_momentum", "sgd_momentum_weight_decay"},
+		{"adam_lr", "adamw_lr"}, {"adam_amsgrad", "adamw_amsgrad"}, {"adamw_amsgrad", "adamw_amsgrad_exclude_bias"},
+		{"adam_default", "adamw_default"}, {"adam_clipnorm_clipvalue", "adamw_clipnorm_clipvalue"},
 	}
 	for _, p := range pairs {
 		a, b := final[p[0]], final[p[1]]
@@ -205,17 +207,22 @@ func TestGoldenExcluded(t *testing.T) {
 		exp := c.Expected["float64"]
 		final[c.Name] = exp[len(exp)-1]
 	}
-	plain, decayed := final["sgd_momentum"], final["sgd_momentum_weight_decay"]
-	if plain == nil || decayed == nil {
-		t.Fatal("missing case sgd_momentum or sgd_momentum_weight_decay")
-	}
-	for i := range plain { // kernel, bias, kernel, bias
-		var d float64
-		for j := range plain[i] {
-			d = math.Max(d, math.Abs(plain[i][j]-decayed[i][j]))
+	for _, p := range [][2]string{
+		{"sgd_momentum", "sgd_momentum_weight_decay"},
+		{"adam_amsgrad", "adamw_amsgrad_exclude_bias"},
+	} {
+		plain, decayed := final[p[0]], final[p[1]]
+		if plain == nil || decayed == nil {
+			t.Fatalf("missing case %v", p)
 		}
-		if bias := i%2 == 1; bias && d != 0 || !bias && d < 1e-4 {
-			t.Errorf("weight %d: weight decay moved it by %g", i, d)
+		for i := range plain { // kernel, bias, kernel, bias
+			var d float64
+			for j := range plain[i] {
+				d = math.Max(d, math.Abs(plain[i][j]-decayed[i][j]))
+			}
+			if bias := i%2 == 1; bias && d != 0 || !bias && d < 1e-4 {
+				t.Errorf("%s: weight %d: weight decay moved it by %g", p[1], i, d)
+			}
 		}
 	}
 }

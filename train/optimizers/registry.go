@@ -12,6 +12,7 @@ import (
 // its constructor and rule.
 var constructors = map[string]func(...Option) Optimizer{
 	"adam":    Adam,
+	"adamw":   AdamW,
 	"rmsprop": RMSprop,
 	"sgd":     SGD,
 }

@@ -52,6 +52,8 @@ func TestSlots(t *testing.T) {
 	}{
 		{opt.Adam(), "momentum velocity"},
 		{opt.Adam(opt.AMSGrad()), "momentum velocity velocity_hat"},
+		{opt.AdamW(), "momentum velocity"},
+		{opt.AdamW(opt.AMSGrad()), "momentum velocity velocity_hat"},
 		{opt.SGD(), ""},
 		{opt.SGD(opt.Momentum(0.9)), "momentum"},
 		{opt.SGD(opt.Momentum(0.9), opt.Nesterov()), "momentum"},

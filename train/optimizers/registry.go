@@ -1,7 +1,8 @@
 package optimizers
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -18,14 +19,7 @@ var constructors = map[string]func(...Option) Optimizer{
 }
 
 // Names lists the optimizer names New and Get accept, sorted.
-func Names() []string {
-	out := make([]string, 0, len(constructors))
-	for n := range constructors {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return slices.Sorted(maps.Keys(constructors)) }
 
 // New returns the optimizer with Keras name name (any case, so Keras's class
 // names such as "RMSprop" work too) configured by opts. An unknown name is

@@ -9,8 +9,8 @@ import (
 )
 
 // Option configures an optimizer built by its constructor (Adam, SGD, …) or
-// New. Options are not checked when they are given: Validate (and every Apply) reports a bad
-// value or an option that the optimizer does not have.
+// New. Options are not checked when they are given: Validate (and every
+// Apply) reports a bad value or an option that the optimizer does not have.
 type Option func(*settings)
 
 // optionBit identifies one option, to check that it applies to the optimizer.
@@ -50,8 +50,9 @@ var optionNames = []struct {
 const commonOptions = optLR | optDecay | optClipNorm | optGlobalClipNorm | optClipValue |
 	optWeightDecay | optExcludeFromWeightDecay
 
-// settings is the configuration of an optimizer, one struct for all of them. A zero
-// clip value means "no clipping"; the options themselves reject zero.
+// settings is the configuration of an optimizer, one struct for all of
+// them. A zero clip value means "no clipping"; the options themselves
+// reject zero.
 type settings struct {
 	lr, beta1, beta2, epsilon, decay, momentum, rho float64
 	amsgrad, nesterov, centered                     bool

@@ -224,7 +224,7 @@ func TestErrors(t *testing.T) {
 		expect(t, m.Compile("adam", "sparse_categorical_accuracy"), "metric")
 	})
 	t.Run("unknown optimizer", func(t *testing.T) {
-		expect(t, m.Compile("adamw", "binary_crossentropy"), "adamw", "adam")
+		expect(t, m.Compile("adagrad", "binary_crossentropy"), "adagrad", "adam")
 	})
 	t.Run("unknown metric", func(t *testing.T) {
 		expect(t, m.Compile("adam", "binary_crossentropy", "acuracy"), "acuracy")

@@ -10,10 +10,13 @@ It writes testdata/golden/optimizers.json next to this file.
 The reference is Keras's update rules (KERAS_SEMANTICS.md section 14 for
 Adam; Keras 3 keras/src/optimizers/{sgd,rmsprop}.py; legacy Keras 2 `decay`;
 clipping: per-tensor clipnorm g*c/max(|g|,c), Keras 2 global clipnorm, value
-clipping after norm clipping) written in torch tensor ops, in float64 and in
+clipping after norm clipping; Keras 3 weight_decay, w - w*wd*lr with the
+decayed lr before the update, skipping weights whose name contains one of
+exclude_from_weight_decay) written in torch tensor ops, in float64 and in
 float32. In float32 every tensor op runs in float32 with Python-float scalars
 (rounded to float32 by torch), as kerago's float32 loops do; the scalars
-(decayed learning rate, Adam's bias-corrected step size, clipping factors) are
+(decayed learning rate, Adam's bias-corrected step size, clipping factors,
+lr*weight_decay) are
 computed in float64 and the gradient norms are accumulated in float64, as
 kerago does.
 
@@ -29,6 +32,11 @@ torch.optim wherever the two are mathematically identical:
     constant lr, v = -lr*buf, so the parameters agree (up to rounding).
   * RMSprop: torch adds eps to sqrt(v) (Keras 3: under the sqrt) and keeps
     buf = mu*buf + g/sqrt(.) stepping -lr*buf; equal to Keras 3 for eps=0.
+  * AdamW: torch shrinks p by p*(1 - lr*wd) before its Adam step, which is
+    Keras's p - p*wd*lr up to rounding; its Adam part places eps as torch's
+    Adam does, so torch.optim.AdamW(eps=0) (plain, amsgrad, and with biases
+    excluded through a parameter group without weight decay) is compared
+    with the Keras formula at eps=0. Torch has no legacy decay.
 All torch comparisons run in float64 and must agree to 1e-12 relative.
 """
 
@@ -41,6 +49,8 @@ import torch
 SEED = 20240607
 STEPS = 6
 SHAPES = [[3, 4], [4], [4, 2], [2]]  # Input(3) -> Dense(4) -> Dense(2)
+# Names containing kerago's (layer name/weight name), for exclude_from_weight_decay.
+NAMES = ["dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias"]
 GRAD_SCALES = [3.0, 1.0, 0.5, 2.0]   # per weight, so that clipping bites unevenly
 STEP_SCALES = [1.0, 0.5, 2.0, 0.01, 1.0, 4.0]
 
@@ -76,12 +86,30 @@ CASES = [
                                                     "momentum": 0.5, "decay": 0.05}),
     ("rmsprop_rho_eps", "rmsprop", {"lr": 0.01, "rho": 0.8, "epsilon": 1e-4}),
     ("rmsprop_clipnorm", "rmsprop", {"lr": 0.01, "clipnorm": 1.0, "clipvalue": 0.3}),
+    # Keras 3 weight_decay, which the base gives every optimizer.
+    ("adam_weight_decay", "adam", {"lr": 0.01, "weight_decay": 0.1}),
+    # As sgd_momentum, with decayed kernels and excluded biases.
+    ("sgd_momentum_weight_decay", "sgd", {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.05,
+                                          "exclude_from_weight_decay": ["bias"]}),
+    ("rmsprop_weight_decay_decay", "rmsprop", {"lr": 0.01, "weight_decay": 0.2, "decay": 0.05,
+                                               "clipnorm": 1.0}),
+    # Keras 3 AdamW: Adam with weight_decay defaulting to 0.004.
+    ("adamw_default", "adamw", {}),
+    ("adamw_lr", "adamw", {"lr": 0.01, "weight_decay": 0.1}),
+    ("adamw_amsgrad", "adamw", {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}),
+    ("adamw_clipnorm_clipvalue", "adamw", {"lr": 0.01, "weight_decay": 0.05, "clipnorm": 1.0,
+                                           "clipvalue": 0.2}),
+    ("adamw_decay_global_clipnorm", "adamw", {"lr": 0.01, "weight_decay": 0.1, "decay": 0.1,
+                                              "global_clipnorm": 2.0}),
+    ("adamw_amsgrad_exclude_bias", "adamw", {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True,
+                                             "exclude_from_weight_decay": ["bias"]}),
 ]
 
 DEFAULTS = {
     "adam": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7},
     "sgd": {"lr": 0.01, "momentum": 0.0},
     "rmsprop": {"lr": 1e-3, "rho": 0.9, "epsilon": 1e-7, "momentum": 0.0},
+    "adamw": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7, "weight_decay": 0.004},
 }
 
 
@@ -119,9 +147,13 @@ def keras_run(kind, opts, init, grads, dtype):
         if cfg.get("decay", 0) > 0:
             lr = lr * (1.0 / (1.0 + cfg["decay"] * it))
         t = it + 1
+        wd = cfg.get("weight_decay", 0.0)
+        for i in range(n):
+            if wd > 0 and not any(x in NAMES[i] for x in cfg.get("exclude_from_weight_decay", [])):
+                params[i] = params[i] - params[i] * (lr * wd)
         for i, g in enumerate(gs):
             p = params[i]
-            if kind == "adam":
+            if kind in ("adam", "adamw"):
                 b1, b2, eps = cfg["beta1"], cfg["beta2"], cfg["epsilon"]
                 lr_t = lr * (math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t))
                 m = b1 * s1[i] + (1.0 - b1) * g
@@ -204,6 +236,16 @@ def check_torch(init, grads):
          lambda ps: torch.optim.RMSprop(ps, lr=0.01, alpha=0.9, eps=0.0, centered=True, momentum=0.5)),
         ("rmsprop", {"lr": 0.01, "epsilon": 0.0, "momentum": 0.9},
          lambda ps: torch.optim.RMSprop(ps, lr=0.01, alpha=0.9, eps=0.0, momentum=0.9)),
+        ("adamw", {"lr": 0.01, "epsilon": 0.0, "weight_decay": 0.1},
+         lambda ps: torch.optim.AdamW(ps, lr=0.01, betas=(0.9, 0.999), eps=0.0, weight_decay=0.1)),
+        ("adamw", {"lr": 0.01, "epsilon": 0.0, "weight_decay": 0.1, "amsgrad": True},
+         lambda ps: torch.optim.AdamW(ps, lr=0.01, eps=0.0, weight_decay=0.1, amsgrad=True)),
+        ("adamw", {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "epsilon": 0.0, "weight_decay": 0.5,
+                   "exclude_from_weight_decay": ["bias"]},
+         lambda ps: torch.optim.AdamW([{"params": [p for p, nm in zip(ps, NAMES) if "bias" not in nm]},
+                                       {"params": [p for p, nm in zip(ps, NAMES) if "bias" in nm],
+                                        "weight_decay": 0.0}],
+                                      lr=0.02, betas=(0.8, 0.99), eps=0.0, weight_decay=0.5)),
     ]
     report = []
     for kind, opts, make in checks:
@@ -216,6 +258,11 @@ def check_torch(init, grads):
     ours = keras_run("adam", {"lr": 0.01, "epsilon": 1e-3}, init, grads, torch.float64)
     ref = torch_run(lambda ps: torch.optim.Adam(ps, lr=0.01, eps=1e-3), init, grads)
     report.append({"optimizer": "adam", "options": {"lr": 0.01, "epsilon": 1e-3},
+                   "max_rel_diff": max_rel(ours, ref), "note": "eps placement differs: expected to disagree"})
+    assert max_rel(ours, ref) > 1e-9
+    ours = keras_run("adamw", {"lr": 0.01, "epsilon": 1e-3}, init, grads, torch.float64)
+    ref = torch_run(lambda ps: torch.optim.AdamW(ps, lr=0.01, eps=1e-3, weight_decay=0.004), init, grads)
+    report.append({"optimizer": "adamw", "options": {"lr": 0.01, "epsilon": 1e-3},
                    "max_rel_diff": max_rel(ours, ref), "note": "eps placement differs: expected to disagree"})
     assert max_rel(ours, ref) > 1e-9
     return report

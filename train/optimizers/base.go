@@ -2,7 +2,6 @@ package optimizers
 
 import (
 	"math"
-	"strings"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -10,108 +9,50 @@ import (
 	"github.com/kerago/kerago/graph"
 )
 
-// kind selects the update rule of an optimizer.
-type kind int
-
-const (
-	kindAdam kind = iota
-	kindSGD
-	kindRMSprop
-)
-
-// slots is the per-weight state of an optimizer: up to three slices of the
-// weight's size and dtype (Adam: m, v, v̂; SGD: momentum; RMSprop: velocity,
-// momentum, average gradient). Unused slices stay nil.
-type slots struct {
-	dt         tensor.Dtype
-	n          int
-	a, b, c    []float64
-	a3, b3, c3 []float32
-}
-
-// optimizer implements Optimizer for the three update rules. It is not safe
-// for concurrent use.
+// optimizer is the base every optimizer shares, as Keras 3's BaseOptimizer:
+// it implements Optimizer around one update rule, and owns the options and
+// their checks, the learning rate and its decay, the iteration count, the
+// checks of a step's inputs, clipping, weight decay and the rule's
+// per-weight state. It is not safe for concurrent use.
 type optimizer struct {
-	kind       kind
 	name       string
+	rule       *rule
 	allowed    optionBit
 	s          settings
 	iterations int
-	state      map[*graph.Weight]*slots
+	state      map[*graph.Weight]*state
 	// scale is scratch, one entry per parameter: first the gradient's norm,
 	// then the factor that norm clipping multiplies it by.
 	scale []float64
+	// k is scratch: the scalars of the current step (a field, so that
+	// passing it to the rule's step allocates nothing).
+	k kernel
 }
 
-func newOptimizer(k kind, name string, allowed optionBit, s settings, opts []Option) *optimizer {
+// state is one weight's slots: for each slot of the rule, a slice of the
+// weight's size in its dtype, or nil when the configuration does not use
+// the slot. Only the slices of the weight's dtype are set. decay records
+// whether weight decay applies to the weight.
+type state struct {
+	dt    tensor.Dtype
+	n     int
+	decay bool
+	s32   [][]float32
+	s64   [][]float64
+}
+
+// newOptimizer returns the optimizer called name that updates weights by r,
+// configured by the defaults s and then opts.
+func newOptimizer(name string, r *rule, s settings, opts []Option) *optimizer {
 	for _, o := range opts {
 		if o != nil {
 			o(&s)
 		}
 	}
-	return &optimizer{kind: k, name: name, allowed: allowed, s: s, state: make(map[*graph.Weight]*slots)}
+	return &optimizer{name: name, rule: r, allowed: commonOptions | r.options, s: s, state: make(map[*graph.Weight]*state)}
 }
 
-// Adam returns Keras's Adam optimizer (KERAS_SEMANTICS §14). Options: LR
-// (default 0.001), Beta1 (0.9), Beta2 (0.999), Epsilon (1e-7), Decay (0),
-// AMSGrad, ClipNorm, GlobalClipNorm, ClipValue. At step t (from 1), with
-// lr_e = lr/(1+decay·(t-1)):
-//
-//	lr_t = lr_e·sqrt(1-β2^t)/(1-β1^t)
-//	m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²;  (AMSGrad: v̂ = max(v̂, v))
-//	θ = θ - lr_t·m/(sqrt(v or v̂) + ε)
-//
-// ε is added to the uncorrected sqrt(v), as Keras (not PyTorch) does.
-func Adam(opts ...Option) Optimizer {
-	return newOptimizer(kindAdam, "adam",
-		commonOptions|optBeta1|optBeta2|optEpsilon|optAMSGrad,
-		settings{lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7}, opts)
-}
-
-// SGD returns Keras's stochastic gradient descent. Options: LR (default
-// 0.01), Momentum (0), Nesterov, Decay (0), ClipNorm, GlobalClipNorm,
-// ClipValue. With lr_e the decayed learning rate:
-//
-//	no momentum: θ = θ - lr_e·g
-//	momentum μ:  v = μ·v - lr_e·g;  θ = θ + v            (Nesterov: θ = θ + μ·v - lr_e·g)
-func SGD(opts ...Option) Optimizer {
-	return newOptimizer(kindSGD, "sgd",
-		commonOptions|optMomentum|optNesterov,
-		settings{lr: 0.01}, opts)
-}
-
-// RMSprop returns Keras 3's RMSprop. Options: LR (default 0.001), Rho (0.9),
-// Epsilon (1e-7), Momentum (0), Centered, Decay (0), ClipNorm,
-// GlobalClipNorm, ClipValue. With lr_e the decayed learning rate:
-//
-//	v = ρ·v + (1-ρ)·g²
-//	centered: a = ρ·a + (1-ρ)·g;  d = v - a² + ε    otherwise d = v + ε
-//	inc = lr_e·g/sqrt(d)
-//	momentum μ > 0: s = μ·s + inc;  θ = θ - s        otherwise θ = θ - inc
-//
-// ε is under the square root as in Keras 3 and tf.keras (standalone Keras 2
-// and PyTorch add it to sqrt(v) instead).
-func RMSprop(opts ...Option) Optimizer {
-	return newOptimizer(kindRMSprop, "rmsprop",
-		commonOptions|optRho|optEpsilon|optMomentum|optCentered,
-		settings{lr: 1e-3, rho: 0.9, epsilon: 1e-7}, opts)
-}
-
-// Get returns the optimizer with Keras name name ("adam", "sgd" or
-// "rmsprop", any case) and default settings.
-func Get(name string) (Optimizer, error) {
-	switch strings.ToLower(name) {
-	case "adam":
-		return Adam(), nil
-	case "sgd":
-		return SGD(), nil
-	case "rmsprop":
-		return RMSprop(), nil
-	}
-	return nil, errors.Errorf("optimizers: unknown optimizer %q (valid names: adam, sgd, rmsprop)", name)
-}
-
-// Name implements Optimizer: "adam", "sgd" or "rmsprop".
+// Name implements Optimizer: the Keras name, as Names lists it.
 func (o *optimizer) Name() string { return o.name }
 
 // Validate implements Optimizer. It lists every problem found, each naming
@@ -128,6 +69,18 @@ func (o *optimizer) SetLearningRate(lr float64) { o.s.lr = lr }
 // Iterations implements Optimizer: the number of steps Apply has made.
 func (o *optimizer) Iterations() int { return o.iterations }
 
+// stepLR is the learning rate of the step about to be made: the base rate
+// after the legacy decay. Every use of a step's learning rate reads it here,
+// so that a schedule evaluated at Iterations can take the base rate's place
+// in this one function.
+func (o *optimizer) stepLR() float64 {
+	lr := o.s.lr
+	if o.s.decay > 0 {
+		lr = lr * (1 / (1 + o.s.decay*float64(o.iterations)))
+	}
+	return lr
+}
+
 // Apply implements Optimizer. Before changing anything it checks the
 // configuration, that params and grads align, that every param is an
 // initialised trainable weight listed once, and that every gradient has the
@@ -138,8 +91,55 @@ func (o *optimizer) Apply(params []*graph.Weight, grads []*tensor.Dense) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	factors, err := o.clipFactors(params, grads)
+	if err != nil {
+		return err
+	}
+	lr := o.stepLR()
+	k := &o.k
+	k.lr, k.clip = lr, math.Inf(1)
+	if o.s.clipValue > 0 {
+		k.clip = o.s.clipValue
+	}
+	if o.rule.stepSize != nil {
+		k.lr = o.rule.stepSize(&o.s, lr, o.iterations+1)
+	}
+	for i, w := range params {
+		st := o.stateFor(w)
+		k.scale = factors[i]
+		wd := 0.0 // Keras 3: θ = θ - θ·weight_decay·lr, with the step's lr
+		if st.decay {
+			wd = lr * o.s.weightDecay
+		}
+		val := w.Value()
+		switch val.Dtype() {
+		case tensor.Float64:
+			step(o.rule.step64, &o.s, k, wd, val.Float64s(), grads[i].Float64s(), st.s64)
+		case tensor.Float32:
+			step(o.rule.step32, &o.s, k, wd, val.Float32s(), grads[i].Float32s(), st.s32)
+		}
+	}
+	o.iterations++
+	return nil
+}
+
+// step shrinks w by the weight-decay factor wd (if > 0) and then updates it
+// by the rule's step f.
+func step[T float](f stepFunc[T], s *settings, k *kernel, wd float64, w, g []T, st [][]T) {
+	if wd > 0 {
+		d := T(wd)
+		for i := range w {
+			w[i] -= w[i] * d
+		}
+	}
+	f(s, k, w, g, st)
+}
+
+// clipFactors checks params and grads and returns, in o.scale, the factor
+// that norm clipping multiplies each gradient by (1 without norm clipping).
+func (o *optimizer) clipFactors(params []*graph.Weight, grads []*tensor.Dense) ([]float64, error) {
 	if len(params) != len(grads) {
-		return errors.Errorf("optimizers: %s: %d weights but %d gradients", o.name, len(params), len(grads))
+		return nil, errors.Errorf("optimizers: %s: %d weights but %d gradients", o.name, len(params), len(grads))
 	}
 	if cap(o.scale) < len(params) {
 		o.scale = make([]float64, len(params))
@@ -147,11 +147,11 @@ func (o *optimizer) Apply(params []*graph.Weight, grads []*tensor.Dense) error {
 	norms := o.scale[:len(params)]
 	for i, w := range params {
 		if err := o.check(params, i, grads[i]); err != nil {
-			return err
+			return nil, err
 		}
 		n, bad := gradNorm(grads[i])
 		if bad >= 0 {
-			return errors.Errorf("optimizers: %s: the gradient of %s holds %v at index %d; no weight was changed",
+			return nil, errors.Errorf("optimizers: %s: the gradient of %s holds %v at index %d; no weight was changed",
 				o.name, w.Name(), gradAt(grads[i], bad), bad)
 		}
 		norms[i] = n
@@ -186,46 +186,7 @@ func (o *optimizer) Apply(params []*graph.Weight, grads []*tensor.Dense) error {
 			norms[i] = 1
 		}
 	}
-	clip := math.Inf(1)
-	if o.s.clipValue > 0 {
-		clip = o.s.clipValue
-	}
-
-	lr := o.s.lr
-	if o.s.decay > 0 {
-		lr = lr * (1 / (1 + o.s.decay*float64(o.iterations)))
-	}
-	t := float64(o.iterations + 1)
-
-	var k kernel
-	k.clip = clip
-	switch o.kind {
-	case kindAdam:
-		k.lr = lr * (math.Sqrt(1-math.Pow(o.s.beta2, t)) / (1 - math.Pow(o.s.beta1, t)))
-		k.c1, k.c2 = o.s.beta1, o.s.beta2
-		k.eps = o.s.epsilon
-	case kindSGD:
-		k.lr = lr
-		k.c1 = o.s.momentum
-	case kindRMSprop:
-		k.lr = lr
-		k.c1, k.c2 = o.s.rho, o.s.momentum
-		k.eps = o.s.epsilon
-	}
-
-	for i, w := range params {
-		st := o.slotsFor(w)
-		k.scale = norms[i]
-		val := w.Value()
-		switch val.Dtype() {
-		case tensor.Float64:
-			o.update64(&k, st, val.Float64s(), grads[i].Float64s())
-		case tensor.Float32:
-			o.update32(&k, st, val.Float32s(), grads[i].Float32s())
-		}
-	}
-	o.iterations++
-	return nil
+	return norms, nil
 }
 
 // check reports what is wrong with params[i] and its gradient g, if anything.
@@ -269,39 +230,34 @@ func (o *optimizer) check(params []*graph.Weight, i int, g *tensor.Dense) error 
 	return nil
 }
 
-// slotsFor returns w's state, allocating it on w's first step (or afresh if
-// w's dtype or size changed since).
-func (o *optimizer) slotsFor(w *graph.Weight) *slots {
+// stateFor returns w's state, allocating the slots the rule uses on w's
+// first step (or afresh if w's dtype or size changed since).
+func (o *optimizer) stateFor(w *graph.Weight) *state {
 	val := w.Value()
 	dt, n := val.Dtype(), val.DataSize()
 	if st, ok := o.state[w]; ok && st.dt == dt && st.n == n {
 		return st
 	}
-	st := &slots{dt: dt, n: n}
-	var need [3]bool
-	switch o.kind {
-	case kindAdam:
-		need = [3]bool{true, true, o.s.amsgrad}
-	case kindSGD:
-		need = [3]bool{o.s.momentum != 0, false, false}
-	case kindRMSprop:
-		need = [3]bool{true, o.s.momentum > 0, o.s.centered}
-	}
+	st := &state{dt: dt, n: n, decay: o.s.decays(w.Name())}
+	spec := o.rule.slots(&o.s)
 	if dt == tensor.Float64 {
-		for j, p := range []*[]float64{&st.a, &st.b, &st.c} {
-			if need[j] {
-				*p = make([]float64, n)
-			}
-		}
+		st.s64 = makeSlots[float64](spec, n)
 	} else {
-		for j, p := range []*[]float32{&st.a3, &st.b3, &st.c3} {
-			if need[j] {
-				*p = make([]float32, n)
-			}
-		}
+		st.s32 = makeSlots[float32](spec, n)
 	}
 	o.state[w] = st
 	return st
+}
+
+// makeSlots allocates n zeros for each used slot of spec.
+func makeSlots[T float](spec []slot, n int) [][]T {
+	out := make([][]T, len(spec))
+	for j, s := range spec {
+		if s.used {
+			out[j] = make([]T, n)
+		}
+	}
+	return out
 }
 
 // gradNorm returns the L2 norm of g, accumulated in float64, and the index of

@@ -36,9 +36,16 @@ var allocCases = []struct {
 		return opt.Adam(opt.AMSGrad(), opt.Decay(1e-4), opt.GlobalClipNorm(5), opt.ClipValue(0.5))
 	}},
 	{"adam_clipnorm", func() opt.Optimizer { return opt.Adam(opt.ClipNorm(1), opt.ClipValue(0.5)) }},
+	{"adamw", func() opt.Optimizer { return opt.AdamW() }},
+	{"adamw_amsgrad_clip_exclude", func() opt.Optimizer {
+		return opt.AdamW(opt.AMSGrad(), opt.Decay(1e-4), opt.ClipNorm(1), opt.ClipValue(0.5), opt.ExcludeFromWeightDecay("bias"))
+	}},
 	{"sgd", func() opt.Optimizer { return opt.SGD() }},
 	{"sgd_nesterov", func() opt.Optimizer { return opt.SGD(opt.Momentum(0.9), opt.Nesterov(), opt.ClipNorm(1)) }},
 	{"rmsprop", func() opt.Optimizer { return opt.RMSprop() }},
+	{"sgd_weight_decay", func() opt.Optimizer {
+		return opt.SGD(opt.Momentum(0.9), opt.WeightDecay(0.01), opt.ExcludeFromWeightDecay("bias"))
+	}},
 	{"rmsprop_centered", func() opt.Optimizer {
 		return opt.RMSprop(opt.Centered(), opt.Momentum(0.9), opt.GlobalClipNorm(1), opt.ClipValue(1))
 	}},
@@ -95,6 +102,12 @@ func BenchmarkAdamStep(b *testing.B) { benchStep(b, opt.Adam()) }
 // BenchmarkAdamStepClipped adds global norm and value clipping.
 func BenchmarkAdamStepClipped(b *testing.B) {
 	benchStep(b, opt.Adam(opt.GlobalClipNorm(5), opt.ClipValue(0.5)))
+}
+
+// BenchmarkAdamWStep is one AdamW step (weight decay 0.004, biases
+// excluded).
+func BenchmarkAdamWStep(b *testing.B) {
+	benchStep(b, opt.AdamW(opt.ExcludeFromWeightDecay("bias")))
 }
 
 // BenchmarkSGDStep is one SGD step with momentum 0.9.

@@ -52,6 +52,17 @@ func TestValidate(t *testing.T) {
 		{opt.RMSprop(opt.Nesterov()), []string{"Nesterov() does not apply to rmsprop"}},
 		{opt.RMSprop(opt.Beta2(0.99)), []string{"Beta2(0.99) does not apply to rmsprop"}},
 		{opt.Adam(opt.LR(-1), opt.Beta1(2)), []string{"LR(-1)", "Beta1(2)"}},
+		{opt.SGD(opt.WeightDecay(-0.1)), []string{"invalid sgd configuration", "WeightDecay(-0.1): must be a finite number ≥ 0"}},
+		{opt.Adam(opt.WeightDecay(math.NaN())), []string{"WeightDecay(NaN): must be a finite number ≥ 0"}},
+		{opt.RMSprop(opt.WeightDecay(math.Inf(1))), []string{"WeightDecay(+Inf)"}},
+		{opt.Adam(opt.ExcludeFromWeightDecay("bias")), []string{`ExcludeFromWeightDecay("bias") has no effect without a WeightDecay > 0`}},
+		{opt.SGD(opt.WeightDecay(0.1), opt.ExcludeFromWeightDecay("bias", "")), []string{`ExcludeFromWeightDecay("bias", ""): an empty name would exclude every weight`}},
+		{opt.AdamW(opt.WeightDecay(-0.004)), []string{"invalid adamw configuration", "WeightDecay(-0.004): must be a finite number ≥ 0"}},
+		{opt.AdamW(opt.WeightDecay(math.NaN())), []string{"adamw", "WeightDecay(NaN): must be a finite number ≥ 0"}},
+		{opt.AdamW(opt.WeightDecay(math.Inf(1)), opt.Beta2(1)), []string{"WeightDecay(+Inf)", "Beta2(1)"}},
+		{opt.AdamW(opt.WeightDecay(0), opt.ExcludeFromWeightDecay("bias")), []string{`ExcludeFromWeightDecay("bias") has no effect without a WeightDecay > 0`}},
+		{opt.AdamW(opt.Momentum(0.9)), []string{"Momentum(0.9) does not apply to adamw", "WeightDecay", "AMSGrad"}},
+		{opt.AdamW(opt.ExcludeFromWeightDecay("")), []string{`ExcludeFromWeightDecay(""): an empty name would exclude every weight`}},
 	}
 	w := network(t, tensor.Float64, 1, 1)[1]
 	for _, c := range bad {
@@ -81,6 +92,9 @@ func TestValidate(t *testing.T) {
 		opt.SGD(opt.Momentum(0.9), opt.Nesterov(), opt.Decay(0.01), opt.ClipNorm(1)),
 		opt.SGD(opt.Momentum(1), opt.Momentum(0)),
 		opt.RMSprop(opt.Rho(0), opt.Momentum(0.9), opt.Centered(), opt.Epsilon(1e-6), opt.GlobalClipNorm(1)),
+		opt.SGD(opt.WeightDecay(0.01), opt.ExcludeFromWeightDecay("bias", "gamma")),
+		opt.Adam(opt.WeightDecay(0)), opt.RMSprop(opt.WeightDecay(1)),
+		opt.AdamW(), opt.AdamW(opt.WeightDecay(0)), opt.AdamW(opt.ExcludeFromWeightDecay("bias"), opt.AMSGrad(), opt.ClipNorm(1)),
 	}
 	for i, o := range good {
 		if err := o.Validate(); err != nil {
@@ -98,6 +112,8 @@ func TestNonFiniteGradients(t *testing.T) {
 				func() opt.Optimizer { return opt.Adam(opt.ClipNorm(1)) },
 				func() opt.Optimizer { return opt.SGD(opt.Momentum(0.9), opt.GlobalClipNorm(1)) },
 				func() opt.Optimizer { return opt.RMSprop(opt.Centered(), opt.Momentum(0.5)) },
+				func() opt.Optimizer { return opt.SGD(opt.WeightDecay(0.1), opt.Decay(0.5)) },
+				func() opt.Optimizer { return opt.AdamW(opt.AMSGrad(), opt.ClipValue(0.3)) },
 			} {
 				ws := network(t, dt, 3, 2) // kernel (3,2), bias (2)
 				set(t, ws[0], 1, 2, 3, 4, 5, 6)

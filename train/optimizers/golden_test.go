@@ -71,6 +71,14 @@ func optionsFrom(t *testing.T, m map[string]interface{}) []opt.Option {
 			opts = append(opts, opt.GlobalClipNorm(f))
 		case "clipvalue":
 			opts = append(opts, opt.ClipValue(f))
+		case "weight_decay":
+			opts = append(opts, opt.WeightDecay(f))
+		case "exclude_from_weight_decay":
+			var names []string
+			for _, n := range v.([]interface{}) {
+				names = append(names, n.(string))
+			}
+			opts = append(opts, opt.ExcludeFromWeightDecay(names...))
 		case "amsgrad", "nesterov", "centered":
 			if v != true {
 				t.Fatalf("option %s: %v", k, v)
@@ -81,20 +89,6 @@ func optionsFrom(t *testing.T, m map[string]interface{}) []opt.Option {
 		}
 	}
 	return opts
-}
-
-func newOptimizer(t *testing.T, kind string, opts []opt.Option) opt.Optimizer {
-	t.Helper()
-	switch kind {
-	case "adam":
-		return opt.Adam(opts...)
-	case "sgd":
-		return opt.SGD(opts...)
-	case "rmsprop":
-		return opt.RMSprop(opts...)
-	}
-	t.Fatalf("unknown optimizer %q", kind)
-	return nil
 }
 
 // TestGolden runs every case of optimizers.json for several steps on the
@@ -116,7 +110,10 @@ func TestGolden(t *testing.T) {
 					}
 					set(t, w, g.Init[i]...)
 				}
-				o := newOptimizer(t, c.Optimizer, optionsFrom(t, c.Options))
+				o, err := opt.New(c.Optimizer, optionsFrom(t, c.Options)...)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if err := o.Validate(); err != nil {
 					t.Fatal(err)
 				}
@@ -182,6 +179,9 @@ func TestGoldenDiffers(t *testing.T) {
 		{"adam_lr", "adam_amsgrad"}, {"adam_lr", "adam_clipnorm"}, {"adam_clipnorm", "adam_global_clipnorm"},
 		{"adam_lr", "adam_clipvalue"}, {"adam_lr", "adam_eps_decay"}, {"adam_clipnorm", "adam_clipnorm_clipvalue"},
 		{"sgd_momentum", "sgd_nesterov"}, {"rmsprop_lr", "rmsprop_centered"}, {"rmsprop_lr", "rmsprop_momentum"},
+		{"adam_lr", "adam_weight_decay"}, {"sgd_momentum", "sgd_momentum_weight_decay"},
+		{"adam_lr", "adamw_lr"}, {"adam_amsgrad", "adamw_amsgrad"}, {"adamw_amsgrad", "adamw_amsgrad_exclude_bias"},
+		{"adam_default", "adamw_default"}, {"adam_clipnorm_clipvalue", "adamw_clipnorm_clipvalue"},
 	}
 	for _, p := range pairs {
 		a, b := final[p[0]], final[p[1]]
@@ -194,6 +194,35 @@ func TestGoldenDiffers(t *testing.T) {
 		}
 		if d < 1e-6 {
 			t.Errorf("%s and %s agree to %g: the cases do not test the difference", p[0], p[1], d)
+		}
+	}
+}
+
+// TestGoldenExcluded checks that ExcludeFromWeightDecay("bias") leaves the
+// biases exactly as without weight decay while the kernels decay.
+func TestGoldenExcluded(t *testing.T) {
+	g := loadGolden(t)
+	final := map[string][][]float64{}
+	for _, c := range g.Cases {
+		exp := c.Expected["float64"]
+		final[c.Name] = exp[len(exp)-1]
+	}
+	for _, p := range [][2]string{
+		{"sgd_momentum", "sgd_momentum_weight_decay"},
+		{"adam_amsgrad", "adamw_amsgrad_exclude_bias"},
+	} {
+		plain, decayed := final[p[0]], final[p[1]]
+		if plain == nil || decayed == nil {
+			t.Fatalf("missing case %v", p)
+		}
+		for i := range plain { // kernel, bias, kernel, bias
+			var d float64
+			for j := range plain[i] {
+				d = math.Max(d, math.Abs(plain[i][j]-decayed[i][j]))
+			}
+			if bias := i%2 == 1; bias && d != 0 || !bias && d < 1e-4 {
+				t.Errorf("%s: weight %d: weight decay moved it by %g", p[1], i, d)
+			}
 		}
 	}
 }

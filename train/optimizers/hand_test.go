@@ -2,6 +2,7 @@ package optimizers_test
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -111,6 +112,67 @@ func TestSGDMomentumByHand(t *testing.T) {
 	// Decay 1: step 2 uses lr 0.1/2: θ = 1 - 0.1 - 0.05·2 = 0.8.
 	got = run(t, opt.SGD(opt.LR(0.1), opt.Decay(1)), w, []float64{1}, []float64{1}, []float64{2})
 	checkValues(t, "decay", got, []float64{0.8}, 1e-15, 0)
+}
+
+// TestWeightDecayByHand checks Keras 3's decoupled weight decay (θ = θ -
+// θ·wd·lr before the update, with the decayed lr) on one element, and that
+// ExcludeFromWeightDecay matches part of a weight's name.
+func TestWeightDecayByHand(t *testing.T) {
+	w := network(t, tensor.Float64, 1, 1)[1] // ".../bias"
+	// θ1 = 1 - 1·0.5·0.1 - 0.1·1 = 0.85; step 2 (lr 0.05):
+	// θ2 = 0.85 - 0.85·0.5·0.05 - 0.05·2 = 0.72875.
+	got := run(t, opt.SGD(opt.LR(0.1), opt.WeightDecay(0.5), opt.Decay(1)), w, []float64{1}, []float64{1}, []float64{2})
+	checkValues(t, "sgd", got, []float64{0.72875}, 1e-15, 0)
+	// Excluded: plain SGD with decay, θ = 1 - 0.1 - 0.05·2 = 0.8.
+	got = run(t, opt.SGD(opt.LR(0.1), opt.WeightDecay(0.5), opt.Decay(1), opt.ExcludeFromWeightDecay("ias")), w, []float64{1}, []float64{1}, []float64{2})
+	checkValues(t, "excluded", got, []float64{0.8}, 1e-15, 0)
+	// A name that does not match leaves the decay on.
+	got = run(t, opt.SGD(opt.LR(0.1), opt.WeightDecay(0.5), opt.ExcludeFromWeightDecay("kernel")), w, []float64{1}, []float64{1})
+	checkValues(t, "not excluded", got, []float64{0.85}, 1e-15, 0)
+}
+
+// TestAdamWByHand checks AdamW on two elements over two steps against values
+// computed with 40-digit decimals: the weight first shrinks by θ·wd·lr_e,
+// then takes Adam's step. Step 1, first element: θ = 1 - 1·0.5·0.1 = 0.95;
+// m = 0.01, v = 1e-5, lr_t = 0.1·sqrt(1-0.999)/(1-0.9) = sqrt(1e-3), so
+// θ = 0.95 - sqrt(1e-3)·0.01/(sqrt(1e-5) + 1e-7) = 0.850003162177663.
+func TestAdamWByHand(t *testing.T) {
+	for _, dt := range dtypes {
+		t.Run(dt.String(), func(t *testing.T) {
+			w := network(t, dt, 1, 2)[1] // ".../bias", shape (2)
+			steps := [][]float64{{0.1, -0.2}, {0.3, 0.1}}
+			rtol := math.Max(tolFor(dt), 1e-15)
+			got := run(t, opt.AdamW(opt.LR(0.1), opt.WeightDecay(0.5)), w, []float64{1, 2}, steps[:1]...)
+			checkValues(t, "1 step", got, []float64{0.85000316217766333, 1.9999984188861695}, rtol, 0)
+			got = run(t, opt.AdamW(opt.LR(0.1), opt.WeightDecay(0.5)), w, []float64{1, 2}, steps...)
+			checkValues(t, "2 steps", got, []float64{0.71572580998858256, 1.9266318251050251}, rtol, 0)
+			// Legacy decay 0.1: step 2 decays and steps with lr 0.1/1.1.
+			got = run(t, opt.AdamW(opt.LR(0.1), opt.WeightDecay(0.5), opt.Decay(0.1)), w, []float64{1, 2}, steps...)
+			checkValues(t, "decay", got[:1], []float64{0.72793284200577172}, rtol, 0)
+			// Excluded, AdamW is Adam, bit for bit.
+			got = run(t, opt.AdamW(opt.LR(0.1), opt.WeightDecay(0.5), opt.ExcludeFromWeightDecay("bias")), w, []float64{1, 2}, steps...)
+			checkValues(t, "excluded", got, run(t, opt.Adam(opt.LR(0.1)), w, []float64{1, 2}, steps...), 0, 0)
+		})
+	}
+}
+
+// TestAdamWIsAdamWithWeightDecay checks that AdamW's only difference from
+// Adam is the default weight decay of 0.004 (Keras 3), bit for bit.
+func TestAdamWIsAdamWithWeightDecay(t *testing.T) {
+	for _, dt := range dtypes {
+		w := network(t, dt, 1, 2)[1]
+		steps := [][]float64{{0.1, -0.2}, {0.3, 0.1}, {-2, 0.5}}
+		want := run(t, opt.Adam(opt.WeightDecay(0.004), opt.AMSGrad()), w, []float64{1, 2}, steps...)
+		got := run(t, opt.AdamW(opt.AMSGrad()), w, []float64{1, 2}, steps...)
+		checkValues(t, "AdamW() vs Adam(WeightDecay(0.004))", got, want, 0, 0)
+		if plain := run(t, opt.Adam(opt.AMSGrad()), w, []float64{1, 2}, steps...); plain[0] == got[0] {
+			t.Errorf("%v: AdamW's default weight decay changed nothing", dt)
+		}
+	}
+	o := opt.AdamW()
+	if o.Name() != "adamw" || o.LearningRate() != 1e-3 || o.Validate() != nil {
+		t.Errorf("AdamW(): Name %q, LearningRate %g, Validate %v", o.Name(), o.LearningRate(), o.Validate())
+	}
 }
 
 // TestRMSpropByHand checks Keras 3's RMSprop (ε under the square root) on one

@@ -8,9 +8,9 @@ import (
 	"github.com/pkg/errors"
 )
 
-// Option configures an optimizer built by Adam, SGD or RMSprop. Options are
-// not checked when they are given: Validate (and every Apply) reports a bad
-// value or an option that the optimizer does not have.
+// Option configures an optimizer built by its constructor (Adam, SGD, …) or
+// New. Options are not checked when they are given: Validate (and every
+// Apply) reports a bad value or an option that the optimizer does not have.
 type Option func(*settings)
 
 // optionBit identifies one option, to check that it applies to the optimizer.
@@ -30,6 +30,8 @@ const (
 	optClipNorm
 	optGlobalClipNorm
 	optClipValue
+	optWeightDecay
+	optExcludeFromWeightDecay
 )
 
 // optionNames lists the options in the order Validate reports them.
@@ -41,16 +43,23 @@ var optionNames = []struct {
 	{optDecay, "Decay"}, {optAMSGrad, "AMSGrad"}, {optMomentum, "Momentum"},
 	{optNesterov, "Nesterov"}, {optRho, "Rho"}, {optCentered, "Centered"},
 	{optClipNorm, "ClipNorm"}, {optGlobalClipNorm, "GlobalClipNorm"}, {optClipValue, "ClipValue"},
+	{optWeightDecay, "WeightDecay"}, {optExcludeFromWeightDecay, "ExcludeFromWeightDecay"},
 }
 
-const commonOptions = optLR | optDecay | optClipNorm | optGlobalClipNorm | optClipValue
+// commonOptions are the options the base gives every optimizer.
+const commonOptions = optLR | optDecay | optClipNorm | optGlobalClipNorm | optClipValue |
+	optWeightDecay | optExcludeFromWeightDecay
 
-// settings is the configuration shared by the three optimizers. A zero
-// clip value means "no clipping"; the options themselves reject zero.
+// settings is the configuration of an optimizer, one struct for all of
+// them. A zero clip value means "no clipping"; the options themselves
+// reject zero.
 type settings struct {
 	lr, beta1, beta2, epsilon, decay, momentum, rho float64
 	amsgrad, nesterov, centered                     bool
 	clipNorm, globalClipNorm, clipValue             float64
+	weightDecay                                     float64
+	// exclude are the name fragments of ExcludeFromWeightDecay.
+	exclude []string
 	// given records which options were passed, to reject foreign ones and
 	// to tell "ClipNorm(0)" (invalid) from "no ClipNorm".
 	given optionBit
@@ -136,6 +145,39 @@ func ClipValue(v float64) Option {
 	return func(s *settings) { s.clipValue = v; s.given |= optClipValue }
 }
 
+// WeightDecay sets the decoupled weight decay wd (Keras 3 weight_decay,
+// which every Keras 3 optimizer takes): each step first shrinks every weight
+// not excluded by ExcludeFromWeightDecay as θ = θ - θ·wd·lr_e, with lr_e the
+// step's learning rate (after Decay), and then makes the optimizer's update.
+// Default 0 (off) for every optimizer but AdamW. It must be a finite number
+// ≥ 0.
+func WeightDecay(wd float64) Option {
+	return func(s *settings) { s.weightDecay = wd; s.given |= optWeightDecay }
+}
+
+// ExcludeFromWeightDecay exempts from WeightDecay every weight whose name
+// contains one of names, as plain substrings: "bias" exempts every
+// "…/bias" (Keras 3 exclude_from_weight_decay(var_names=…), which reads
+// them as regular expressions). Given twice, the last one counts. The names
+// must not be empty, and it takes a WeightDecay > 0 to have an effect.
+func ExcludeFromWeightDecay(names ...string) Option {
+	names = append([]string(nil), names...)
+	return func(s *settings) { s.exclude = names; s.given |= optExcludeFromWeightDecay }
+}
+
+// decays reports whether weight decay applies to the weight called name.
+func (s *settings) decays(name string) bool {
+	if !(s.weightDecay > 0) {
+		return false
+	}
+	for _, x := range s.exclude {
+		if strings.Contains(name, x) {
+			return false
+		}
+	}
+	return true
+}
+
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 func fmtG(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
@@ -155,17 +197,21 @@ func (s *settings) validate(name string, allowed optionBit) error {
 	if !(s.lr > 0) || !finite(s.lr) {
 		add("LR(" + fmtG(s.lr) + "): the learning rate must be a finite number > 0")
 	}
-	if !(s.decay >= 0) || !finite(s.decay) {
-		add("Decay(" + fmtG(s.decay) + "): must be a finite number ≥ 0")
+	nonNegative := func(name string, v float64) {
+		if !(v >= 0) || !finite(v) {
+			add(name + "(" + fmtG(v) + "): must be a finite number ≥ 0")
+		}
 	}
+	nonNegative("Decay", s.decay)
+	nonNegative("WeightDecay", s.weightDecay)
 	if allowed&optBeta1 != 0 && !(s.beta1 >= 0 && s.beta1 < 1) {
 		add("Beta1(" + fmtG(s.beta1) + "): must be in [0, 1)")
 	}
 	if allowed&optBeta2 != 0 && !(s.beta2 >= 0 && s.beta2 < 1) {
 		add("Beta2(" + fmtG(s.beta2) + "): must be in [0, 1)")
 	}
-	if allowed&optEpsilon != 0 && (!(s.epsilon >= 0) || !finite(s.epsilon)) {
-		add("Epsilon(" + fmtG(s.epsilon) + "): must be a finite number ≥ 0")
+	if allowed&optEpsilon != 0 {
+		nonNegative("Epsilon", s.epsilon)
 	}
 	if allowed&optMomentum != 0 && !(s.momentum >= 0 && s.momentum <= 1) {
 		add("Momentum(" + fmtG(s.momentum) + "): must be in [0, 1]")
@@ -185,6 +231,17 @@ func (s *settings) validate(name string, allowed optionBit) error {
 	if s.given&optClipNorm != 0 && s.given&optGlobalClipNorm != 0 {
 		add("ClipNorm(" + fmtG(s.clipNorm) + ") and GlobalClipNorm(" + fmtG(s.globalClipNorm) +
 			") cannot be combined: choose per-tensor or global norm clipping")
+	}
+	if s.given&optExcludeFromWeightDecay != 0 {
+		for _, x := range s.exclude {
+			if x == "" {
+				add(s.optionString(optExcludeFromWeightDecay, "ExcludeFromWeightDecay") + ": an empty name would exclude every weight")
+				break
+			}
+		}
+		if !(s.weightDecay > 0) {
+			add(s.optionString(optExcludeFromWeightDecay, "ExcludeFromWeightDecay") + " has no effect without a WeightDecay > 0")
+		}
 	}
 	if len(probs) == 0 {
 		return nil
@@ -217,6 +274,14 @@ func (s *settings) optionString(bit optionBit, name string) string {
 		v = s.globalClipNorm
 	case optClipValue:
 		v = s.clipValue
+	case optWeightDecay:
+		v = s.weightDecay
+	case optExcludeFromWeightDecay:
+		q := make([]string, len(s.exclude))
+		for i, x := range s.exclude {
+			q[i] = strconv.Quote(x)
+		}
+		return name + "(" + strings.Join(q, ", ") + ")"
 	default: // AMSGrad, Nesterov, Centered take no value
 		return name + "()"
 	}

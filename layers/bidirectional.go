@@ -5,6 +5,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/graph/ops"
 )
 
 // Bidirectional is Keras's Bidirectional wrapper: a forward copy of a
@@ -193,7 +194,7 @@ func (b *Bidirectional) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node,
 	}
 	y, yr := fo[0], bo[0]
 	if b.fwd.ReturnSequences() {
-		if yr, err = reverseTime(yr); err != nil {
+		if yr, err = ops.ReverseTime(yr); err != nil {
 			return nil, err
 		}
 		if mask := ctx.InputMask(0); mask != nil {
@@ -204,7 +205,7 @@ func (b *Bidirectional) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node,
 			if b.fwd.GoBackwards() {
 				// Both halves are in reversed time (Keras reverses the
 				// backward output whatever the directions are).
-				if m, err = reverseTime(m); err != nil {
+				if m, err = ops.ReverseTime(m); err != nil {
 					return nil, err
 				}
 			}
@@ -219,7 +220,7 @@ func (b *Bidirectional) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node,
 	var out []graph.Node
 	switch b.mode {
 	case "concat":
-		m, err := concatLast(y, yr)
+		m, err := ops.Concat(y.Dims()-1, y, yr)
 		if err != nil {
 			return nil, err
 		}

@@ -1,16 +1,10 @@
 package layers
 
 import (
-	"fmt"
-	"hash"
-	"math"
-
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/graph/ops"
 )
 
 // Embedding is Keras's Embedding: it maps integer indices in [0, inputDim),
@@ -91,7 +85,7 @@ func (e *Embedding) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node, err
 		return nil, err
 	}
 	x := in[0]
-	y, err := G.ApplyOp(gatherOp{layer: e.Name(), vocab: e.inputDim, dim: e.outputDim, idims: x.Dims(), dt: x.Dtype()}, x, w)
+	y, err := ops.Gather(x, w, "embedding "+e.Name())
 	if err != nil {
 		return nil, err
 	}
@@ -107,195 +101,9 @@ func (e *Embedding) ComputeMask(_ *graph.Context, in []graph.Node, _ []graph.Nod
 	if !e.cfg.maskZero {
 		return []graph.Node{nil}, nil
 	}
-	m, err := G.ApplyOp(notZeroOp{dims: in[0].Dims(), dt: in[0].Dtype()}, in[0])
+	m, err := ops.NotZero(in[0])
 	if err != nil {
 		return nil, err
 	}
 	return []graph.Node{m}, nil
-}
-
-// gatherOp: (indices (N, …), table (V, D)) → (N, …, D).
-type gatherOp struct {
-	layer      string
-	vocab, dim int
-	idims      int
-	dt         tensor.Dtype
-}
-
-func (op gatherOp) Arity() int { return 2 }
-func (op gatherOp) Type() hm.Type {
-	return hm.NewFnType(G.TensorType{Dims: op.idims, Of: op.dt}, G.TensorType{Dims: 2, Of: op.dt}, G.TensorType{Dims: op.idims + 1, Of: op.dt})
-}
-func (op gatherOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeArg(in[0])
-	if err != nil {
-		return nil, err
-	}
-	return append(s, op.dim), nil
-}
-
-// indices checks every value is an integer in [0, vocab) and returns them.
-func (op gatherOp) indices(v G.Value) ([]int, tensor.Shape, error) {
-	x, err := denseArg(v, "embedding "+op.layer)
-	if err != nil {
-		return nil, nil, err
-	}
-	var vals []float64
-	switch d := x.Data().(type) {
-	case []float64:
-		vals = d
-	case []float32:
-		vals = make([]float64, len(d))
-		for i, f := range d {
-			vals[i] = float64(f)
-		}
-	}
-	idx := make([]int, len(vals))
-	for i, f := range vals {
-		if f != math.Trunc(f) || f < 0 || f >= float64(op.vocab) {
-			return nil, nil, errors.Errorf("embedding %s: input value %v at position %d is not an index in [0, %d) (input_dim %d)", op.layer, f, i, op.vocab, op.vocab)
-		}
-		idx[i] = int(f)
-	}
-	return idx, x.Shape(), nil
-}
-
-func (op gatherOp) Do(in ...G.Value) (G.Value, error) {
-	if len(in) != 2 {
-		return nil, errors.Errorf("embedding %s: expected 2 inputs, got %d", op.layer, len(in))
-	}
-	idx, s, err := op.indices(in[0])
-	if err != nil {
-		return nil, err
-	}
-	w, err := denseArg(in[1], "embedding "+op.layer)
-	if err != nil {
-		return nil, err
-	}
-	if !w.Shape().Eq(tensor.Shape{op.vocab, op.dim}) {
-		return nil, errors.Errorf("embedding %s: table shape %v, expected (%d, %d)", op.layer, w.Shape(), op.vocab, op.dim)
-	}
-	out := newTensor(w.Dtype(), append(s.Clone(), op.dim))
-	switch wd := w.Data().(type) {
-	case []float32:
-		gatherRows(out.Data().([]float32), wd, idx, op.dim)
-	case []float64:
-		gatherRows(out.Data().([]float64), wd, idx, op.dim)
-	}
-	return out, nil
-}
-func gatherRows[T float32 | float64](out, w []T, idx []int, d int) {
-	for i, r := range idx {
-		copy(out[i*d:(i+1)*d], w[r*d:(r+1)*d])
-	}
-}
-func (op gatherOp) ReturnsPtr() bool     { return false }
-func (op gatherOp) CallsExtern() bool    { return false }
-func (op gatherOp) OverwritesInput() int { return -1 }
-func (op gatherOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "kerago.gather.%s.%d.%d.%d.%v", op.layer, op.vocab, op.dim, op.idims, op.dt)
-}
-func (op gatherOp) Hashcode() uint32   { return opHash(op) }
-func (op gatherOp) String() string     { return "Gather(" + op.layer + ")" }
-func (op gatherOp) DiffWRT(int) []bool { return []bool{false, true} }
-func (op gatherOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	dw, err := G.ApplyOp(scatterAddOp{op}, in[0], grad)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{nil, dw}, nil
-}
-
-// scatterAddOp is gather's gradient: (indices, dL/dout) → dL/dtable, each
-// output row's gradient added into its index's row.
-type scatterAddOp struct{ g gatherOp }
-
-func (op scatterAddOp) Arity() int { return 2 }
-func (op scatterAddOp) Type() hm.Type {
-	return hm.NewFnType(G.TensorType{Dims: op.g.idims, Of: op.g.dt}, G.TensorType{Dims: op.g.idims + 1, Of: op.g.dt}, G.TensorType{Dims: 2, Of: op.g.dt})
-}
-func (op scatterAddOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.g.vocab, op.g.dim}, nil
-}
-func (op scatterAddOp) Do(in ...G.Value) (G.Value, error) {
-	if len(in) != 2 {
-		return nil, errors.Errorf("embedding %s gradient: expected 2 inputs, got %d", op.g.layer, len(in))
-	}
-	idx, _, err := op.g.indices(in[0])
-	if err != nil {
-		return nil, err
-	}
-	g, err := denseArg(in[1], "embedding gradient")
-	if err != nil {
-		return nil, err
-	}
-	if g.Shape().TotalSize() != len(idx)*op.g.dim {
-		return nil, errors.Errorf("embedding %s gradient: shape %v for %d indices", op.g.layer, g.Shape(), len(idx))
-	}
-	out := newTensor(g.Dtype(), tensor.Shape{op.g.vocab, op.g.dim})
-	switch gd := g.Data().(type) {
-	case []float32:
-		scatterRows(out.Data().([]float32), gd, idx, op.g.dim)
-	case []float64:
-		scatterRows(out.Data().([]float64), gd, idx, op.g.dim)
-	}
-	return out, nil
-}
-func scatterRows[T float32 | float64](out, g []T, idx []int, d int) {
-	for i, r := range idx {
-		row, src := out[r*d:(r+1)*d], g[i*d:(i+1)*d]
-		for j, v := range src {
-			row[j] += v
-		}
-	}
-}
-func (op scatterAddOp) ReturnsPtr() bool      { return false }
-func (op scatterAddOp) CallsExtern() bool     { return false }
-func (op scatterAddOp) OverwritesInput() int  { return -1 }
-func (op scatterAddOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "scatter."); op.g.WriteHash(h) }
-func (op scatterAddOp) Hashcode() uint32      { return opHash(op) }
-func (op scatterAddOp) String() string        { return "ScatterAdd(" + op.g.layer + ")" }
-
-// notZeroOp is x ≠ 0 as 1/0 values of x's dtype, with no gradient.
-type notZeroOp struct {
-	dims int
-	dt   tensor.Dtype
-}
-
-func (op notZeroOp) Arity() int { return 1 }
-func (op notZeroOp) Type() hm.Type {
-	t := G.TensorType{Dims: op.dims, Of: op.dt}
-	return hm.NewFnType(t, t)
-}
-func (op notZeroOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return shapeArg(in[0]) }
-func (op notZeroOp) Do(in ...G.Value) (G.Value, error) {
-	x, err := denseArg(in[0], "mask")
-	if err != nil {
-		return nil, err
-	}
-	out := newTensor(x.Dtype(), x.Shape())
-	switch xd := x.Data().(type) {
-	case []float32:
-		notZero(out.Data().([]float32), xd)
-	case []float64:
-		notZero(out.Data().([]float64), xd)
-	}
-	return out, nil
-}
-func notZero[T float32 | float64](out, x []T) {
-	for i, v := range x {
-		if v != 0 {
-			out[i] = 1
-		}
-	}
-}
-func (op notZeroOp) ReturnsPtr() bool      { return false }
-func (op notZeroOp) CallsExtern() bool     { return false }
-func (op notZeroOp) OverwritesInput() int  { return -1 }
-func (op notZeroOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "kerago.notzero.%d.%v", op.dims, op.dt) }
-func (op notZeroOp) Hashcode() uint32      { return opHash(op) }
-func (op notZeroOp) String() string        { return "NotZero" }
-func (op notZeroOp) DiffWRT(int) []bool    { return []bool{false} }
-func (op notZeroOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	return G.Nodes{nil}, nil
 }

@@ -119,7 +119,7 @@ func (r *rnn) fusedLSTM(ctx *graph.Context, x graph.Node, states []graph.Node, m
 	h := r.units
 	var seq graph.Node
 	if r.cfg.returnSequences {
-		if seq, err = sliceAxis(all, 2, 0, h, false); err != nil {
+		if seq, err = ops.SliceAxis(all, 2, 0, h, false); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -127,11 +127,11 @@ func (r *rnn) fusedLSTM(ctx *graph.Context, x graph.Node, states []graph.Node, m
 	if err != nil {
 		return nil, nil, err
 	}
-	hT, err := sliceAxis(last, 1, 0, h, false)
+	hT, err := ops.SliceAxis(last, 1, 0, h, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	cT, err := sliceAxis(last, 1, h, 2*h, false)
+	cT, err := ops.SliceAxis(last, 1, h, 2*h, false)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -54,6 +54,8 @@ var allocBudget = map[string]float64{
 	"globalPoolGradKernel": 5,
 	"reduceKernel":         6,
 	"reduceGradKernel":     6,
+	"gatherKernel":         2,
+	"scatterAddKernel":     2,
 }
 
 var kernelExamples []kernelExample

@@ -52,11 +52,21 @@ func trans(t bool) blas.Transpose {
 // and compares with gonum.
 func checkCase(t *testing.T, rng *rand.Rand, tc gemmCase) {
 	t.Helper()
+	a64, b64, c64 := tc.operands(rng)
+	scale := tc.scale(a64, b64, c64)
+	checkCase32(t, tc, to32(a64), to32(b64), to32(c64), scale)
+	checkCase64(t, tc, a64, b64, c64, scale)
+}
+
+// operands draws A, B and C for tc from rng (in [-1, 1); C all NaN with
+// nanC), stored with tc's leading dimensions; the padding columns of C
+// hold 12345, which no product may change.
+func (tc gemmCase) operands(rng *rand.Rand) (a64, b64, c64 []float64) {
 	ra, lda, rb, ldb, ldc := tc.dims()
 	lenA, lenB, lenC := max(0, (ra-1)*lda+lda), max(0, (rb-1)*ldb+ldb), max(0, (tc.m-1)*ldc+ldc)
-	a64 := make([]float64, lenA)
-	b64 := make([]float64, lenB)
-	c64 := make([]float64, lenC)
+	a64 = make([]float64, lenA)
+	b64 = make([]float64, lenB)
+	c64 = make([]float64, lenC)
 	for i := range a64 {
 		a64[i] = rng.Float64()*2 - 1
 	}
@@ -75,7 +85,13 @@ func checkCase(t *testing.T, rng *rand.Rand, tc gemmCase) {
 			c64[i*ldc+j] = 12345
 		}
 	}
-	// Scale of each element, for the tolerance: |alpha|·Σ|a||b| + |beta·c|.
+	return a64, b64, c64
+}
+
+// scale is the scale of each element of the product, for the tolerance:
+// |alpha|·Σ|a||b| + |beta·c|.
+func (tc gemmCase) scale(a64, b64, c64 []float64) []float64 {
+	_, lda, _, ldb, ldc := tc.dims()
 	scale := make([]float64, tc.m*tc.n)
 	for i := 0; i < tc.m; i++ {
 		for j := 0; j < tc.n; j++ {
@@ -101,9 +117,14 @@ func checkCase(t *testing.T, rng *rand.Rand, tc gemmCase) {
 			scale[i*tc.n+j] = s + 1e-30
 		}
 	}
+	return scale
+}
 
-	// float32
-	a32, b32, c32 := to32(a64), to32(b64), to32(c64)
+// checkCase32 compares every float32 path with gonum's Sgemm and checks
+// that none modifies A or B.
+func checkCase32(t *testing.T, tc gemmCase, a32, b32, c32 []float32, scale []float64) {
+	t.Helper()
+	_, lda, _, ldb, ldc := tc.dims()
 	want32 := append([]float32(nil), c32...)
 	gonum.Implementation{}.Sgemm(trans(tc.tA), trans(tc.tB), tc.m, tc.n, tc.k, float32(tc.alpha), a32, lda, b32, ldb, float32(tc.beta), want32, ldc)
 	tol32 := 1e-6 * float64(tc.k+4)
@@ -131,8 +152,12 @@ func checkCase(t *testing.T, rng *rand.Rand, tc gemmCase) {
 		}
 		compare(t, "float32 "+name, tc, ldc, tol32, scale, widen(want32), widen(got))
 	}
+}
 
-	// float64
+// checkCase64 compares every float64 path with gonum's Dgemm.
+func checkCase64(t *testing.T, tc gemmCase, a64, b64, c64, scale []float64) {
+	t.Helper()
+	_, lda, _, ldb, ldc := tc.dims()
 	want64 := append([]float64(nil), c64...)
 	gonum.Implementation{}.Dgemm(trans(tc.tA), trans(tc.tB), tc.m, tc.n, tc.k, tc.alpha, a64, lda, b64, ldb, tc.beta, want64, ldc)
 	tol64 := 1e-14 * float64(tc.k+4)

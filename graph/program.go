@@ -496,14 +496,4 @@ func scalarOf(t *tensor.Dense) float64 {
 
 // sameDims compares shapes exactly (tensor.Shape.Eq takes (n), (n,1) and
 // (1,n) for equal).
-func sameDims(a tensor.Shape, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func sameDims(a tensor.Shape, b []int) bool { return Shape(a).Equal(b) }

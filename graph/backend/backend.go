@@ -301,17 +301,7 @@ func reshape(x graph.Node, to tensor.Shape) (graph.Node, error) {
 
 // sameShape compares dims exactly (tensor.Shape.Eq takes (n) and (n, 1) for
 // equal).
-func sameShape(a, b tensor.Shape) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func sameShape(a, b tensor.Shape) bool { return graph.Shape(a).Equal(graph.Shape(b)) }
 
 // Transpose permutes x's axes (K.permute_dimensions(x, perm)): output axis
 // i is input axis perm[i]. perm must be a permutation of 0…rank-1 (negative

@@ -3,8 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -42,14 +43,8 @@ var demos = map[string]demo{
 	"digits": {about: "8×8 handwritten digits (1797 samples): softmax classifier, sparse categorical cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runDigits},
 }
 
-func demoNames() []string {
-	var names []string
-	for n := range demos {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+// demoNames are the train datasets, sorted.
+func demoNames() []string { return slices.Sorted(maps.Keys(demos)) }
 
 func trainCommand() *cobra.Command {
 	var cfg demoConfig

@@ -147,7 +147,7 @@ func checkCase32(t *testing.T, tc gemmCase, a32, b32, c32 []float32, scale []flo
 		got := append([]float32(nil), c32...)
 		a0, b0 := append([]float32(nil), a32...), append([]float32(nil), b32...)
 		run(got)
-		if !same32(a0, a32) || !same32(b0, b32) {
+		if !sameBits(a0, a32) || !sameBits(b0, b32) {
 			t.Fatalf("%s float32 %v: A or B modified", name, tc)
 		}
 		compare(t, "float32 "+name, tc, ldc, tol32, scale, widen(want32), widen(got))
@@ -194,24 +194,19 @@ var testS, testD = func() ([]*config[float32], []*config[float64]) {
 	return s, d
 }()
 
-func sConfigs() []*config[float32] {
-	cfgs := []*config[float32]{sgemmCfg}
-	for _, c := range testS {
-		if c.name != sgemmCfg.name {
-			cfgs = append(cfgs, c)
-		}
-	}
-	return cfgs
-}
+func sConfigs() []*config[float32] { return inUseFirst(sgemmCfg, testS) }
 
-func dConfigs() []*config[float64] {
-	cfgs := []*config[float64]{dgemmCfg}
-	for _, c := range testD {
-		if c.name != dgemmCfg.name {
-			cfgs = append(cfgs, c)
+func dConfigs() []*config[float64] { return inUseFirst(dgemmCfg, testD) }
+
+// inUseFirst is the configuration in use followed by the others of cfgs.
+func inUseFirst[T float](inUse *config[T], cfgs []*config[T]) []*config[T] {
+	out := []*config[T]{inUse}
+	for _, c := range cfgs {
+		if c.name != inUse.name {
+			out = append(out, c)
 		}
 	}
-	return cfgs
+	return out
 }
 
 func compare(t *testing.T, name string, tc gemmCase, ldc int, tol float64, scale, want, got []float64) {
@@ -250,15 +245,6 @@ func widen(x []float32) []float64 {
 		y[i] = float64(v)
 	}
 	return y
-}
-
-func same32(x, y []float32) bool {
-	for i := range x {
-		if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 var transCombos = [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}}

@@ -60,14 +60,20 @@ func normAxis(fn string, axis, rank int, shape tensor.Shape) (int, error) {
 	return a, nil
 }
 
+// nodeAxis checks x (checkNode) and turns axis into an index of x's axes
+// (normAxis).
+func nodeAxis(fn string, x graph.Node, axis int) (int, error) {
+	if err := checkNode(fn, x); err != nil {
+		return 0, err
+	}
+	return normAxis(fn, axis, x.Dims(), x.Shape())
+}
+
 // L2Normalize divides x by its L2 norm along axis, as Keras's
 // K.l2_normalize(x, axis) (tf.math.l2_normalize): x / sqrt(max(Σ_axis x²,
 // 1e-12)). A zero vector gives zeros, not NaN; [1e-7, 0] gives [0.1, 0].
 func L2Normalize(x graph.Node, axis int) (graph.Node, error) {
-	if err := checkNode("L2Normalize", x); err != nil {
-		return nil, err
-	}
-	a, err := normAxis("L2Normalize", axis, x.Dims(), x.Shape())
+	a, err := nodeAxis("L2Normalize", x, axis)
 	if err != nil {
 		return nil, err
 	}
@@ -76,10 +82,7 @@ func L2Normalize(x graph.Node, axis int) (graph.Node, error) {
 
 // Softmax is the softmax of x along axis (K.softmax(x, axis)).
 func Softmax(x graph.Node, axis int) (graph.Node, error) {
-	if err := checkNode("Softmax", x); err != nil {
-		return nil, err
-	}
-	a, err := normAxis("Softmax", axis, x.Dims(), x.Shape())
+	a, err := nodeAxis("Softmax", x, axis)
 	if err != nil {
 		return nil, err
 	}

@@ -297,6 +297,17 @@ func lf(f func(x graph.Node) (graph.Node, error)) layers.LambdaFunc {
 	return func(_ *graph.Context, in []graph.Node) (graph.Node, error) { return f(in[0]) }
 }
 
+// timesAll is x times reduce(x) over all its axes, a scalar.
+func timesAll(reduce func(x graph.Node, axes []int, keepDims bool) (graph.Node, error)) layers.LambdaFunc {
+	return lf(func(x graph.Node) (graph.Node, error) {
+		s, err := reduce(x, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		return G.Mul(x, s)
+	})
+}
+
 // TestGradients checks every function's gradient in float64.
 func TestGradients(t *testing.T) {
 	type c struct {
@@ -316,20 +327,8 @@ func TestGradients(t *testing.T) {
 		{"Mean", lf(func(x graph.Node) (graph.Node, error) { return backend.Mean(x, []int{1, 2}, false) }), false, [][]int{{3, 4}}},
 		{"Max", lf(func(x graph.Node) (graph.Node, error) { return backend.Max(x, []int{-1}, false) }), false, [][]int{{3, 4}}},
 		{"Min keep", lf(func(x graph.Node) (graph.Node, error) { return backend.Min(x, []int{1}, true) }), false, [][]int{{3, 4}}},
-		{"Sum all (scalar) × x", lf(func(x graph.Node) (graph.Node, error) {
-			s, err := backend.Sum(x, nil, false)
-			if err != nil {
-				return nil, err
-			}
-			return G.Mul(x, s)
-		}), false, [][]int{{3}}},
-		{"Max all (scalar) × x", lf(func(x graph.Node) (graph.Node, error) {
-			s, err := backend.Max(x, nil, false)
-			if err != nil {
-				return nil, err
-			}
-			return G.Mul(x, s)
-		}), false, [][]int{{3}}},
+		{"Sum all (scalar) × x", timesAll(backend.Sum), false, [][]int{{3}}},
+		{"Max all (scalar) × x", timesAll(backend.Max), false, [][]int{{3}}},
 		{"Square", lf(backend.Square), false, [][]int{{5}}},
 		{"Sqrt", lf(backend.Sqrt), true, [][]int{{5}}},
 		{"Exp", lf(backend.Exp), false, [][]int{{5}}},

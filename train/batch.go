@@ -13,12 +13,9 @@ func (m *Model) TrainOnBatch(x, y any) (logs Logs, err error) {
 	if err := m.checkCompiled("TrainOnBatch"); err != nil {
 		return Logs{}, err
 	}
-	d, err := m.prepare(x, y, true)
+	d, err := m.samples("TrainOnBatch", x, y)
 	if err != nil {
-		return Logs{}, errors.Wrap(err, "TrainOnBatch")
-	}
-	if d.n == 0 {
-		return Logs{}, errors.New("TrainOnBatch: no samples")
+		return Logs{}, err
 	}
 	vals, err := m.trainStep(d, indices(d.n))
 	if err != nil {

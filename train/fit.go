@@ -401,12 +401,9 @@ func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 	if err != nil {
 		return Logs{}, err
 	}
-	d, err := m.prepare(x, y, true)
+	d, err := m.samples("Evaluate", x, y)
 	if err != nil {
-		return Logs{}, errors.Wrap(err, "Evaluate")
-	}
-	if d.n == 0 {
-		return Logs{}, errors.New("Evaluate: no samples")
+		return Logs{}, err
 	}
 	return m.evaluate(d, c.batchSize)
 }
@@ -439,6 +436,18 @@ func (m *Model) checkCompiled(call string) error {
 		return errors.Errorf("%s: the model must be compiled first (call Compile)", call)
 	}
 	return nil
+}
+
+// samples prepares (x, y) for call, which needs at least one sample.
+func (m *Model) samples(call string, x, y any) (*dataset, error) {
+	d, err := m.prepare(x, y, true)
+	if err != nil {
+		return nil, errors.Wrap(err, call)
+	}
+	if d.n == 0 {
+		return nil, errors.Errorf("%s: no samples", call)
+	}
+	return d, nil
 }
 
 // meanLogs are the results of means under names.

@@ -47,6 +47,20 @@ func checkNode(fn string, x graph.Node) error {
 	return nil
 }
 
+// checkNodes returns an error unless xs holds at least one node and each is
+// a float32 or float64 node.
+func checkNodes(fn string, xs []graph.Node) error {
+	if len(xs) == 0 {
+		return errors.Errorf("backend.%s: no tensors given", fn)
+	}
+	for _, x := range xs {
+		if err := checkNode(fn, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // normAxis turns axis (negative counts from the end) into an index in
 // [0, rank), or explains why it does not exist.
 func normAxis(fn string, axis, rank int, shape tensor.Shape) (int, error) {
@@ -214,13 +228,8 @@ func Clip(x graph.Node, lo, hi float64) (graph.Node, error) {
 // Concatenate joins xs along axis (K.concatenate(xs, axis)); every other
 // axis must agree.
 func Concatenate(axis int, xs ...graph.Node) (graph.Node, error) {
-	if len(xs) == 0 {
-		return nil, errors.New("backend.Concatenate: no tensors given")
-	}
-	for _, x := range xs {
-		if err := checkNode("Concatenate", x); err != nil {
-			return nil, err
-		}
+	if err := checkNodes("Concatenate", xs); err != nil {
+		return nil, err
 	}
 	first := xs[0]
 	if first.Dims() == 0 {
@@ -259,13 +268,8 @@ func sameExcept(a, b tensor.Shape, axis int) bool {
 // Stack joins xs, which must have one shape, along a new axis (K.stack(xs,
 // axis)); axis ranges over the output's rank, -1 appending the new axis.
 func Stack(axis int, xs ...graph.Node) (graph.Node, error) {
-	if len(xs) == 0 {
-		return nil, errors.New("backend.Stack: no tensors given")
-	}
-	for _, x := range xs {
-		if err := checkNode("Stack", x); err != nil {
-			return nil, err
-		}
+	if err := checkNodes("Stack", xs); err != nil {
+		return nil, err
 	}
 	s := xs[0].Shape()
 	a, err := normAxis("Stack", axis, len(s)+1, s)

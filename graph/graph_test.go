@@ -165,14 +165,24 @@ func TestInitialiseIsSeededAndKeepsValues(t *testing.T) {
 	}
 }
 
-func TestProgramsShareWeightsAndRun(t *testing.T) {
+// linearNet is Input(2) → Dense(1) without bias, initialised in dt with
+// seed 1; d is the Dense layer.
+func linearNet(t *testing.T, dt tensor.Dtype) (net *graph.Network, d *layers.Dense) {
+	t.Helper()
 	in := graph.Input(2)
-	d := layers.NewDense(1, layers.WithoutBias())
-	out := d.Apply(in)
-	net, _ := graph.NewNetwork([]*graph.Tensor{in}, []*graph.Tensor{out})
-	if err := net.Initialise(tensor.Float64, 1); err != nil {
+	d = layers.NewDense(1, layers.WithoutBias())
+	net, err := graph.NewNetwork([]*graph.Tensor{in}, []*graph.Tensor{d.Apply(in)})
+	if err != nil {
 		t.Fatal(err)
 	}
+	if err := net.Initialise(dt, 1); err != nil {
+		t.Fatal(err)
+	}
+	return net, d
+}
+
+func TestProgramsShareWeightsAndRun(t *testing.T) {
+	net, d := linearNet(t, tensor.Float64)
 	if err := d.Kernel().SetFloat64s([]float64{2, 3}); err != nil {
 		t.Fatal(err)
 	}
@@ -211,11 +221,7 @@ func TestProgramsShareWeightsAndRun(t *testing.T) {
 
 func TestTrainingProgramGradients(t *testing.T) {
 	// cost = Σ (x·w)² with x = [1, 2], w = [3, 4]: d/dw = 2(x·w)x = [22, 44].
-	in := graph.Input(2)
-	d := layers.NewDense(1, layers.WithoutBias())
-	out := d.Apply(in)
-	net, _ := graph.NewNetwork([]*graph.Tensor{in}, []*graph.Tensor{out})
-	net.Initialise(tensor.Float64, 1)
+	net, d := linearNet(t, tensor.Float64)
 	d.Kernel().SetFloat64s([]float64{3, 4})
 	head := func(ctx *graph.Context, outs []graph.Node) (graph.Node, []graph.Node, error) {
 		sq, err := G.Square(outs[0])
@@ -315,10 +321,7 @@ func TestExecutorMatchesTapeMachine(t *testing.T) {
 }
 
 func TestReportValueReadsWithoutAllocating(t *testing.T) {
-	in := graph.Input(2)
-	out := layers.NewDense(1, layers.WithoutBias()).Apply(in)
-	net, _ := graph.NewNetwork([]*graph.Tensor{in}, []*graph.Tensor{out})
-	net.Initialise(tensor.Float32, 1)
+	net, _ := linearNet(t, tensor.Float32)
 	head := func(ctx *graph.Context, outs []graph.Node) (graph.Node, []graph.Node, error) {
 		c, err := G.Sum(outs[0])
 		return c, []graph.Node{c}, err

@@ -62,175 +62,312 @@ func NewProgram(net *Network, spec ProgramSpec) (p *Program, err error) {
 			p, err = nil, errors.Errorf("compiling the model: %v", r)
 		}
 	}()
+	if err := checkSpec(net, spec); err != nil {
+		return nil, err
+	}
+	c := newCompiler(net, spec)
+	c.addInputs()
+	if err := c.emitLayers(); err != nil {
+		return nil, err
+	}
+	outs, err := c.captureOutputs()
+	if err != nil {
+		return nil, err
+	}
+	cost, err := c.addHead(outs)
+	if err != nil {
+		return nil, err
+	}
+	if cost, err = c.captureCost(cost); err != nil {
+		return nil, err
+	}
+	if spec.Training {
+		if err := c.differentiate(cost); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.buildMachine(); err != nil {
+		return nil, err
+	}
+	return c.p, nil
+}
+
+// checkSpec refuses a network without weights and a batch size that is not
+// positive.
+func checkSpec(net *Network, spec ProgramSpec) error {
 	if net.dt != tensor.Float32 && net.dt != tensor.Float64 {
-		return nil, errors.New("the network's weights are not initialised")
+		return errors.New("the network's weights are not initialised")
 	}
 	if spec.Batch <= 0 {
-		return nil, errors.Errorf("batch size must be positive, got %d", spec.Batch)
+		return errors.Errorf("batch size must be positive, got %d", spec.Batch)
 	}
+	return nil
+}
+
+// compiler is what NewProgram's steps share while they build one program:
+// the network and spec, the graph context, the program being filled in, and
+// the node (and mask, for masked tensors) each network tensor has so far.
+type compiler struct {
+	net        *Network
+	spec       ProgramSpec
+	ctx        *Context
+	p          *Program
+	nodes      map[*Tensor]Node
+	masks      map[*Tensor]Node
+	inputNodes []Node
+}
+
+// newCompiler starts an empty graph and program for spec; the program's
+// random source is spec.Rand, or one seeded with 0.
+func newCompiler(net *Network, spec ProgramSpec) *compiler {
 	ctx := newContext(net.dt, spec.Training, spec.Batch)
-	p = &Program{ctx: ctx, rng: spec.Rand}
+	p := &Program{ctx: ctx, rng: spec.Rand}
 	if p.rng == nil {
 		p.rng = rand.New(rand.NewPCG(0, 0))
 	}
-	nodes := map[*Tensor]Node{}
-	masks := map[*Tensor]Node{}
-	var inputNodes []Node
-	for _, t := range net.inputs {
-		n := ctx.Placeholder(t.layer.Name(), t.shape.WithBatch(spec.Batch))
-		nodes[t] = n
-		inputNodes = append(inputNodes, n)
+	return &compiler{net: net, spec: spec, ctx: ctx, p: p, nodes: map[*Tensor]Node{}, masks: map[*Tensor]Node{}}
+}
+
+// addInputs adds a placeholder per model input: the first feeds.
+func (c *compiler) addInputs() {
+	for _, t := range c.net.inputs {
+		n := c.ctx.Placeholder(t.layer.Name(), t.shape.WithBatch(c.spec.Batch))
+		c.nodes[t] = n
+		c.inputNodes = append(c.inputNodes, n)
 	}
-	p.modelFeeds = len(net.inputs)
-	for _, c := range net.calls {
-		if _, ok := c.layer.(*InputLayer); ok {
+	c.p.modelFeeds = len(c.net.inputs)
+}
+
+// emitLayers emits every layer call but the inputs, in network order.
+func (c *compiler) emitLayers() error {
+	for _, cl := range c.net.calls {
+		if _, ok := cl.layer.(*InputLayer); ok {
 			continue
 		}
-		in := make([]Node, len(c.inputs))
-		inMasks := make([]Node, len(c.inputs))
-		for i, t := range c.inputs {
-			in[i] = nodes[t]
-			inMasks[i] = masks[t]
-		}
-		ctx.inMasks = inMasks
-		out, err := c.layer.Emit(ctx, in)
-		ctx.inMasks = nil
-		if err != nil {
-			return nil, errors.Wrapf(err, "layer %s (%s)", c.layer.Name(), c.layer.Class())
-		}
-		if len(out) != len(c.outputs) {
-			return nil, errors.Errorf("layer %s (%s) emitted %d outputs, its Build promised %d", c.layer.Name(), c.layer.Class(), len(out), len(c.outputs))
-		}
-		for i, t := range c.outputs {
-			want := t.shape.WithBatch(spec.Batch)
-			if !sameDims(out[i].Shape(), want) {
-				return nil, errors.Errorf("layer %s (%s) emitted shape %v for output %d, its Build promised %v", c.layer.Name(), c.layer.Class(), out[i].Shape(), i, want)
-			}
-			nodes[t] = out[i]
-		}
-		if ml, ok := c.layer.(MaskLayer); ok {
-			outMasks, err := ml.ComputeMask(ctx, in, inMasks)
-			if err != nil {
-				return nil, errors.Wrapf(err, "layer %s (%s): mask", c.layer.Name(), c.layer.Class())
-			}
-			for i, t := range c.outputs {
-				if i < len(outMasks) && outMasks[i] != nil {
-					masks[t] = outMasks[i]
-				}
-			}
+		if err := c.emitCall(cl); err != nil {
+			return err
 		}
 	}
-	var outs []Node
-	for _, t := range net.outputs {
-		outs = append(outs, nodes[t])
-		buf := ctx.newDense(t.shape.WithBatch(spec.Batch))
-		if err := ctx.capture(nodes[t], buf); err != nil {
-			return nil, err
-		}
-		p.outputs = append(p.outputs, buf)
-	}
+	return nil
+}
 
-	var cost Node
-	if spec.Head != nil {
-		var reports []Node
-		cost, reports, err = spec.Head(ctx, outs)
-		if err != nil {
+// emitCall emits one layer call on the nodes of its inputs (the layer sees
+// their masks in ctx.inMasks), checks the outputs against what Build
+// promised, and records the output masks of a MaskLayer.
+func (c *compiler) emitCall(cl *call) error {
+	in := make([]Node, len(cl.inputs))
+	inMasks := make([]Node, len(cl.inputs))
+	for i, t := range cl.inputs {
+		in[i] = c.nodes[t]
+		inMasks[i] = c.masks[t]
+	}
+	c.ctx.inMasks = inMasks
+	out, err := cl.layer.Emit(c.ctx, in)
+	c.ctx.inMasks = nil
+	if err != nil {
+		return errors.Wrapf(err, "layer %s (%s)", cl.layer.Name(), cl.layer.Class())
+	}
+	if err := c.bindOutputs(cl, out); err != nil {
+		return err
+	}
+	if ml, ok := cl.layer.(MaskLayer); ok {
+		return c.bindMasks(cl, ml, in, inMasks)
+	}
+	return nil
+}
+
+// bindOutputs checks the nodes a call emitted against the outputs its Build
+// promised, number and shapes, and records them as those outputs' nodes.
+func (c *compiler) bindOutputs(cl *call, out []Node) error {
+	if len(out) != len(cl.outputs) {
+		return errors.Errorf("layer %s (%s) emitted %d outputs, its Build promised %d", cl.layer.Name(), cl.layer.Class(), len(out), len(cl.outputs))
+	}
+	for i, t := range cl.outputs {
+		want := t.shape.WithBatch(c.spec.Batch)
+		if !sameDims(out[i].Shape(), want) {
+			return errors.Errorf("layer %s (%s) emitted shape %v for output %d, its Build promised %v", cl.layer.Name(), cl.layer.Class(), out[i].Shape(), i, want)
+		}
+		c.nodes[t] = out[i]
+	}
+	return nil
+}
+
+// bindMasks asks a mask layer for the masks of its outputs and records the
+// ones it gives (nil or missing ones leave an output unmasked).
+func (c *compiler) bindMasks(cl *call, ml MaskLayer, in, inMasks []Node) error {
+	outMasks, err := ml.ComputeMask(c.ctx, in, inMasks)
+	if err != nil {
+		return errors.Wrapf(err, "layer %s (%s): mask", cl.layer.Name(), cl.layer.Class())
+	}
+	for i, t := range cl.outputs {
+		if i < len(outMasks) && outMasks[i] != nil {
+			c.masks[t] = outMasks[i]
+		}
+	}
+	return nil
+}
+
+// captureOutputs captures every model output into a buffer of the program
+// and returns their nodes, in the network's output order.
+func (c *compiler) captureOutputs() ([]Node, error) {
+	var outs []Node
+	for _, t := range c.net.outputs {
+		outs = append(outs, c.nodes[t])
+		buf := c.ctx.newDense(t.shape.WithBatch(c.spec.Batch))
+		if err := c.ctx.capture(c.nodes[t], buf); err != nil {
 			return nil, err
 		}
-		for _, r := range reports {
-			buf := ctx.newDense(r.Shape())
-			if r.IsScalar() {
-				buf = ctx.newDense([]int{1})
-			}
-			if err := ctx.capture(r, buf); err != nil {
-				return nil, err
-			}
-			p.reports = append(p.reports, buf)
-		}
+		c.p.outputs = append(c.p.outputs, buf)
 	}
-	if spec.Training && cost == nil {
-		return nil, errors.New("a training program needs a cost")
+	return outs, nil
+}
+
+// addHead runs spec.Head on the outputs, captures its reports (a scalar
+// into a buffer of shape (1)) and returns its cost; without a head there is
+// no cost.
+func (c *compiler) addHead(outs []Node) (Node, error) {
+	if c.spec.Head == nil {
+		return nil, nil
 	}
-	if cost != nil {
-		if !cost.IsScalar() {
-			return nil, errors.Errorf("the cost must be a scalar, got shape %v", cost.Shape())
-		}
-		// Regularization penalties of the weights this graph uses.
-		var penalty Node
-		for _, w := range net.weights {
-			n, used := ctx.weights[w]
-			if !used || w.reg == nil {
-				continue
-			}
-			pen, err := w.reg.Penalty(ctx, n)
-			if err != nil {
-				return nil, errors.Wrapf(err, "regularizer of %s", w.name)
-			}
-			if penalty == nil {
-				penalty = pen
-			} else if penalty, err = G.Add(penalty, pen); err != nil {
-				return nil, err
-			}
-		}
-		if penalty != nil {
-			p.penalty = ctx.newDense([]int{1})
-			if err := ctx.capture(penalty, p.penalty); err != nil {
-				return nil, err
-			}
-			if cost, err = G.Add(cost, penalty); err != nil {
-				return nil, err
-			}
-		}
-		p.cost = ctx.newDense([]int{1})
-		if err := ctx.capture(cost, p.cost); err != nil {
-			return nil, err
-		}
-	}
-	if spec.Training {
-		reach := ancestors(ctx.g, cost)
-		var wrt []Node
-		for _, w := range net.weights {
-			if n, ok := ctx.weights[w]; ok && w.trainable && reach[n] {
-				p.params = append(p.params, w)
-				wrt = append(wrt, n)
-			}
-		}
-		if spec.InputGradients {
-			for _, n := range inputNodes {
-				if !reach[n] {
-					return nil, errors.Errorf("input %s does not reach the cost", n.Name())
-				}
-				wrt = append(wrt, n)
-			}
-		}
-		if len(wrt) > 0 {
-			grads, err := G.Grad(cost, wrt...)
-			if err != nil {
-				return nil, errors.Wrap(err, "differentiating the cost")
-			}
-			for i, g := range grads {
-				buf := ctx.newDense(wrt[i].Shape())
-				if err := ctx.capture(g, buf); err != nil {
-					return nil, err
-				}
-				if i < len(p.params) {
-					p.grads = append(p.grads, buf)
-				} else {
-					p.inputGrads = append(p.inputGrads, buf)
-				}
-			}
-		}
-	}
-	if spec.TapeMachine {
-		opts := []G.VMOpt{}
-		if !spec.Training {
-			opts = append(opts, G.EvalMode())
-		}
-		p.machine = G.NewTapeMachine(ctx.g, opts...)
-	} else if p.exec, err = newExecutor(ctx.g, ctx.captures); err != nil {
+	cost, reports, err := c.spec.Head(c.ctx, outs)
+	if err != nil {
 		return nil, err
 	}
-	return p, nil
+	for _, r := range reports {
+		buf := c.ctx.newDense(r.Shape())
+		if r.IsScalar() {
+			buf = c.ctx.newDense([]int{1})
+		}
+		if err := c.ctx.capture(r, buf); err != nil {
+			return nil, err
+		}
+		c.p.reports = append(c.p.reports, buf)
+	}
+	return cost, nil
+}
+
+// captureCost checks the head's cost (a training program needs one, and it
+// must be a scalar), adds the regularization penalties to it, captures the
+// penalty and the total, and returns the total (nil without a cost).
+func (c *compiler) captureCost(cost Node) (Node, error) {
+	if c.spec.Training && cost == nil {
+		return nil, errors.New("a training program needs a cost")
+	}
+	if cost == nil {
+		return nil, nil
+	}
+	if !cost.IsScalar() {
+		return nil, errors.Errorf("the cost must be a scalar, got shape %v", cost.Shape())
+	}
+	penalty, err := c.penalty()
+	if err != nil {
+		return nil, err
+	}
+	if penalty != nil {
+		c.p.penalty = c.ctx.newDense([]int{1})
+		if err := c.ctx.capture(penalty, c.p.penalty); err != nil {
+			return nil, err
+		}
+		if cost, err = G.Add(cost, penalty); err != nil {
+			return nil, err
+		}
+	}
+	c.p.cost = c.ctx.newDense([]int{1})
+	if err := c.ctx.capture(cost, c.p.cost); err != nil {
+		return nil, err
+	}
+	return cost, nil
+}
+
+// penalty is the sum of the regularization penalties of the weights this
+// graph uses, in network order (nil when none has a regularizer).
+func (c *compiler) penalty() (Node, error) {
+	var penalty Node
+	for _, w := range c.net.weights {
+		n, used := c.ctx.weights[w]
+		if !used || w.reg == nil {
+			continue
+		}
+		pen, err := w.reg.Penalty(c.ctx, n)
+		if err != nil {
+			return nil, errors.Wrapf(err, "regularizer of %s", w.name)
+		}
+		if penalty == nil {
+			penalty = pen
+		} else if penalty, err = G.Add(penalty, pen); err != nil {
+			return nil, err
+		}
+	}
+	return penalty, nil
+}
+
+// differentiate adds the gradients of cost with respect to every trainable
+// weight that reaches it (and, with spec.InputGradients, every model input)
+// and captures them.
+func (c *compiler) differentiate(cost Node) error {
+	wrt, err := c.gradientTargets(cost)
+	if err != nil {
+		return err
+	}
+	if len(wrt) == 0 {
+		return nil
+	}
+	grads, err := G.Grad(cost, wrt...)
+	if err != nil {
+		return errors.Wrap(err, "differentiating the cost")
+	}
+	for i, g := range grads {
+		buf := c.ctx.newDense(wrt[i].Shape())
+		if err := c.ctx.capture(g, buf); err != nil {
+			return err
+		}
+		if i < len(c.p.params) {
+			c.p.grads = append(c.p.grads, buf)
+		} else {
+			c.p.inputGrads = append(c.p.inputGrads, buf)
+		}
+	}
+	return nil
+}
+
+// gradientTargets lists the nodes to differentiate cost with respect to:
+// the trainable weights that reach it, in network order (recorded as the
+// program's Params), then, with spec.InputGradients, the model inputs, each
+// of which must reach it.
+func (c *compiler) gradientTargets(cost Node) ([]Node, error) {
+	reach := ancestors(c.ctx.g, cost)
+	var wrt []Node
+	for _, w := range c.net.weights {
+		if n, ok := c.ctx.weights[w]; ok && w.trainable && reach[n] {
+			c.p.params = append(c.p.params, w)
+			wrt = append(wrt, n)
+		}
+	}
+	if c.spec.InputGradients {
+		for _, n := range c.inputNodes {
+			if !reach[n] {
+				return nil, errors.Errorf("input %s does not reach the cost", n.Name())
+			}
+			wrt = append(wrt, n)
+		}
+	}
+	return wrt, nil
+}
+
+// buildMachine makes what runs the graph: Gorgonia's tape machine (in eval
+// mode for inference) with spec.TapeMachine, kerago's executor otherwise.
+func (c *compiler) buildMachine() error {
+	if c.spec.TapeMachine {
+		opts := []G.VMOpt{}
+		if !c.spec.Training {
+			opts = append(opts, G.EvalMode())
+		}
+		c.p.machine = G.NewTapeMachine(c.ctx.g, opts...)
+		return nil
+	}
+	var err error
+	c.p.exec, err = newExecutor(c.ctx.g, c.ctx.captures)
+	return err
 }
 
 // ancestors returns the nodes from which n can be reached (n included).
@@ -359,14 +496,4 @@ func scalarOf(t *tensor.Dense) float64 {
 
 // sameDims compares shapes exactly (tensor.Shape.Eq takes (n), (n,1) and
 // (1,n) for equal).
-func sameDims(a tensor.Shape, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func sameDims(a tensor.Shape, b []int) bool { return Shape(a).Equal(b) }

@@ -53,17 +53,7 @@ func (w *Weight) Float64s() []float64 {
 	if w.value == nil {
 		return nil
 	}
-	switch d := w.value.Data().(type) {
-	case []float64:
-		return append([]float64(nil), d...)
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out
-	}
-	return nil
+	return Float64s(w.value)
 }
 
 // SetFloat64s overwrites the weight's values (converted to its dtype).
@@ -74,14 +64,7 @@ func (w *Weight) SetFloat64s(vals []float64) error {
 	if len(vals) != w.shape.Size() {
 		return errors.Errorf("weight %s: got %d values, shape %v needs %d", w.name, len(vals), []int(w.shape), w.shape.Size())
 	}
-	switch d := w.value.Data().(type) {
-	case []float64:
-		copy(d, vals)
-	case []float32:
-		for i, v := range vals {
-			d[i] = float32(v)
-		}
-	}
+	copyInto(w.value, vals)
 	return nil
 }
 

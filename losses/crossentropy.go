@@ -103,27 +103,17 @@ func (l *crossentropy) TargetShape(output graph.Shape) (graph.Shape, error) {
 
 // CheckTargets implements Loss.
 func (l *crossentropy) CheckTargets(y []float64, output graph.Shape) error {
-	ts, err := l.TargetShape(output)
+	ts, err := targetShape(l, y, output)
 	if err != nil {
-		return err
-	}
-	if err := wholeSamples(l.name, y, ts); err != nil {
 		return err
 	}
 	size := ts.Size()
 	switch l.kind {
 	case binaryCE:
-		for i, v := range y {
-			if !(v >= 0 && v <= 1) {
-				return errors.Errorf("%s: target %v of sample %d (element %d) is not in [0, 1]", l.name, v, i/size, i%size)
-			}
-		}
+		return eachTarget(l.name, y, ts, "not in [0, 1]", func(v float64) bool { return v >= 0 && v <= 1 })
 	case categoricalCE:
-		for i, v := range y {
-			if !(v >= 0) || math.IsInf(v, 1) {
-				return errors.Errorf("%s: target %v of sample %d (element %d) is not a finite non-negative value (targets are one-hot or class probabilities)", l.name, v, i/size, i%size)
-			}
-		}
+		return eachTarget(l.name, y, ts, "not a finite non-negative value (targets are one-hot or class probabilities)",
+			func(v float64) bool { return v >= 0 && !math.IsInf(v, 1) })
 	case sparseCE:
 		c := output[len(output)-1]
 		for i, v := range y {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/pkg/errors"
@@ -13,6 +12,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/internal/testcheck"
 )
 
 var dtypes = []struct {
@@ -397,19 +397,6 @@ func TestLogitsStayFinite(t *testing.T) {
 	}
 }
 
-func wantErr(t *testing.T, what string, err error, parts ...string) {
-	t.Helper()
-	if err == nil {
-		t.Errorf("%s: no error, want one containing %q", what, parts)
-		return
-	}
-	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			t.Errorf("%s: error %q does not contain %q", what, err, p)
-		}
-	}
-}
-
 func TestGet(t *testing.T) {
 	for name, want := range map[string]string{
 		"binary_crossentropy":             "binary_crossentropy",
@@ -435,9 +422,9 @@ func TestGet(t *testing.T) {
 		t.Error("Get returns a loss on logits, want probabilities")
 	}
 	_, err := Get("crossentropy")
-	wantErr(t, "unknown name", err, `unknown loss "crossentropy"`, "binary_crossentropy", "sparse_categorical_crossentropy", "mse", "mean_absolute_error")
+	testcheck.WantErr(t, "unknown name", err, `unknown loss "crossentropy"`, "binary_crossentropy", "sparse_categorical_crossentropy", "mse", "mean_absolute_error")
 	_, err = Get("hinge")
-	wantErr(t, "unimplemented", err, `"hinge" is not implemented`)
+	testcheck.WantErr(t, "unimplemented", err, `"hinge" is not implemented`)
 	for metric, loss := range map[string]string{
 		"sparse_categorical_accuracy": "sparse_categorical_crossentropy",
 		"binary_accuracy":             "binary_crossentropy",
@@ -446,7 +433,7 @@ func TestGet(t *testing.T) {
 		"acc":                         "binary_crossentropy",
 	} {
 		_, err := Get(metric)
-		wantErr(t, metric, err, fmt.Sprintf("%q is a metric, not a loss", metric), loss)
+		testcheck.WantErr(t, metric, err, fmt.Sprintf("%q is a metric, not a loss", metric), loss)
 	}
 }
 
@@ -472,11 +459,11 @@ func TestTargetShape(t *testing.T) {
 		}
 	}
 	_, err := CategoricalCrossentropy().TargetShape(graph.Shape{1})
-	wantErr(t, "cce on one unit", err, "categorical_crossentropy on an output of shape (None, 1): use binary_crossentropy")
+	testcheck.WantErr(t, "cce on one unit", err, "categorical_crossentropy on an output of shape (None, 1): use binary_crossentropy")
 	_, err = SparseCategoricalCrossentropy(FromLogits()).TargetShape(graph.Shape{4, 1})
-	wantErr(t, "sparse on one unit", err, "sparse_categorical_crossentropy on an output of shape (None, 4, 1): use binary_crossentropy")
+	testcheck.WantErr(t, "sparse on one unit", err, "sparse_categorical_crossentropy on an output of shape (None, 4, 1): use binary_crossentropy")
 	_, err = MeanSquaredError().TargetShape(graph.Shape{})
-	wantErr(t, "no last axis", err, "mean_squared_error needs an output with a last", "(None,)")
+	testcheck.WantErr(t, "no last axis", err, "mean_squared_error needs an output with a last", "(None,)")
 }
 
 // TestShapeMismatch: y_true whose shape differs from what the loss needs is
@@ -502,7 +489,7 @@ func TestShapeMismatch(t *testing.T) {
 			m *= d
 		}
 		_, _, err := run(c.loss, tensor.Float64, c.predShape, make([]float64, n), make([]float64, m), c.targetShape)
-		wantErr(t, c.loss.Name(), err, c.want)
+		testcheck.WantErr(t, c.loss.Name(), err, c.want)
 	}
 }
 
@@ -511,7 +498,7 @@ func TestShapeMismatch(t *testing.T) {
 func TestBadLabelAtRunTime(t *testing.T) {
 	for _, label := range []float64{3, -1, 0.5} {
 		_, _, err := run(SparseCategoricalCrossentropy(), tensor.Float32, []int{2, 3}, []float64{0.2, 0.7, 0.1, 0.3, 0.3, 0.4}, []float64{0, label}, nil)
-		wantErr(t, fmt.Sprint("label ", label), err, fmt.Sprintf("label %v of sample 1 is not a class index in [0, 3)", label))
+		testcheck.WantErr(t, fmt.Sprint("label ", label), err, fmt.Sprintf("label %v of sample 1 is not a class index in [0, 3)", label))
 	}
 }
 
@@ -563,7 +550,7 @@ func TestCheckTargets(t *testing.T) {
 	}
 	for _, c := range bad {
 		err := c.loss.CheckTargets(c.y, c.output)
-		wantErr(t, fmt.Sprintf("%s %v", c.loss.Name(), c.y), err, c.want...)
+		testcheck.WantErr(t, fmt.Sprintf("%s %v", c.loss.Name(), c.y), err, c.want...)
 	}
 }
 
@@ -613,15 +600,15 @@ func TestFunc(t *testing.T) {
 	_, _, err = run(Func("scalar", func(ctx *graph.Context, yTrue, yPred graph.Node) (graph.Node, error) {
 		return G.Sum(yPred)
 	}), tensor.Float64, []int{2, 3}, yPred, yTrue, nil)
-	wantErr(t, "scalar user loss", err, "loss scalar returned shape ()", "one value per sample, shape (2,)")
+	testcheck.WantErr(t, "scalar user loss", err, "loss scalar returned shape ()", "one value per sample, shape (2,)")
 	_, _, err = run(Func("panics", func(ctx *graph.Context, yTrue, yPred graph.Node) (graph.Node, error) {
 		panic("boom")
 	}), tensor.Float64, []int{2, 3}, yPred, yTrue, nil)
-	wantErr(t, "panicking user loss", err, "loss panics panicked: boom")
+	testcheck.WantErr(t, "panicking user loss", err, "loss panics panicked: boom")
 	_, _, err = run(Func("fails", func(ctx *graph.Context, yTrue, yPred graph.Node) (graph.Node, error) {
 		return nil, errors.New("no idea")
 	}), tensor.Float64, []int{2, 3}, yPred, yTrue, nil)
-	wantErr(t, "failing user loss", err, "loss fails: no idea")
+	testcheck.WantErr(t, "failing user loss", err, "loss fails: no idea")
 	_, _, err = run(Func("nil", nil), tensor.Float64, []int{2, 3}, yPred, yTrue, nil)
-	wantErr(t, "nil user loss", err, "loss nil has no function")
+	testcheck.WantErr(t, "nil user loss", err, "loss nil has no function")
 }

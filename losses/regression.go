@@ -42,20 +42,11 @@ func (l *regression) TargetShape(output graph.Shape) (graph.Shape, error) {
 
 // CheckTargets implements Loss: targets must be finite.
 func (l *regression) CheckTargets(y []float64, output graph.Shape) error {
-	ts, err := l.TargetShape(output)
+	ts, err := targetShape(l, y, output)
 	if err != nil {
 		return err
 	}
-	if err := wholeSamples(l.name, y, ts); err != nil {
-		return err
-	}
-	size := ts.Size()
-	for i, v := range y {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return errors.Errorf("%s: target %v of sample %d (element %d) is not finite", l.name, v, i/size, i%size)
-		}
-	}
-	return nil
+	return eachTarget(l.name, y, ts, "not finite", func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) })
 }
 
 // PerSample implements Loss.
@@ -113,6 +104,31 @@ func needLastAxis(name string, output graph.Shape) error {
 	for _, d := range output {
 		if d <= 0 {
 			return errors.Errorf("%s: invalid output shape %v", name, output)
+		}
+	}
+	return nil
+}
+
+// targetShape is l's target shape for output, once y is checked to hold a
+// whole number of targets of that shape.
+func targetShape(l Loss, y []float64, output graph.Shape) (graph.Shape, error) {
+	ts, err := l.TargetShape(output)
+	if err != nil {
+		return nil, err
+	}
+	if err := wholeSamples(l.Name(), y, ts); err != nil {
+		return nil, err
+	}
+	return ts, nil
+}
+
+// eachTarget checks every value of y (targets of shape ts) with ok; the
+// first that fails is named, with its sample and element, as "is " + what.
+func eachTarget(name string, y []float64, ts graph.Shape, what string, ok func(v float64) bool) error {
+	size := ts.Size()
+	for i, v := range y {
+		if !ok(v) {
+			return errors.Errorf("%s: target %v of sample %d (element %d) is %s", name, v, i/size, i%size, what)
 		}
 	}
 	return nil

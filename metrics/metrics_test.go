@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/pkg/errors"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/graph/ops"
+	"github.com/kerago/kerago/internal/testcheck"
 )
 
 var dtypes = []tensor.Dtype{tensor.Float32, tensor.Float64}
@@ -172,26 +172,13 @@ func TestAccuracyValues(t *testing.T) {
 	}
 }
 
-func wantErr(t *testing.T, what string, err error, parts ...string) {
-	t.Helper()
-	if err == nil {
-		t.Errorf("%s: no error, want one containing %q", what, parts)
-		return
-	}
-	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			t.Errorf("%s: error %q does not contain %q", what, err, p)
-		}
-	}
-}
-
 func TestAccuracyErrors(t *testing.T) {
 	_, err := evalMetric(SparseCategoricalAccuracy(), tensor.Float64, []int{2, 3}, []int{2, 3}, make([]float64, 6), make([]float64, 6), false)
-	wantErr(t, "sparse with one-hot targets", err, "metric sparse_categorical_accuracy", "y_true has shape (2, 3); class indices for y_pred of shape (2, 3) need shape (2)")
+	testcheck.WantErr(t, "sparse with one-hot targets", err, "metric sparse_categorical_accuracy", "y_true has shape (2, 3); class indices for y_pred of shape (2, 3) need shape (2)")
 	_, err = evalMetric(CategoricalAccuracy(), tensor.Float64, []int{2, 3}, []int{2}, make([]float64, 6), make([]float64, 2), false)
-	wantErr(t, "categorical with labels", err, "metric categorical_accuracy", "y_true has shape (2), y_pred (2, 3)")
+	testcheck.WantErr(t, "categorical with labels", err, "metric categorical_accuracy", "y_true has shape (2), y_pred (2, 3)")
 	_, err = evalMetric(SparseCategoricalAccuracy(), tensor.Float32, []int{2, 3}, []int{2}, make([]float64, 6), []float64{0, 3}, true)
-	wantErr(t, "label out of range at run time", err, "label 3 of sample 1 is not a class index in [0, 3)")
+	testcheck.WantErr(t, "label out of range at run time", err, "label 3 of sample 1 is not a class index in [0, 3)")
 }
 
 // TestResolve checks Keras's resolution of "accuracy"/"acc" and the explicit
@@ -237,11 +224,11 @@ func TestResolve(t *testing.T) {
 		}
 	}
 	_, err := Resolve("precision", "binary_crossentropy", graph.Shape{1})
-	wantErr(t, "unknown", err, `unknown metric "precision"`, "accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
+	testcheck.WantErr(t, "unknown", err, `unknown metric "precision"`, "accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
 	_, err = Resolve("mse", "mse", graph.Shape{1})
-	wantErr(t, "loss as metric", err, `"mse" is a loss, not a metric`, "sparse_categorical_accuracy")
+	testcheck.WantErr(t, "loss as metric", err, `"mse" is a loss, not a metric`, "sparse_categorical_accuracy")
 	_, err = Resolve("accuracy", "mse", graph.Shape{})
-	wantErr(t, "no class axis", err, `metric "accuracy" needs an output with a last (class) axis, got shape (None,)`)
+	testcheck.WantErr(t, "no class axis", err, `metric "accuracy" needs an output with a last (class) axis, got shape (None,)`)
 }
 
 // TestResolvedAccuracyValues: "accuracy" resolved for a sparse loss

@@ -10,21 +10,14 @@ import (
 // leaves the weights unchanged and returns an error.
 func (m *Model) TrainOnBatch(x, y any) (logs Logs, err error) {
 	defer guard("TrainOnBatch", &err)
-	if !m.compiled {
-		return Logs{}, errors.New("TrainOnBatch: the model must be compiled first (call Compile)")
+	if err := m.checkCompiled("TrainOnBatch"); err != nil {
+		return Logs{}, err
 	}
-	d, err := m.prepare(x, y, true)
+	d, err := m.samples("TrainOnBatch", x, y)
 	if err != nil {
-		return Logs{}, errors.Wrap(err, "TrainOnBatch")
+		return Logs{}, err
 	}
-	if d.n == 0 {
-		return Logs{}, errors.New("TrainOnBatch: no samples")
-	}
-	idx := make([]int, d.n)
-	for i := range idx {
-		idx[i] = i
-	}
-	vals, err := m.trainStep(d, idx)
+	vals, err := m.trainStep(d, indices(d.n))
 	if err != nil {
 		return Logs{}, errors.Wrap(err, "TrainOnBatch")
 	}

@@ -44,6 +44,44 @@ func (BaseCallback) OnEpochEnd(int, Logs) {}
 // OnTrainEnd does nothing.
 func (BaseCallback) OnTrainEnd(Logs) {}
 
+// callbackList calls each of its callbacks in turn, as Keras's CallbackList.
+type callbackList []Callback
+
+// OnTrainBegin calls every callback's OnTrainBegin.
+func (l callbackList) OnTrainBegin(m *Model, p Params) {
+	for _, cb := range l {
+		cb.OnTrainBegin(m, p)
+	}
+}
+
+// OnEpochBegin calls every callback's OnEpochBegin.
+func (l callbackList) OnEpochBegin(epoch int) {
+	for _, cb := range l {
+		cb.OnEpochBegin(epoch)
+	}
+}
+
+// OnBatchEnd calls every callback's OnBatchEnd.
+func (l callbackList) OnBatchEnd(batch int, logs Logs) {
+	for _, cb := range l {
+		cb.OnBatchEnd(batch, logs)
+	}
+}
+
+// OnEpochEnd calls every callback's OnEpochEnd.
+func (l callbackList) OnEpochEnd(epoch int, logs Logs) {
+	for _, cb := range l {
+		cb.OnEpochEnd(epoch, logs)
+	}
+}
+
+// OnTrainEnd calls every callback's OnTrainEnd.
+func (l callbackList) OnTrainEnd(logs Logs) {
+	for _, cb := range l {
+		cb.OnTrainEnd(logs)
+	}
+}
+
 // EarlyStopping stops training when Monitor stops improving, as Keras's
 // EarlyStopping: improvement means current-MinDelta > best (mode max) or
 // current+MinDelta < best (mode min); mode is max when the monitored name

@@ -203,107 +203,158 @@ func feed(p *graph.Program, d *dataset, idx []int, withTargets bool) {
 func (m *Model) Fit(x, y any, opts ...FitOption) (hist *History, err error) {
 	defer guard("Fit", &err)
 	hist = newHistory()
-	if !m.compiled {
-		return hist, errors.New("Fit: the model must be compiled first (call Compile)")
+	f, err := m.newFitRun(x, y, opts)
+	if err != nil {
+		return hist, err
+	}
+	return hist, f.run(hist)
+}
+
+// fitRun is one call of Fit once its arguments are checked: the training
+// and validation data, the callbacks, and the buffers every epoch reuses.
+type fitRun struct {
+	m         *Model
+	c         *fitConfig
+	data, val *dataset
+	steps     int // batches per epoch
+	cbs       callbackList
+	order     []int          // sample order, shuffled each epoch
+	means     []metrics.Mean // running means of the epoch, in MetricsNames order
+	vals      []float64      // the values of the last step
+}
+
+// newFitRun checks Fit's arguments and prepares its data: everything that
+// can fail before the first step.
+func (m *Model) newFitRun(x, y any, opts []FitOption) (*fitRun, error) {
+	if err := m.checkCompiled("Fit"); err != nil {
+		return nil, err
 	}
 	c, err := newFitConfig("Fit", opts, "Epochs", "BatchSize", "Shuffle", "ValidationSplit",
 		"ValidationData", "Verbose", "InitialEpoch", "Callbacks", "Output")
 	if err != nil {
-		return hist, err
+		return nil, err
 	}
-	data, err := m.prepare(x, y, true)
+	data, val, err := m.fitData(c, x, y)
 	if err != nil {
-		return hist, errors.Wrap(err, "Fit")
+		return nil, err
 	}
-	var val *dataset
+	if c.initialEpoch > c.epochs {
+		return nil, errors.Errorf("Fit: initial epoch %d is past the last epoch %d", c.initialEpoch, c.epochs)
+	}
+	var cbs callbackList
+	if c.verbose > 0 {
+		cbs = append(cbs, NewProgressBar(c.out, c.verbose))
+	}
+	return &fitRun{
+		m: m, c: c, data: data, val: val,
+		steps: (data.n + c.batchSize - 1) / c.batchSize,
+		cbs:   append(cbs, c.callbacks...),
+		order: indices(data.n),
+		means: make([]metrics.Mean, len(m.names)),
+	}, nil
+}
+
+// fitData prepares the training data and the validation data: the
+// ValidationData arrays, or else the last ValidationSplit fraction of the
+// samples, or else none.
+func (m *Model) fitData(c *fitConfig, x, y any) (data, val *dataset, err error) {
+	data, err = m.prepare(x, y, true)
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "Fit")
+	}
 	switch {
 	case c.set["ValidationData"]:
 		if val, err = m.prepare(c.valX, c.valY, true); err != nil {
-			return hist, errors.Wrap(err, "Fit: validation data")
+			return nil, nil, errors.Wrap(err, "Fit: validation data")
 		}
 	case c.validationSplit > 0:
 		split := int(float64(data.n) * (1 - c.validationSplit))
 		if split == 0 || split == data.n {
-			return hist, errors.Errorf("Fit: validation split %v of %d samples leaves an empty training or validation set", c.validationSplit, data.n)
+			return nil, nil, errors.Errorf("Fit: validation split %v of %d samples leaves an empty training or validation set", c.validationSplit, data.n)
 		}
 		data, val = data.slice(0, split), data.slice(split, data.n)
 	}
 	if data.n == 0 {
-		return hist, errors.New("Fit: no training samples")
+		return nil, nil, errors.New("Fit: no training samples")
 	}
-	if c.initialEpoch > c.epochs {
-		return hist, errors.Errorf("Fit: initial epoch %d is past the last epoch %d", c.initialEpoch, c.epochs)
-	}
-	steps := (data.n + c.batchSize - 1) / c.batchSize
-	params := Params{Epochs: c.epochs, InitialEpoch: c.initialEpoch, Steps: steps, Samples: data.n,
-		BatchSize: c.batchSize, Verbose: c.verbose, Validation: val != nil, Metrics: m.MetricsNames()}
-	var cbs []Callback
-	if c.verbose > 0 {
-		cbs = append(cbs, NewProgressBar(c.out, c.verbose))
-	}
-	cbs = append(cbs, c.callbacks...)
-	for _, cb := range cbs {
-		cb.OnTrainBegin(m, params)
-	}
-	m.stop = false
-	order := make([]int, data.n)
-	for i := range order {
-		order[i] = i
-	}
-	means := make([]metrics.Mean, len(m.names))
-	var vals []float64 // reused by every step
+	return data, val, nil
+}
+
+// params describes the run to the callbacks.
+func (f *fitRun) params() Params {
+	return Params{Epochs: f.c.epochs, InitialEpoch: f.c.initialEpoch, Steps: f.steps, Samples: f.data.n,
+		BatchSize: f.c.batchSize, Verbose: f.c.verbose, Validation: f.val != nil, Metrics: f.m.MetricsNames()}
+}
+
+// run trains from the initial epoch to the last one, or until a callback
+// stops training, recording each epoch's logs in hist.
+func (f *fitRun) run(hist *History) error {
+	f.cbs.OnTrainBegin(f.m, f.params())
+	f.m.stop = false
 	var last Logs
-	for epoch := c.initialEpoch; epoch < c.epochs && !m.stop; epoch++ {
-		for _, cb := range cbs {
-			cb.OnEpochBegin(epoch)
-		}
-		if c.shuffle {
-			m.shuffleRand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		}
-		for i := range means {
-			means[i].Reset()
-		}
-		for b := 0; b < steps; b++ {
-			var err error
-			idx := order[b*c.batchSize : min((b+1)*c.batchSize, data.n)]
-			vals, err = m.trainStepInto(data, idx, vals[:0])
-			if err != nil {
-				return hist, errors.Wrapf(err, "Fit: epoch %d, batch %d", epoch+1, b+1)
-			}
-			for i, v := range vals {
-				means[i].Add(v, len(idx))
-			}
-			logs := Logs{Names: m.names, Values: make([]float64, len(means))}
-			for i := range means {
-				logs.Values[i] = means[i].Result()
-			}
-			for _, cb := range cbs {
-				cb.OnBatchEnd(b, logs)
-			}
-		}
-		logs := Logs{Names: append([]string(nil), m.names...), Values: make([]float64, len(means))}
-		for i := range means {
-			logs.Values[i] = means[i].Result()
-		}
-		if val != nil {
-			vl, err := m.evaluate(val, c.batchSize)
-			if err != nil {
-				return hist, errors.Wrapf(err, "Fit: epoch %d, validation", epoch+1)
-			}
-			for i, n := range vl.Names {
-				logs.Set("val_"+n, vl.Values[i])
-			}
+	for epoch := f.c.initialEpoch; epoch < f.c.epochs && !f.m.stop; epoch++ {
+		logs, err := f.epoch(epoch)
+		if err != nil {
+			return err
 		}
 		hist.add(epoch, logs)
-		for _, cb := range cbs {
-			cb.OnEpochEnd(epoch, logs)
-		}
+		f.cbs.OnEpochEnd(epoch, logs)
 		last = logs
 	}
-	for _, cb := range cbs {
-		cb.OnTrainEnd(last)
+	f.cbs.OnTrainEnd(last)
+	return nil
+}
+
+// epoch runs one epoch: the batches in a fresh order, then the validation,
+// and returns the epoch's logs (the training means, then the "val_" values).
+func (f *fitRun) epoch(epoch int) (Logs, error) {
+	f.cbs.OnEpochBegin(epoch)
+	if f.c.shuffle {
+		f.m.shuffleRand.Shuffle(len(f.order), func(i, j int) { f.order[i], f.order[j] = f.order[j], f.order[i] })
 	}
-	return hist, nil
+	for i := range f.means {
+		f.means[i].Reset()
+	}
+	for b := 0; b < f.steps; b++ {
+		if err := f.batch(b); err != nil {
+			return Logs{}, errors.Wrapf(err, "Fit: epoch %d, batch %d", epoch+1, b+1)
+		}
+	}
+	logs := meanLogs(append([]string(nil), f.m.names...), f.means)
+	if f.val != nil {
+		if err := f.validate(&logs); err != nil {
+			return Logs{}, errors.Wrapf(err, "Fit: epoch %d, validation", epoch+1)
+		}
+	}
+	return logs, nil
+}
+
+// batch runs the training step of batch b of the epoch and adds its values
+// to the running means the callbacks see.
+func (f *fitRun) batch(b int) error {
+	idx := f.order[b*f.c.batchSize : min((b+1)*f.c.batchSize, f.data.n)]
+	var err error
+	if f.vals, err = f.m.trainStepInto(f.data, idx, f.vals[:0]); err != nil {
+		return err
+	}
+	for i, v := range f.vals {
+		f.means[i].Add(v, len(idx))
+	}
+	f.cbs.OnBatchEnd(b, meanLogs(f.m.names, f.means))
+	return nil
+}
+
+// validate evaluates on the validation data and adds the results to logs
+// under "val_" names.
+func (f *fitRun) validate(logs *Logs) error {
+	vl, err := f.m.evaluate(f.val, f.c.batchSize)
+	if err != nil {
+		return err
+	}
+	for i, n := range vl.Names {
+		logs.Set("val_"+n, vl.Values[i])
+	}
+	return nil
 }
 
 // trainStep runs one training step on the samples idx and returns the loss
@@ -343,19 +394,16 @@ func (m *Model) trainStepInto(d *dataset, idx []int, dst []float64) ([]float64, 
 // evaluate). Options: BatchSize, Verbose (0 or not).
 func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 	defer guard("Evaluate", &err)
-	if !m.compiled {
-		return Logs{}, errors.New("Evaluate: the model must be compiled first (call Compile)")
+	if err := m.checkCompiled("Evaluate"); err != nil {
+		return Logs{}, err
 	}
 	c, err := newFitConfig("Evaluate", opts, "BatchSize", "Verbose", "Output")
 	if err != nil {
 		return Logs{}, err
 	}
-	d, err := m.prepare(x, y, true)
+	d, err := m.samples("Evaluate", x, y)
 	if err != nil {
-		return Logs{}, errors.Wrap(err, "Evaluate")
-	}
-	if d.n == 0 {
-		return Logs{}, errors.New("Evaluate: no samples")
+		return Logs{}, err
 	}
 	return m.evaluate(d, c.batchSize)
 }
@@ -364,10 +412,7 @@ func (m *Model) evaluate(d *dataset, batchSize int) (Logs, error) {
 	means := make([]metrics.Mean, len(m.names))
 	idx := make([]int, 0, batchSize)
 	for from := 0; from < d.n; from += batchSize {
-		idx = idx[:0]
-		for i := from; i < min(from+batchSize, d.n); i++ {
-			idx = append(idx, i)
-		}
+		idx = span(idx, from, min(from+batchSize, d.n))
 		p, err := m.program(m.evalProgs, len(idx), false, true)
 		if err != nil {
 			return Logs{}, err
@@ -381,12 +426,50 @@ func (m *Model) evaluate(d *dataset, batchSize int) (Logs, error) {
 			means[i+1].Add(p.ReportValue(i), len(idx))
 		}
 	}
-	logs := Logs{Names: append([]string(nil), m.names...), Values: make([]float64, len(means))}
+	return meanLogs(append([]string(nil), m.names...), means), nil
+}
+
+// checkCompiled refuses a model that was not compiled; call names the
+// entry point in the error.
+func (m *Model) checkCompiled(call string) error {
+	if !m.compiled {
+		return errors.Errorf("%s: the model must be compiled first (call Compile)", call)
+	}
+	return nil
+}
+
+// samples prepares (x, y) for call, which needs at least one sample.
+func (m *Model) samples(call string, x, y any) (*dataset, error) {
+	d, err := m.prepare(x, y, true)
+	if err != nil {
+		return nil, errors.Wrap(err, call)
+	}
+	if d.n == 0 {
+		return nil, errors.Errorf("%s: no samples", call)
+	}
+	return d, nil
+}
+
+// meanLogs are the results of means under names.
+func meanLogs(names []string, means []metrics.Mean) Logs {
+	logs := Logs{Names: names, Values: make([]float64, len(means))}
 	for i := range means {
 		logs.Values[i] = means[i].Result()
 	}
-	return logs, nil
+	return logs
 }
+
+// span refills idx with the sample indices from, from+1, ..., to-1.
+func span(idx []int, from, to int) []int {
+	idx = idx[:0]
+	for i := from; i < to; i++ {
+		idx = append(idx, i)
+	}
+	return idx
+}
+
+// indices are the sample indices 0, 1, ..., n-1.
+func indices(n int) []int { return span(make([]int, 0, n), 0, n) }
 
 // targetHint explains the two classic label mix-ups: one-hot labels given to
 // the sparse loss, and class indices given to the categorical one.

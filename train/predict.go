@@ -39,10 +39,7 @@ func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, e
 	}
 	idx := make([]int, 0, c.batchSize)
 	for from := 0; from < d.n; from += c.batchSize {
-		idx = idx[:0]
-		for i := from; i < min(from+c.batchSize, d.n); i++ {
-			idx = append(idx, i)
-		}
+		idx = span(idx, from, min(from+c.batchSize, d.n))
 		p, err := m.program(m.predictProgs, len(idx), false, false)
 		if err != nil {
 			return nil, errors.Wrap(err, "Predict")

@@ -187,6 +187,19 @@ func snapshot(m *train.Model) [][]float64 {
 	return out
 }
 
+// softmax3 is Dense(3, softmax) on four inputs, compiled with Adam and loss.
+func softmax3(t *testing.T, loss string) *train.Model {
+	t.Helper()
+	m, err := train.Sequential(graph.Input(4), []graph.Layer{layers.NewDense(3, layers.WithActivation("softmax"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile("adam", loss); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func TestErrors(t *testing.T) {
 	trX, trY, _, _ := cancer(t)
 	expect := func(t *testing.T, err error, parts ...string) {
@@ -261,25 +274,13 @@ func TestErrors(t *testing.T) {
 		expect(t, err, "Evaluate", "Epochs")
 	})
 	t.Run("one-hot labels to the sparse loss", func(t *testing.T) {
-		m, err := train.Sequential(graph.Input(4), []graph.Layer{layers.NewDense(3, layers.WithActivation("softmax"))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := m.Compile("adam", "sparse_categorical_crossentropy"); err != nil {
-			t.Fatal(err)
-		}
-		_, err = m.Fit([][]float64{{1, 2, 3, 4}, {4, 3, 2, 1}}, [][]float64{{0, 1, 0}, {1, 0, 0}}, train.Verbose(0))
+		m := softmax3(t, "sparse_categorical_crossentropy")
+		_, err := m.Fit([][]float64{{1, 2, 3, 4}, {4, 3, 2, 1}}, [][]float64{{0, 1, 0}, {1, 0, 0}}, train.Verbose(0))
 		expect(t, err, "target", "(3,)")
 	})
 	t.Run("sparse labels to the categorical loss", func(t *testing.T) {
-		m, err := train.Sequential(graph.Input(4), []graph.Layer{layers.NewDense(3, layers.WithActivation("softmax"))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := m.Compile("adam", "categorical_crossentropy"); err != nil {
-			t.Fatal(err)
-		}
-		_, err = m.Fit([][]float64{{1, 2, 3, 4}, {4, 3, 2, 1}}, []int{1, 2}, train.Verbose(0))
+		m := softmax3(t, "categorical_crossentropy")
+		_, err := m.Fit([][]float64{{1, 2, 3, 4}, {4, 3, 2, 1}}, []int{1, 2}, train.Verbose(0))
 		expect(t, err, "target", "(3,)", "(1,)")
 	})
 	t.Run("predict wrong shape", func(t *testing.T) {

@@ -3,12 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,14 +94,8 @@ func randomLabels(rng *rand.Rand, n, classes int) []float64 {
 	return y
 }
 
-func workloadNames() []string {
-	var names []string
-	for n := range workloads {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+// workloadNames are the bench workloads, sorted.
+func workloadNames() []string { return slices.Sorted(maps.Keys(workloads)) }
 
 func benchCommand() *cobra.Command {
 	var name, cpuProfile string

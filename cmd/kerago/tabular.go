@@ -1,14 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/kerago/kerago"
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/layers"
 	"github.com/kerago/kerago/train"
-	"github.com/kerago/kerago/train/optimizers"
 )
 
 // runCancer trains Dense(16, relu) → Dropout(0.2) → Dense(1, sigmoid) on
@@ -29,7 +27,7 @@ func runCancer(cfg demoConfig, out io.Writer) (float64, float64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	return fitAndScore(m, cfg, out, "binary_crossentropy", tr, te)
+	return fitAndScore(m, cfg, out, "binary_crossentropy", splitOf(tr, te, "samples"))
 }
 
 // runDigits trains Dense(64, relu) → Dropout(0.2) → Dense(10, softmax) on
@@ -54,21 +52,5 @@ func runDigits(cfg demoConfig, out io.Writer) (float64, float64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	return fitAndScore(m, cfg, out, "sparse_categorical_crossentropy", tr, te)
-}
-
-func fitAndScore(m *train.Model, cfg demoConfig, out io.Writer, loss string, tr, te *kerago.Dataset) (float64, float64, error) {
-	if err := m.Compile(optimizers.Adam(optimizers.LR(cfg.lr)), loss, "accuracy"); err != nil {
-		return 0, 0, err
-	}
-	if cfg.verbose > 0 {
-		fmt.Fprint(out, m.Summary())
-		fmt.Fprintf(out, "Train on %d samples, test on %d samples\n", len(tr.X), len(te.X))
-	}
-	hist, err := m.Fit(tr.X, tr.Y, train.Epochs(cfg.epochs), train.BatchSize(cfg.batch),
-		train.Verbose(cfg.verbose), train.Output(out))
-	if err != nil {
-		return 0, 0, err
-	}
-	return finish(m, hist, cfg, te.X, te.Y)
+	return fitAndScore(m, cfg, out, "sparse_categorical_crossentropy", splitOf(tr, te, "samples"))
 }

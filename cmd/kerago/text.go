@@ -1,14 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/kerago/kerago"
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/layers"
 	"github.com/kerago/kerago/train"
-	"github.com/kerago/kerago/train/optimizers"
 )
 
 // runWords classifies a word's language (en, es, nl, pl) from its letters:
@@ -36,18 +34,6 @@ func runWords(cfg demoConfig, out io.Writer) (float64, float64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := m.Compile(optimizers.Adam(optimizers.LR(cfg.lr)), "sparse_categorical_crossentropy", "accuracy"); err != nil {
-		return 0, 0, err
-	}
-	if cfg.verbose > 0 {
-		fmt.Fprint(out, m.Summary())
-		fmt.Fprintf(out, "Train on %d words, test on %d words\n", len(tr.X), len(te.X))
-	}
 	sched := &train.LearningRateScheduler{Schedule: train.CosineDecay(cfg.lr, 0.05, cfg.epochs)}
-	hist, err := m.Fit(tr.X, tr.Y, train.Epochs(cfg.epochs), train.BatchSize(cfg.batch),
-		train.Callbacks(sched), train.Verbose(cfg.verbose), train.Output(out))
-	if err != nil {
-		return 0, 0, err
-	}
-	return finish(m, hist, cfg, te.X, te.Y)
+	return fitAndScore(m, cfg, out, "sparse_categorical_crossentropy", splitOf(tr, te, "words"), train.Callbacks(sched))
 }

@@ -3,13 +3,16 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kerago/kerago"
 	"github.com/kerago/kerago/train"
+	"github.com/kerago/kerago/train/optimizers"
 )
 
 // demo is one `kerago train` dataset: how to build, fit and score its model.
@@ -40,14 +43,8 @@ var demos = map[string]demo{
 	"digits": {about: "8×8 handwritten digits (1797 samples): softmax classifier, sparse categorical cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runDigits},
 }
 
-func demoNames() []string {
-	var names []string
-	for n := range demos {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+// demoNames are the train datasets, sorted.
+func demoNames() []string { return slices.Sorted(maps.Keys(demos)) }
 
 func trainCommand() *cobra.Command {
 	var cfg demoConfig
@@ -95,6 +92,39 @@ func trainCommand() *cobra.Command {
 	f.StringVar(&cfg.data, "data", "", "mnist: read the full MNIST IDX files from this directory")
 	f.StringVar(&cfg.head, "head", "gap", "mnist: the head after the convolutions: flatten, gap or gmp")
 	return cmd
+}
+
+// demoSplit is a demo's train and test parts as Fit and Evaluate take them,
+// with their sizes; unit names the samples in the summary ("words").
+type demoSplit struct {
+	trX, trY, teX, teY any
+	nTrain, nTest      int
+	unit               string
+}
+
+// splitOf is the split of two datasets' X and Y.
+func splitOf(tr, te *kerago.Dataset, unit string) demoSplit {
+	return demoSplit{trX: tr.X, trY: tr.Y, teX: te.X, teY: te.Y, nTrain: len(tr.X), nTest: len(te.X), unit: unit}
+}
+
+// fitAndScore compiles m with Adam at cfg.lr, loss and the accuracy metric,
+// prints its summary and the split's sizes (verbose), trains on the train
+// part with cfg's epochs, batch size and verbosity plus opts, and scores on
+// the test part (see finish).
+func fitAndScore(m *train.Model, cfg demoConfig, out io.Writer, loss string, s demoSplit, opts ...train.FitOption) (float64, float64, error) {
+	if err := m.Compile(optimizers.Adam(optimizers.LR(cfg.lr)), loss, "accuracy"); err != nil {
+		return 0, 0, err
+	}
+	if cfg.verbose > 0 {
+		fmt.Fprint(out, m.Summary())
+		fmt.Fprintf(out, "Train on %d %s, test on %d %s\n", s.nTrain, s.unit, s.nTest, s.unit)
+	}
+	opts = append([]train.FitOption{train.Epochs(cfg.epochs), train.BatchSize(cfg.batch), train.Verbose(cfg.verbose), train.Output(out)}, opts...)
+	hist, err := m.Fit(s.trX, s.trY, opts...)
+	if err != nil {
+		return 0, 0, err
+	}
+	return finish(m, hist, cfg, s.teX, s.teY)
 }
 
 // finish evaluates on the test part and writes the history if asked.

@@ -10,7 +10,6 @@ import (
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/layers"
 	"github.com/kerago/kerago/train"
-	"github.com/kerago/kerago/train/optimizers"
 )
 
 // images turns a dataset of 0–255 pixels into a float32 (N, H, W, 1)
@@ -67,17 +66,6 @@ func runMNIST(cfg demoConfig, out io.Writer) (float64, float64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := m.Compile(optimizers.Adam(optimizers.LR(cfg.lr)), "sparse_categorical_crossentropy", "accuracy"); err != nil {
-		return 0, 0, err
-	}
-	if cfg.verbose > 0 {
-		fmt.Fprint(out, m.Summary())
-		fmt.Fprintf(out, "Train on %d samples, test on %d samples\n", len(tr.X), len(te.X))
-	}
-	hist, err := m.Fit(images(tr), tr.Y, train.Epochs(cfg.epochs), train.BatchSize(cfg.batch),
-		train.Verbose(cfg.verbose), train.Output(out))
-	if err != nil {
-		return 0, 0, err
-	}
-	return finish(m, hist, cfg, images(te), te.Y)
+	s := demoSplit{trX: images(tr), trY: tr.Y, teX: images(te), teY: te.Y, nTrain: len(tr.X), nTest: len(te.X), unit: "samples"}
+	return fitAndScore(m, cfg, out, "sparse_categorical_crossentropy", s)
 }

@@ -47,6 +47,20 @@ func checkNode(fn string, x graph.Node) error {
 	return nil
 }
 
+// checkNodes returns an error unless xs holds at least one node and each is
+// a float32 or float64 node.
+func checkNodes(fn string, xs []graph.Node) error {
+	if len(xs) == 0 {
+		return errors.Errorf("backend.%s: no tensors given", fn)
+	}
+	for _, x := range xs {
+		if err := checkNode(fn, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // normAxis turns axis (negative counts from the end) into an index in
 // [0, rank), or explains why it does not exist.
 func normAxis(fn string, axis, rank int, shape tensor.Shape) (int, error) {
@@ -60,14 +74,20 @@ func normAxis(fn string, axis, rank int, shape tensor.Shape) (int, error) {
 	return a, nil
 }
 
+// nodeAxis checks x (checkNode) and turns axis into an index of x's axes
+// (normAxis).
+func nodeAxis(fn string, x graph.Node, axis int) (int, error) {
+	if err := checkNode(fn, x); err != nil {
+		return 0, err
+	}
+	return normAxis(fn, axis, x.Dims(), x.Shape())
+}
+
 // L2Normalize divides x by its L2 norm along axis, as Keras's
 // K.l2_normalize(x, axis) (tf.math.l2_normalize): x / sqrt(max(Σ_axis x²,
 // 1e-12)). A zero vector gives zeros, not NaN; [1e-7, 0] gives [0.1, 0].
 func L2Normalize(x graph.Node, axis int) (graph.Node, error) {
-	if err := checkNode("L2Normalize", x); err != nil {
-		return nil, err
-	}
-	a, err := normAxis("L2Normalize", axis, x.Dims(), x.Shape())
+	a, err := nodeAxis("L2Normalize", x, axis)
 	if err != nil {
 		return nil, err
 	}
@@ -76,10 +96,7 @@ func L2Normalize(x graph.Node, axis int) (graph.Node, error) {
 
 // Softmax is the softmax of x along axis (K.softmax(x, axis)).
 func Softmax(x graph.Node, axis int) (graph.Node, error) {
-	if err := checkNode("Softmax", x); err != nil {
-		return nil, err
-	}
-	a, err := normAxis("Softmax", axis, x.Dims(), x.Shape())
+	a, err := nodeAxis("Softmax", x, axis)
 	if err != nil {
 		return nil, err
 	}
@@ -211,13 +228,8 @@ func Clip(x graph.Node, lo, hi float64) (graph.Node, error) {
 // Concatenate joins xs along axis (K.concatenate(xs, axis)); every other
 // axis must agree.
 func Concatenate(axis int, xs ...graph.Node) (graph.Node, error) {
-	if len(xs) == 0 {
-		return nil, errors.New("backend.Concatenate: no tensors given")
-	}
-	for _, x := range xs {
-		if err := checkNode("Concatenate", x); err != nil {
-			return nil, err
-		}
+	if err := checkNodes("Concatenate", xs); err != nil {
+		return nil, err
 	}
 	first := xs[0]
 	if first.Dims() == 0 {
@@ -256,13 +268,8 @@ func sameExcept(a, b tensor.Shape, axis int) bool {
 // Stack joins xs, which must have one shape, along a new axis (K.stack(xs,
 // axis)); axis ranges over the output's rank, -1 appending the new axis.
 func Stack(axis int, xs ...graph.Node) (graph.Node, error) {
-	if len(xs) == 0 {
-		return nil, errors.New("backend.Stack: no tensors given")
-	}
-	for _, x := range xs {
-		if err := checkNode("Stack", x); err != nil {
-			return nil, err
-		}
+	if err := checkNodes("Stack", xs); err != nil {
+		return nil, err
 	}
 	s := xs[0].Shape()
 	a, err := normAxis("Stack", axis, len(s)+1, s)
@@ -301,17 +308,7 @@ func reshape(x graph.Node, to tensor.Shape) (graph.Node, error) {
 
 // sameShape compares dims exactly (tensor.Shape.Eq takes (n) and (n, 1) for
 // equal).
-func sameShape(a, b tensor.Shape) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func sameShape(a, b tensor.Shape) bool { return graph.Shape(a).Equal(graph.Shape(b)) }
 
 // Transpose permutes x's axes (K.permute_dimensions(x, perm)): output axis
 // i is input axis perm[i]. perm must be a permutation of 0…rank-1 (negative

@@ -112,20 +112,50 @@ func softmaxRef(v []float64) []float64 {
 	return out
 }
 
+// forwardCase is one function applied to inputs, with the output's shape
+// and values.
+type forwardCase struct {
+	name  string
+	fn    func([]graph.Node) (graph.Node, error)
+	in    []arr
+	shape []int
+	want  []float64
+}
+
 // TestForward checks every function's values and output shape, in float32
 // and float64.
 func TestForward(t *testing.T) {
+	for _, cases := range [][]forwardCase{normalizeCases(), reductionCases(), elementwiseCases(), layoutCases(), dotCases()} {
+		for _, c := range cases {
+			for _, dt := range dtypes {
+				checkForward(t, c, dt)
+			}
+		}
+	}
+}
+
+// checkForward evaluates c in dtype dt and compares shape and values.
+func checkForward(t *testing.T, c forwardCase, dt tensor.Dtype) {
+	t.Helper()
+	got, shape, err := eval(dt, c.fn, c.in...)
+	if err != nil {
+		t.Errorf("%s %v: %v", c.name, dt, err)
+		return
+	}
+	if !shape.Eq(tensor.Shape(c.shape)) && !(len(c.shape) == 0 && shape.IsScalar()) {
+		t.Errorf("%s %v: shape %v, want %v", c.name, dt, shape, c.shape)
+	}
+	if err := closeTo(got, c.want, dt); err != nil {
+		t.Errorf("%s %v: %v", c.name, dt, err)
+	}
+}
+
+// normalizeCases are L2Normalize and Softmax along each kind of axis.
+func normalizeCases() []forwardCase {
 	sm := softmaxRef([]float64{1, 5, 3})
 	sm2 := softmaxRef([]float64{4, 2, 6})
 	colA, colB, colC := softmaxRef([]float64{1, 4}), softmaxRef([]float64{5, 2}), softmaxRef([]float64{3, 6})
-	e := math.Exp
-	cases := []struct {
-		name  string
-		fn    func([]graph.Node) (graph.Node, error)
-		in    []arr
-		shape []int
-		want  []float64
-	}{
+	return []forwardCase{
 		{"L2Normalize G1", one(func(x graph.Node) (graph.Node, error) { return backend.L2Normalize(x, -1) }),
 			[]arr{{[]int{3, 2}, []float64{3, 4, 0, 0, 1e-7, 0}}}, []int{3, 2}, []float64{0.6, 0.8, 0, 0, 0.1, 0}},
 		{"L2Normalize axis 0", one(func(x graph.Node) (graph.Node, error) { return backend.L2Normalize(x, 0) }),
@@ -134,6 +164,13 @@ func TestForward(t *testing.T) {
 			[]arr{m23}, []int{2, 3}, append(append([]float64{}, sm...), sm2...)},
 		{"Softmax 0", one(func(x graph.Node) (graph.Node, error) { return backend.Softmax(x, 0) }),
 			[]arr{m23}, []int{2, 3}, []float64{colA[0], colB[0], colC[0], colA[1], colB[1], colC[1]}},
+	}
+}
+
+// reductionCases are Sum, Mean, Max and Min over one axis, several and all, with and
+// without keepdims.
+func reductionCases() []forwardCase {
+	return []forwardCase{
 		{"Sum -1", one(func(x graph.Node) (graph.Node, error) { return backend.Sum(x, []int{-1}, false) }),
 			[]arr{m23}, []int{2}, []float64{9, 12}},
 		{"Sum -1 keep", one(func(x graph.Node) (graph.Node, error) { return backend.Sum(x, []int{-1}, true) }),
@@ -156,6 +193,13 @@ func TestForward(t *testing.T) {
 			[]arr{m23}, []int{2}, []float64{1, 2}},
 		{"Min 3-D axes 1,2 keep", one(func(x graph.Node) (graph.Node, error) { return backend.Min(x, []int{2, 1}, true) }),
 			[]arr{c234}, []int{2, 1, 1}, []float64{0, 12}},
+	}
+}
+
+// elementwiseCases are the element-wise functions.
+func elementwiseCases() []forwardCase {
+	e := math.Exp
+	return []forwardCase{
 		{"Square", one(backend.Square), []arr{{[]int{3}, []float64{-2, 0, 3}}}, []int{3}, []float64{4, 0, 9}},
 		{"Sqrt", one(backend.Sqrt), []arr{{[]int{3}, []float64{4, 0, -1}}}, []int{3}, []float64{2, 0, 0}},
 		{"Exp", one(backend.Exp), []arr{{[]int{3}, []float64{-1, 0, 2}}}, []int{3}, []float64{e(-1), 1, e(2)}},
@@ -163,6 +207,13 @@ func TestForward(t *testing.T) {
 		{"Abs", one(backend.Abs), []arr{{[]int{3}, []float64{-2, 0, 3}}}, []int{3}, []float64{2, 0, 3}},
 		{"Clip", one(func(x graph.Node) (graph.Node, error) { return backend.Clip(x, -1, 2) }),
 			[]arr{{[]int{4}, []float64{-3, -0.5, 2, 7}}}, []int{4}, []float64{-1, -0.5, 2, 2}},
+	}
+}
+
+// layoutCases are the functions that move values: Concatenate, Stack, Transpose,
+// ExpandDims and Squeeze.
+func layoutCases() []forwardCase {
+	return []forwardCase{
 		{"Concatenate -1", func(xs []graph.Node) (graph.Node, error) { return backend.Concatenate(-1, xs...) },
 			[]arr{{[]int{2, 1}, []float64{1, 2}}, {[]int{2, 2}, []float64{3, 4, 5, 6}}}, []int{2, 3}, []float64{1, 3, 4, 2, 5, 6}},
 		{"Concatenate 0", func(xs []graph.Node) (graph.Node, error) { return backend.Concatenate(0, xs...) },
@@ -183,6 +234,18 @@ func TestForward(t *testing.T) {
 			[]arr{m23}, []int{2, 1, 3}, m23.vals},
 		{"Squeeze", one(func(x graph.Node) (graph.Node, error) { return backend.Squeeze(x, -2) }),
 			[]arr{{[]int{3, 1, 2}, []float64{1, 2, 3, 4, 5, 6}}}, []int{3, 2}, []float64{1, 2, 3, 4, 5, 6}},
+		{"Concatenate columns", func(xs []graph.Node) (graph.Node, error) { return backend.Concatenate(1, xs...) },
+			[]arr{{[]int{2, 1}, []float64{1, 2}}, {[]int{2, 1}, []float64{3, 4}}}, []int{2, 2}, []float64{1, 3, 2, 4}},
+		{"Transpose (2,1,3)", one(func(x graph.Node) (graph.Node, error) { return backend.Transpose(x, 2, 0, 1) }),
+			[]arr{{[]int{2, 1, 3}, []float64{1, 2, 3, 4, 5, 6}}}, []int{3, 2, 1}, []float64{1, 4, 2, 5, 3, 6}},
+		{"Transpose (3,1)", one(func(x graph.Node) (graph.Node, error) { return backend.Transpose(x) }),
+			[]arr{{[]int{3, 1}, []float64{1, 2, 3}}}, []int{1, 3}, []float64{1, 2, 3}},
+	}
+}
+
+// dotCases are Dot between vectors, matrices and 3-D tensors.
+func dotCases() []forwardCase {
+	return []forwardCase{
 		{"Dot 2-D", func(xs []graph.Node) (graph.Node, error) { return backend.Dot(xs[0], xs[1]) },
 			[]arr{m23, {[]int{3, 2}, []float64{1, 0, 0, 1, 1, -1}}}, []int{2, 2}, []float64{4, 2, 10, -4}},
 		{"Dot 3-D × 2-D", func(xs []graph.Node) (graph.Node, error) { return backend.Dot(xs[0], xs[1]) },
@@ -191,29 +254,8 @@ func TestForward(t *testing.T) {
 			[]arr{m23, {[]int{3, 1, 2}, []float64{1, 0, 0, 1, 1, -1}}}, []int{2, 1, 2}, []float64{4, 2, 10, -4}},
 		{"Dot (1,3)·(3,1)", func(xs []graph.Node) (graph.Node, error) { return backend.Dot(xs[0], xs[1]) },
 			[]arr{{[]int{1, 3}, []float64{1, 2, 3}}, {[]int{3, 1}, []float64{1, 1, 2}}}, []int{1, 1}, []float64{9}},
-		{"Concatenate columns", func(xs []graph.Node) (graph.Node, error) { return backend.Concatenate(1, xs...) },
-			[]arr{{[]int{2, 1}, []float64{1, 2}}, {[]int{2, 1}, []float64{3, 4}}}, []int{2, 2}, []float64{1, 3, 2, 4}},
-		{"Transpose (2,1,3)", one(func(x graph.Node) (graph.Node, error) { return backend.Transpose(x, 2, 0, 1) }),
-			[]arr{{[]int{2, 1, 3}, []float64{1, 2, 3, 4, 5, 6}}}, []int{3, 2, 1}, []float64{1, 4, 2, 5, 3, 6}},
-		{"Transpose (3,1)", one(func(x graph.Node) (graph.Node, error) { return backend.Transpose(x) }),
-			[]arr{{[]int{3, 1}, []float64{1, 2, 3}}}, []int{1, 3}, []float64{1, 2, 3}},
 		{"Dot vector × matrix", func(xs []graph.Node) (graph.Node, error) { return backend.Dot(xs[0], xs[1]) },
 			[]arr{{[]int{2}, []float64{1, 2}}, m23}, []int{3}, []float64{9, 9, 15}},
-	}
-	for _, c := range cases {
-		for _, dt := range dtypes {
-			got, shape, err := eval(dt, c.fn, c.in...)
-			if err != nil {
-				t.Errorf("%s %v: %v", c.name, dt, err)
-				continue
-			}
-			if !shape.Eq(tensor.Shape(c.shape)) && !(len(c.shape) == 0 && shape.IsScalar()) {
-				t.Errorf("%s %v: shape %v, want %v", c.name, dt, shape, c.shape)
-			}
-			if err := closeTo(got, c.want, dt); err != nil {
-				t.Errorf("%s %v: %v", c.name, dt, err)
-			}
-		}
 	}
 }
 
@@ -255,6 +297,17 @@ func lf(f func(x graph.Node) (graph.Node, error)) layers.LambdaFunc {
 	return func(_ *graph.Context, in []graph.Node) (graph.Node, error) { return f(in[0]) }
 }
 
+// timesAll is x times reduce(x) over all its axes, a scalar.
+func timesAll(reduce func(x graph.Node, axes []int, keepDims bool) (graph.Node, error)) layers.LambdaFunc {
+	return lf(func(x graph.Node) (graph.Node, error) {
+		s, err := reduce(x, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		return G.Mul(x, s)
+	})
+}
+
 // TestGradients checks every function's gradient in float64.
 func TestGradients(t *testing.T) {
 	type c struct {
@@ -274,20 +327,8 @@ func TestGradients(t *testing.T) {
 		{"Mean", lf(func(x graph.Node) (graph.Node, error) { return backend.Mean(x, []int{1, 2}, false) }), false, [][]int{{3, 4}}},
 		{"Max", lf(func(x graph.Node) (graph.Node, error) { return backend.Max(x, []int{-1}, false) }), false, [][]int{{3, 4}}},
 		{"Min keep", lf(func(x graph.Node) (graph.Node, error) { return backend.Min(x, []int{1}, true) }), false, [][]int{{3, 4}}},
-		{"Sum all (scalar) × x", lf(func(x graph.Node) (graph.Node, error) {
-			s, err := backend.Sum(x, nil, false)
-			if err != nil {
-				return nil, err
-			}
-			return G.Mul(x, s)
-		}), false, [][]int{{3}}},
-		{"Max all (scalar) × x", lf(func(x graph.Node) (graph.Node, error) {
-			s, err := backend.Max(x, nil, false)
-			if err != nil {
-				return nil, err
-			}
-			return G.Mul(x, s)
-		}), false, [][]int{{3}}},
+		{"Sum all (scalar) × x", timesAll(backend.Sum), false, [][]int{{3}}},
+		{"Max all (scalar) × x", timesAll(backend.Max), false, [][]int{{3}}},
 		{"Square", lf(backend.Square), false, [][]int{{5}}},
 		{"Sqrt", lf(backend.Sqrt), true, [][]int{{5}}},
 		{"Exp", lf(backend.Exp), false, [][]int{{5}}},

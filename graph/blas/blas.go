@@ -117,13 +117,7 @@ func checkDims(tA, tB bool, m, n, k, lda, ldb, ldc int) {
 	} else if lda < max(1, k) {
 		panic(badLdA)
 	}
-	if tB {
-		if ldb < max(1, k) {
-			panic(badLdB)
-		}
-	} else if ldb < max(1, n) {
-		panic(badLdB)
-	}
+	checkLdB(tB, n, k, ldb)
 	if ldc < max(1, n) {
 		panic(badLdC)
 	}
@@ -139,15 +133,32 @@ func checkLens(tA, tB bool, m, n, k, lenA, lda, lenB, ldb, lenC, ldc int) {
 	} else if lenA < (m-1)*lda+k {
 		panic(shortA)
 	}
+	checkLenB(tB, n, k, lenB, ldb)
+	if lenC < (m-1)*ldc+n {
+		panic(shortC)
+	}
+}
+
+// checkLdB panics as gonum does on a bad leading dimension of B.
+func checkLdB(tB bool, n, k, ldb int) {
+	if tB {
+		if ldb < max(1, k) {
+			panic(badLdB)
+		}
+	} else if ldb < max(1, n) {
+		panic(badLdB)
+	}
+}
+
+// checkLenB panics as gonum does on a slice too short for B; n and k must
+// be positive.
+func checkLenB(tB bool, n, k, lenB, ldb int) {
 	if tB {
 		if lenB < (n-1)*ldb+k {
 			panic(shortB)
 		}
 	} else if lenB < (k-1)*ldb+n {
 		panic(shortB)
-	}
-	if lenC < (m-1)*ldc+n {
-		panic(shortC)
 	}
 }
 
@@ -157,44 +168,44 @@ func checkLens(tA, tB bool, m, n, k, lenA, lda, lenB, ldb, lenC, ldc int) {
 // It panics, as gonum does, on bad sizes, strides or slice lengths;
 // m = 0 or n = 0 returns at once.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	checkDims(transA, transB, m, n, k, lda, ldb, ldc)
-	checkLens(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	gemm(sgemmCfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	checkedGemm(sgemmCfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Dgemm is Sgemm for float64.
 func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	checkDims(transA, transB, m, n, k, lda, ldb, ldc)
-	checkLens(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	gemm(dgemmCfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	checkedGemm(dgemmCfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Sgemm is gonum's blas.Float32 Sgemm (row-major, same semantics and
 // panics) computed by this package's kernels.
 func (Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	transA, transB := isTrans(tA), isTrans(tB)
-	checkDims(transA, transB, m, n, k, lda, ldb, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	checkLens(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	gemm(sgemmCfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gonumGemm(sgemmCfg, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Dgemm is gonum's blas.Float64 Dgemm (row-major, same semantics and
 // panics) computed by this package's kernels.
 func (Implementation) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	gonumGemm(dgemmCfg, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// checkedGemm is Sgemm and Dgemm: an empty C returns before any check.
+func checkedGemm[T float](cfg *config[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	checkDims(transA, transB, m, n, k, lda, ldb, ldc)
+	checkLens(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	gemm(cfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gonumGemm is Implementation's Sgemm and Dgemm: as gonum, the transpose
+// flags and the dimensions are checked even for an empty C.
+func gonumGemm[T float](cfg *config[T], tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	transA, transB := isTrans(tA), isTrans(tB)
 	checkDims(transA, transB, m, n, k, lda, ldb, ldc)
 	if m == 0 || n == 0 {
 		return
 	}
 	checkLens(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	gemm(dgemmCfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemm(cfg, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

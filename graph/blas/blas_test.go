@@ -52,11 +52,21 @@ func trans(t bool) blas.Transpose {
 // and compares with gonum.
 func checkCase(t *testing.T, rng *rand.Rand, tc gemmCase) {
 	t.Helper()
+	a64, b64, c64 := tc.operands(rng)
+	scale := tc.scale(a64, b64, c64)
+	checkCase32(t, tc, to32(a64), to32(b64), to32(c64), scale)
+	checkCase64(t, tc, a64, b64, c64, scale)
+}
+
+// operands draws A, B and C for tc from rng (in [-1, 1); C all NaN with
+// nanC), stored with tc's leading dimensions; the padding columns of C
+// hold 12345, which no product may change.
+func (tc gemmCase) operands(rng *rand.Rand) (a64, b64, c64 []float64) {
 	ra, lda, rb, ldb, ldc := tc.dims()
 	lenA, lenB, lenC := max(0, (ra-1)*lda+lda), max(0, (rb-1)*ldb+ldb), max(0, (tc.m-1)*ldc+ldc)
-	a64 := make([]float64, lenA)
-	b64 := make([]float64, lenB)
-	c64 := make([]float64, lenC)
+	a64 = make([]float64, lenA)
+	b64 = make([]float64, lenB)
+	c64 = make([]float64, lenC)
 	for i := range a64 {
 		a64[i] = rng.Float64()*2 - 1
 	}
@@ -75,7 +85,13 @@ func checkCase(t *testing.T, rng *rand.Rand, tc gemmCase) {
 			c64[i*ldc+j] = 12345
 		}
 	}
-	// Scale of each element, for the tolerance: |alpha|·Σ|a||b| + |beta·c|.
+	return a64, b64, c64
+}
+
+// scale is the scale of each element of the product, for the tolerance:
+// |alpha|·Σ|a||b| + |beta·c|.
+func (tc gemmCase) scale(a64, b64, c64 []float64) []float64 {
+	_, lda, _, ldb, ldc := tc.dims()
 	scale := make([]float64, tc.m*tc.n)
 	for i := 0; i < tc.m; i++ {
 		for j := 0; j < tc.n; j++ {
@@ -101,9 +117,14 @@ func checkCase(t *testing.T, rng *rand.Rand, tc gemmCase) {
 			scale[i*tc.n+j] = s + 1e-30
 		}
 	}
+	return scale
+}
 
-	// float32
-	a32, b32, c32 := to32(a64), to32(b64), to32(c64)
+// checkCase32 compares every float32 path with gonum's Sgemm and checks
+// that none modifies A or B.
+func checkCase32(t *testing.T, tc gemmCase, a32, b32, c32 []float32, scale []float64) {
+	t.Helper()
+	_, lda, _, ldb, ldc := tc.dims()
 	want32 := append([]float32(nil), c32...)
 	gonum.Implementation{}.Sgemm(trans(tc.tA), trans(tc.tB), tc.m, tc.n, tc.k, float32(tc.alpha), a32, lda, b32, ldb, float32(tc.beta), want32, ldc)
 	tol32 := 1e-6 * float64(tc.k+4)
@@ -126,13 +147,17 @@ func checkCase(t *testing.T, rng *rand.Rand, tc gemmCase) {
 		got := append([]float32(nil), c32...)
 		a0, b0 := append([]float32(nil), a32...), append([]float32(nil), b32...)
 		run(got)
-		if !same32(a0, a32) || !same32(b0, b32) {
+		if !sameBits(a0, a32) || !sameBits(b0, b32) {
 			t.Fatalf("%s float32 %v: A or B modified", name, tc)
 		}
 		compare(t, "float32 "+name, tc, ldc, tol32, scale, widen(want32), widen(got))
 	}
+}
 
-	// float64
+// checkCase64 compares every float64 path with gonum's Dgemm.
+func checkCase64(t *testing.T, tc gemmCase, a64, b64, c64, scale []float64) {
+	t.Helper()
+	_, lda, _, ldb, ldc := tc.dims()
 	want64 := append([]float64(nil), c64...)
 	gonum.Implementation{}.Dgemm(trans(tc.tA), trans(tc.tB), tc.m, tc.n, tc.k, tc.alpha, a64, lda, b64, ldb, tc.beta, want64, ldc)
 	tol64 := 1e-14 * float64(tc.k+4)
@@ -169,24 +194,19 @@ var testS, testD = func() ([]*config[float32], []*config[float64]) {
 	return s, d
 }()
 
-func sConfigs() []*config[float32] {
-	cfgs := []*config[float32]{sgemmCfg}
-	for _, c := range testS {
-		if c.name != sgemmCfg.name {
-			cfgs = append(cfgs, c)
-		}
-	}
-	return cfgs
-}
+func sConfigs() []*config[float32] { return inUseFirst(sgemmCfg, testS) }
 
-func dConfigs() []*config[float64] {
-	cfgs := []*config[float64]{dgemmCfg}
-	for _, c := range testD {
-		if c.name != dgemmCfg.name {
-			cfgs = append(cfgs, c)
+func dConfigs() []*config[float64] { return inUseFirst(dgemmCfg, testD) }
+
+// inUseFirst is the configuration in use followed by the others of cfgs.
+func inUseFirst[T float](inUse *config[T], cfgs []*config[T]) []*config[T] {
+	out := []*config[T]{inUse}
+	for _, c := range cfgs {
+		if c.name != inUse.name {
+			out = append(out, c)
 		}
 	}
-	return cfgs
+	return out
 }
 
 func compare(t *testing.T, name string, tc gemmCase, ldc int, tol float64, scale, want, got []float64) {
@@ -225,15 +245,6 @@ func widen(x []float32) []float64 {
 		y[i] = float64(v)
 	}
 	return y
-}
-
-func same32(x, y []float32) bool {
-	for i := range x {
-		if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 var transCombos = [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}}

@@ -75,22 +75,7 @@ func gemm[T float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []T, lda
 		return
 	}
 
-	// Split the longer of m and n in whole micro-tiles: each goroutine
-	// packs the whole of the other operand, so this duplicates the
-	// smaller one.
-	splitN := n >= m
-	size, unit := m, cfg.mr
-	if splitN {
-		size, unit = n, cfg.nr
-	}
-	if size < 2*unit { // too narrow to split that way: try the other
-		splitN = !splitN
-		size, unit = m, cfg.mr
-		if splitN {
-			size, unit = n, cfg.nr
-		}
-	}
-	per := roundUp((size+threads-1)/threads, unit)
+	splitN, size, per := splitPlan(m, n, cfg.mr, cfg.nr, threads)
 	if per >= size {
 		gemmSerial(cfg, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -128,6 +113,27 @@ func gemm[T float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []T, lda
 		}()
 	}
 	wg.Wait()
+}
+
+// splitPlan shares an m×n product among threads goroutines: it splits the
+// longer of m and n (n when splitN), of size elements, in shares of per
+// elements, whole micro-tiles of mr rows or nr columns. Each goroutine packs
+// the whole of the other operand, so this duplicates the smaller one. per >=
+// size means a single share.
+func splitPlan(m, n, mr, nr, threads int) (splitN bool, size, per int) {
+	splitN = n >= m
+	size, unit := m, mr
+	if splitN {
+		size, unit = n, nr
+	}
+	if size < 2*unit { // too narrow to split that way: try the other
+		splitN = !splitN
+		size, unit = m, mr
+		if splitN {
+			size, unit = n, nr
+		}
+	}
+	return splitN, size, roundUp((size+threads-1)/threads, unit)
 }
 
 // gemmSerial is the blocked, packed product on one goroutine.

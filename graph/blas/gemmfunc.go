@@ -60,12 +60,8 @@ func GemmFuncPacked[T float](transA, transB bool, m, n, k int, fill FillA[T], pa
 		lda = m
 	}
 	checkDims(transA, transB, m, n, k, max(1, lda), ldb, ldc)
-	if transB {
-		if len(b) < (n-1)*ldb+k && k > 0 {
-			panic(shortB)
-		}
-	} else if k > 0 && len(b) < (k-1)*ldb+n {
-		panic(shortB)
+	if k > 0 {
+		checkLenB(transB, n, k, len(b), ldb)
 	}
 	if len(c) < (m-1)*ldc+n {
 		panic(shortC)
@@ -90,19 +86,7 @@ func GemmFuncPacked[T float](transA, transB bool, m, n, k int, fill FillA[T], pa
 		f.serial(0, 0, m, n)
 		return
 	}
-	splitN := n >= m
-	size, unit := m, cfg.mr
-	if splitN {
-		size, unit = n, cfg.nr
-	}
-	if size < 2*unit {
-		splitN = !splitN
-		size, unit = m, cfg.mr
-		if splitN {
-			size, unit = n, cfg.nr
-		}
-	}
-	per := roundUp((size+threads-1)/threads, unit)
+	splitN, size, per := splitPlan(m, n, cfg.mr, cfg.nr, threads)
 	if per >= size {
 		f.serial(0, 0, m, n)
 		return

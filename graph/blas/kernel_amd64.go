@@ -70,18 +70,20 @@ var (
 )
 
 var (
-	sgemmCfg = newSgemmConfig()
-	dgemmCfg = newDgemmConfig()
+	sgemmCfg = newConfig(avx512SConfig, avx2SConfig)
+	dgemmCfg = newConfig(avx512DConfig, avx2DConfig)
 )
 
-func newSgemmConfig() *config[float32] {
+// newConfig is the configuration this CPU runs best: the AVX-512 one, else
+// the AVX2 one, else the pure-Go kernel.
+func newConfig[T float](avx512, avx2 func() *config[T]) *config[T] {
 	if useAVX512 {
-		return avx512SConfig()
+		return avx512()
 	}
 	if !useAVX2 {
-		return goConfig[float32]("amd64")
+		return goConfig[T]("amd64")
 	}
-	return avx2SConfig()
+	return avx2()
 }
 
 func avx2SConfig() *config[float32] {
@@ -91,16 +93,6 @@ func avx2SConfig() *config[float32] {
 		smallThreshold: 512,
 		parallelMin:    16 << 20,
 	}
-}
-
-func newDgemmConfig() *config[float64] {
-	if useAVX512 {
-		return avx512DConfig()
-	}
-	if !useAVX2 {
-		return goConfig[float64]("amd64")
-	}
-	return avx2DConfig()
 }
 
 func avx2DConfig() *config[float64] {

@@ -41,21 +41,9 @@ func (p *PackedB[T]) Pack(transB bool, k, n int, b []T, ldb int) {
 	if n < 0 {
 		panic(nLT0)
 	}
-	if transB {
-		if ldb < max(1, k) {
-			panic(badLdB)
-		}
-	} else if ldb < max(1, n) {
-		panic(badLdB)
-	}
+	checkLdB(transB, n, k, ldb)
 	if k > 0 && n > 0 {
-		if transB {
-			if len(b) < (n-1)*ldb+k {
-				panic(shortB)
-			}
-		} else if len(b) < (k-1)*ldb+n {
-			panic(shortB)
-		}
+		checkLenB(transB, n, k, len(b), ldb)
 	}
 	cfg := cfgOf[T]()
 	p.k, p.n = k, n

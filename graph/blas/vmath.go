@@ -18,12 +18,9 @@ func Add32(dst, src []float32) {
 	if len(src) < len(dst) {
 		panic("blas: Add32: src shorter than dst")
 	}
-	n := 0
-	if vecMath {
-		n = len(dst) &^ 7
-		if n > 0 {
-			add32Vec(&dst[0], &src[0], n)
-		}
+	n := vecLen(vecMath, len(dst))
+	if n > 0 {
+		add32Vec(&dst[0], &src[0], n)
 	}
 	src = src[:len(dst)]
 	for i := n; i < len(dst); i++ {
@@ -33,12 +30,9 @@ func Add32(dst, src []float32) {
 
 // Sigmoid32 sets v[i] = 1/(1 + e^−v[i]) in place.
 func Sigmoid32(v []float32) {
-	n := 0
-	if vecMath {
-		n = len(v) &^ 7
-		if n > 0 {
-			sigmoid32Vec(&v[0], n)
-		}
+	n := vecLen(vecMath, len(v))
+	if n > 0 {
+		sigmoid32Vec(&v[0], n)
 	}
 	for i := n; i < len(v); i++ {
 		v[i] = 1 / (1 + expf32(-v[i]))
@@ -47,16 +41,23 @@ func Sigmoid32(v []float32) {
 
 // Tanh32 sets v[i] = tanh(v[i]) in place.
 func Tanh32(v []float32) {
-	n := 0
-	if vecMath {
-		n = len(v) &^ 7
-		if n > 0 {
-			tanh32Vec(&v[0], n)
-		}
+	n := vecLen(vecMath, len(v))
+	if n > 0 {
+		tanh32Vec(&v[0], n)
 	}
 	for i := n; i < len(v); i++ {
 		v[i] = tanhf32(v[i])
 	}
+}
+
+// vecLen is how many of n elements the vector kernels take: whole groups of
+// eight when vec (the CPU runs them), none otherwise. The scalar code does
+// the rest.
+func vecLen(vec bool, n int) int {
+	if vec {
+		return n &^ 7
+	}
+	return 0
 }
 
 // expf32 is e^x in float32 arithmetic, x clamped to [−87, 88].

@@ -15,12 +15,9 @@ func MaxInto32(dst, src []float32) {
 	if len(src) < len(dst) {
 		panic("blas: MaxInto32: src shorter than dst")
 	}
-	n := 0
-	if vecPool {
-		n = len(dst) &^ 7
-		if n > 0 {
-			maxInto32Vec(&dst[0], &src[0], n)
-		}
+	n := vecLen(vecPool, len(dst))
+	if n > 0 {
+		maxInto32Vec(&dst[0], &src[0], n)
 	}
 	src = src[:len(dst)]
 	for i := n; i < len(dst); i++ {

@@ -152,7 +152,10 @@ func (c *Context) AddUpdate(w *Weight, value Node) error {
 	return nil
 }
 
-// AddPenalty adds a scalar to the training loss (regularization penalties).
+// AddPenalty adds a scalar node to the program's cost, as Keras's add_loss:
+// like the weights' regularization penalties it joins the cost of every
+// program that has one (training, and evaluation with a loss head) and is
+// reported in Penalty; a program without a cost ignores it.
 func (c *Context) AddPenalty(n Node) { c.penalties = append(c.penalties, n) }
 
 func (c *Context) unique(name string) string {

@@ -249,6 +249,54 @@ func TestTrainingProgramGradients(t *testing.T) {
 	}
 }
 
+// TestAddPenaltyReachesTheCost checks that a penalty a layer adds with
+// Context.AddPenalty (Keras's add_loss) is part of a training program's
+// cost and of its Penalty, and that inference programs ignore it.
+func TestAddPenaltyReachesTheCost(t *testing.T) {
+	in := graph.Input(2)
+	lam := layers.NewLambda(func(ctx *graph.Context, x graph.Node) (graph.Node, error) {
+		sq, err := G.Square(x)
+		if err != nil {
+			return nil, err
+		}
+		s, err := G.Sum(sq)
+		if err != nil {
+			return nil, err
+		}
+		ctx.AddPenalty(s)
+		return x, nil
+	})
+	net, err := graph.NewNetwork([]*graph.Tensor{in}, []*graph.Tensor{lam.Apply(in)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Initialise(tensor.Float64, 1); err != nil {
+		t.Fatal(err)
+	}
+	head := func(ctx *graph.Context, outs []graph.Node) (graph.Node, []graph.Node, error) {
+		c, err := G.Sum(outs[0])
+		return c, nil, err
+	}
+	p, err := net.RunOnce(graph.ProgramSpec{Training: true, Batch: 1, Head: head, InputGradients: true}, [][]float64{{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// cost = Σx + Σx² = 3 + 5; d/dx = 1 + 2x.
+	if p.Cost() != 8 || p.Penalty() != 5 {
+		t.Fatalf("cost %v, penalty %v; want 8 and 5", p.Cost(), p.Penalty())
+	}
+	if g := graph.Float64s(p.InputGradients()[0]); g[0] != 3 || g[1] != 5 {
+		t.Fatalf("input gradient %v, want [3 5]", g)
+	}
+	q, err := net.RunOnce(graph.ProgramSpec{Batch: 1}, [][]float64{{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Penalty() != 0 {
+		t.Fatalf("inference penalty %v", q.Penalty())
+	}
+}
+
 func TestProgramErrors(t *testing.T) {
 	in := graph.Input(2)
 	out := layers.NewDense(1).Apply(in)

@@ -280,9 +280,10 @@ func (c *compiler) captureCost(cost Node) (Node, error) {
 }
 
 // penalty is the sum of the regularization penalties of the weights this
-// graph uses, in network order (nil when none has a regularizer).
+// graph uses, in network order, and of the penalties layers added with
+// Context.AddPenalty (nil when there are none).
 func (c *compiler) penalty() (Node, error) {
-	var penalty Node
+	var pens []Node
 	for _, w := range c.net.weights {
 		n, used := c.ctx.weights[w]
 		if !used || w.reg == nil {
@@ -292,6 +293,14 @@ func (c *compiler) penalty() (Node, error) {
 		if err != nil {
 			return nil, errors.Wrapf(err, "regularizer of %s", w.name)
 		}
+		pens = append(pens, pen)
+	}
+	var penalty Node
+	for _, pen := range append(pens, c.ctx.penalties...) {
+		if !pen.IsScalar() {
+			return nil, errors.Errorf("a penalty must be a scalar, got shape %v", pen.Shape())
+		}
+		var err error
 		if penalty == nil {
 			penalty = pen
 		} else if penalty, err = G.Add(penalty, pen); err != nil {

@@ -12,7 +12,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph"
-	"github.com/kerago/kerago/internal/testcheck"
+	"github.com/kerago/kerago/graph/graphtest"
 )
 
 var dtypes = []struct {
@@ -422,9 +422,9 @@ func TestGet(t *testing.T) {
 		t.Error("Get returns a loss on logits, want probabilities")
 	}
 	_, err := Get("crossentropy")
-	testcheck.WantErr(t, "unknown name", err, `unknown loss "crossentropy"`, "binary_crossentropy", "sparse_categorical_crossentropy", "mse", "mean_absolute_error")
+	graphtest.WantErr(t, "unknown name", err, `unknown loss "crossentropy"`, "binary_crossentropy", "sparse_categorical_crossentropy", "mse", "mean_absolute_error")
 	_, err = Get("hinge")
-	testcheck.WantErr(t, "unimplemented", err, `"hinge" is not implemented`)
+	graphtest.WantErr(t, "unimplemented", err, `"hinge" is not implemented`)
 	for metric, loss := range map[string]string{
 		"sparse_categorical_accuracy": "sparse_categorical_crossentropy",
 		"binary_accuracy":             "binary_crossentropy",
@@ -433,7 +433,7 @@ func TestGet(t *testing.T) {
 		"acc":                         "binary_crossentropy",
 	} {
 		_, err := Get(metric)
-		testcheck.WantErr(t, metric, err, fmt.Sprintf("%q is a metric, not a loss", metric), loss)
+		graphtest.WantErr(t, metric, err, fmt.Sprintf("%q is a metric, not a loss", metric), loss)
 	}
 }
 
@@ -459,11 +459,11 @@ func TestTargetShape(t *testing.T) {
 		}
 	}
 	_, err := CategoricalCrossentropy().TargetShape(graph.Shape{1})
-	testcheck.WantErr(t, "cce on one unit", err, "categorical_crossentropy on an output of shape (None, 1): use binary_crossentropy")
+	graphtest.WantErr(t, "cce on one unit", err, "categorical_crossentropy on an output of shape (None, 1): use binary_crossentropy")
 	_, err = SparseCategoricalCrossentropy(FromLogits()).TargetShape(graph.Shape{4, 1})
-	testcheck.WantErr(t, "sparse on one unit", err, "sparse_categorical_crossentropy on an output of shape (None, 4, 1): use binary_crossentropy")
+	graphtest.WantErr(t, "sparse on one unit", err, "sparse_categorical_crossentropy on an output of shape (None, 4, 1): use binary_crossentropy")
 	_, err = MeanSquaredError().TargetShape(graph.Shape{})
-	testcheck.WantErr(t, "no last axis", err, "mean_squared_error needs an output with a last", "(None,)")
+	graphtest.WantErr(t, "no last axis", err, "mean_squared_error needs an output with a last", "(None,)")
 }
 
 // TestShapeMismatch: y_true whose shape differs from what the loss needs is
@@ -489,7 +489,7 @@ func TestShapeMismatch(t *testing.T) {
 			m *= d
 		}
 		_, _, err := run(c.loss, tensor.Float64, c.predShape, make([]float64, n), make([]float64, m), c.targetShape)
-		testcheck.WantErr(t, c.loss.Name(), err, c.want)
+		graphtest.WantErr(t, c.loss.Name(), err, c.want)
 	}
 }
 
@@ -498,7 +498,7 @@ func TestShapeMismatch(t *testing.T) {
 func TestBadLabelAtRunTime(t *testing.T) {
 	for _, label := range []float64{3, -1, 0.5} {
 		_, _, err := run(SparseCategoricalCrossentropy(), tensor.Float32, []int{2, 3}, []float64{0.2, 0.7, 0.1, 0.3, 0.3, 0.4}, []float64{0, label}, nil)
-		testcheck.WantErr(t, fmt.Sprint("label ", label), err, fmt.Sprintf("label %v of sample 1 is not a class index in [0, 3)", label))
+		graphtest.WantErr(t, fmt.Sprint("label ", label), err, fmt.Sprintf("label %v of sample 1 is not a class index in [0, 3)", label))
 	}
 }
 
@@ -550,7 +550,7 @@ func TestCheckTargets(t *testing.T) {
 	}
 	for _, c := range bad {
 		err := c.loss.CheckTargets(c.y, c.output)
-		testcheck.WantErr(t, fmt.Sprintf("%s %v", c.loss.Name(), c.y), err, c.want...)
+		graphtest.WantErr(t, fmt.Sprintf("%s %v", c.loss.Name(), c.y), err, c.want...)
 	}
 }
 
@@ -600,15 +600,15 @@ func TestFunc(t *testing.T) {
 	_, _, err = run(Func("scalar", func(ctx *graph.Context, yTrue, yPred graph.Node) (graph.Node, error) {
 		return G.Sum(yPred)
 	}), tensor.Float64, []int{2, 3}, yPred, yTrue, nil)
-	testcheck.WantErr(t, "scalar user loss", err, "loss scalar returned shape ()", "one value per sample, shape (2,)")
+	graphtest.WantErr(t, "scalar user loss", err, "loss scalar returned shape ()", "one value per sample, shape (2,)")
 	_, _, err = run(Func("panics", func(ctx *graph.Context, yTrue, yPred graph.Node) (graph.Node, error) {
 		panic("boom")
 	}), tensor.Float64, []int{2, 3}, yPred, yTrue, nil)
-	testcheck.WantErr(t, "panicking user loss", err, "loss panics panicked: boom")
+	graphtest.WantErr(t, "panicking user loss", err, "loss panics panicked: boom")
 	_, _, err = run(Func("fails", func(ctx *graph.Context, yTrue, yPred graph.Node) (graph.Node, error) {
 		return nil, errors.New("no idea")
 	}), tensor.Float64, []int{2, 3}, yPred, yTrue, nil)
-	testcheck.WantErr(t, "failing user loss", err, "loss fails: no idea")
+	graphtest.WantErr(t, "failing user loss", err, "loss fails: no idea")
 	_, _, err = run(Func("nil", nil), tensor.Float64, []int{2, 3}, yPred, yTrue, nil)
-	testcheck.WantErr(t, "nil user loss", err, "loss nil has no function")
+	graphtest.WantErr(t, "nil user loss", err, "loss nil has no function")
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/graph/ops"
-	"github.com/kerago/kerago/internal/testcheck"
+	"github.com/kerago/kerago/graph/graphtest"
 )
 
 var dtypes = []tensor.Dtype{tensor.Float32, tensor.Float64}
@@ -174,11 +174,11 @@ func TestAccuracyValues(t *testing.T) {
 
 func TestAccuracyErrors(t *testing.T) {
 	_, err := evalMetric(SparseCategoricalAccuracy(), tensor.Float64, []int{2, 3}, []int{2, 3}, make([]float64, 6), make([]float64, 6), false)
-	testcheck.WantErr(t, "sparse with one-hot targets", err, "metric sparse_categorical_accuracy", "y_true has shape (2, 3); class indices for y_pred of shape (2, 3) need shape (2)")
+	graphtest.WantErr(t, "sparse with one-hot targets", err, "metric sparse_categorical_accuracy", "y_true has shape (2, 3); class indices for y_pred of shape (2, 3) need shape (2)")
 	_, err = evalMetric(CategoricalAccuracy(), tensor.Float64, []int{2, 3}, []int{2}, make([]float64, 6), make([]float64, 2), false)
-	testcheck.WantErr(t, "categorical with labels", err, "metric categorical_accuracy", "y_true has shape (2), y_pred (2, 3)")
+	graphtest.WantErr(t, "categorical with labels", err, "metric categorical_accuracy", "y_true has shape (2), y_pred (2, 3)")
 	_, err = evalMetric(SparseCategoricalAccuracy(), tensor.Float32, []int{2, 3}, []int{2}, make([]float64, 6), []float64{0, 3}, true)
-	testcheck.WantErr(t, "label out of range at run time", err, "label 3 of sample 1 is not a class index in [0, 3)")
+	graphtest.WantErr(t, "label out of range at run time", err, "label 3 of sample 1 is not a class index in [0, 3)")
 }
 
 // TestResolve checks Keras's resolution of "accuracy"/"acc" and the explicit
@@ -224,11 +224,11 @@ func TestResolve(t *testing.T) {
 		}
 	}
 	_, err := Resolve("precision", "binary_crossentropy", graph.Shape{1})
-	testcheck.WantErr(t, "unknown", err, `unknown metric "precision"`, "accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
+	graphtest.WantErr(t, "unknown", err, `unknown metric "precision"`, "accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
 	_, err = Resolve("mse", "mse", graph.Shape{1})
-	testcheck.WantErr(t, "loss as metric", err, `"mse" is a loss, not a metric`, "sparse_categorical_accuracy")
+	graphtest.WantErr(t, "loss as metric", err, `"mse" is a loss, not a metric`, "sparse_categorical_accuracy")
 	_, err = Resolve("accuracy", "mse", graph.Shape{})
-	testcheck.WantErr(t, "no class axis", err, `metric "accuracy" needs an output with a last (class) axis, got shape (None,)`)
+	graphtest.WantErr(t, "no class axis", err, `metric "accuracy" needs an output with a last (class) axis, got shape (None,)`)
 }
 
 // TestResolvedAccuracyValues: "accuracy" resolved for a sparse loss

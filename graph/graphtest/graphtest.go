@@ -1,6 +1,6 @@
-// Package testcheck holds assertions that the tests of several kerago
-// packages share.
-package testcheck
+// Package graphtest holds assertions that the tests of several kerago
+// packages share (as net/http/httptest does for HTTP code).
+package graphtest
 
 import (
 	"strings"

@@ -32,13 +32,13 @@ func TestFusedAndUnrolledAgreeFloat32(t *testing.T) {
 						configs = append(configs, config{
 							name: fmt.Sprintf("GRU/reset_after=%v/%s/backwards=%v/bias=%v/masked=%v", resetAfter, act, back, bias, masked),
 							layer: func(impl string) graph.Layer {
-								opts := []Option{WithImplementation(impl), WithResetAfter(resetAfter), WithRecurrentActivation(act),
+								opts := []GRUOption{WithImplementation(impl), WithResetAfter(resetAfter), WithRecurrentActivation(act),
 									WithReturnSequences(), randomBias}
 								if back {
 									opts = append(opts, WithGoBackwards())
 								}
 								if !bias {
-									opts = []Option{WithImplementation(impl), WithResetAfter(resetAfter), WithRecurrentActivation(act),
+									opts = []GRUOption{WithImplementation(impl), WithResetAfter(resetAfter), WithRecurrentActivation(act),
 										WithReturnSequences(), WithoutBias()}
 									if back {
 										opts = append(opts, WithGoBackwards())
@@ -60,7 +60,7 @@ func TestFusedAndUnrolledAgreeFloat32(t *testing.T) {
 				configs = append(configs, config{
 					name: fmt.Sprintf("LSTM/%s/backwards=%v/masked=%v", act, back, masked),
 					layer: func(impl string) graph.Layer {
-						opts := []Option{WithImplementation(impl), WithRecurrentActivation(act), WithReturnSequences(), randomBias}
+						opts := []LSTMOption{WithImplementation(impl), WithRecurrentActivation(act), WithReturnSequences(), randomBias}
 						if back {
 							opts = append(opts, WithGoBackwards())
 						}
@@ -88,7 +88,7 @@ func TestFusedAndUnrolledAgreeFloat32(t *testing.T) {
 		}
 		run := func(impl string) (out []float64, grads [][]float64) {
 			in := graph.Input(steps)
-			var opts []Option
+			var opts []EmbeddingOption
 			if c.masked {
 				opts = append(opts, WithMaskZero())
 			}

@@ -74,30 +74,32 @@ func TestMaskedEqualsAlone(t *testing.T) {
 			}
 		}
 	}
-	type mk func(impl string, opts ...Option) graph.Layer
+	type mk func(impl string, opts ...RNNOption) graph.Layer
 	makers := map[string]mk{
-		"SimpleRNN": func(_ string, o ...Option) graph.Layer { return NewSimpleRNN(h, append(o, randomBias)...) },
-		"GRU": func(i string, o ...Option) graph.Layer {
-			return NewGRU(h, append(o, randomBias, WithImplementation(i))...)
+		"SimpleRNN": func(_ string, o ...RNNOption) graph.Layer {
+			return NewSimpleRNN(h, optionsAs[SimpleRNNOption](append(o, randomBias))...)
 		},
-		"GRU reset_before hard_sigmoid": func(i string, o ...Option) graph.Layer {
-			return NewGRU(h, append(o, randomBias, WithResetAfter(false), WithRecurrentActivation("hard_sigmoid"), WithImplementation(i))...)
+		"GRU": func(i string, o ...RNNOption) graph.Layer {
+			return NewGRU(h, optionsAs[GRUOption](append(o, randomBias, WithImplementation(i)))...)
 		},
-		"LSTM": func(i string, o ...Option) graph.Layer {
-			return NewLSTM(h, append(o, randomBias, WithImplementation(i))...)
+		"GRU reset_before hard_sigmoid": func(i string, o ...RNNOption) graph.Layer {
+			return NewGRU(h, append(optionsAs[GRUOption](o), randomBias, WithResetAfter(false), WithRecurrentActivation("hard_sigmoid"), WithImplementation(i))...)
 		},
-		"Bidirectional GRU": func(i string, o ...Option) graph.Layer {
-			return NewBidirectional(NewGRU(h, append(o, randomBias, WithImplementation(i))...))
+		"LSTM": func(i string, o ...RNNOption) graph.Layer {
+			return NewLSTM(h, optionsAs[LSTMOption](append(o, randomBias, WithImplementation(i)))...)
 		},
-		"Bidirectional LSTM sum": func(i string, o ...Option) graph.Layer {
-			return NewBidirectional(NewLSTM(h, append(o, randomBias, WithImplementation(i))...), WithMergeMode("sum"))
+		"Bidirectional GRU": func(i string, o ...RNNOption) graph.Layer {
+			return NewBidirectional(NewGRU(h, optionsAs[GRUOption](append(o, randomBias, WithImplementation(i)))...))
+		},
+		"Bidirectional LSTM sum": func(i string, o ...RNNOption) graph.Layer {
+			return NewBidirectional(NewLSTM(h, optionsAs[LSTMOption](append(o, randomBias, WithImplementation(i)))...), WithMergeMode("sum"))
 		},
 	}
 	for name, make := range makers {
 		for _, impl := range implementations() {
 			for _, back := range []bool{false, true} {
 				for _, dt := range dtypes {
-					opts := []Option{WithReturnSequences(), WithReturnState()}
+					opts := []RNNOption{WithReturnSequences(), WithReturnState()}
 					if back {
 						opts = append(opts, WithGoBackwards())
 					}

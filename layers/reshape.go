@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -15,23 +16,41 @@ import (
 // of rank 1, (N,), becomes (N, 1), and a rank-2 input is unchanged.
 type Flatten struct {
 	graph.Base
-	err error
+	cfg FlattenConfig
 }
+
+// FlattenConfig is Flatten's configuration: its name (Keras's only other
+// argument, data_format, is channels_last here).
+type FlattenConfig struct {
+	LayerConfig
+}
+
+// DefaultFlattenConfig is Keras's default Flatten configuration.
+func DefaultFlattenConfig() FlattenConfig { return FlattenConfig{} }
 
 // NewFlatten creates a Flatten layer. Options: WithName.
 func NewFlatten(opts ...Option) *Flatten {
-	c := newConfig("Flatten", opts)
-	return &Flatten{Base: graph.NewBase("Flatten", c.name), err: c.err}
+	cfg := DefaultFlattenConfig()
+	cfg.LayerConfig = configure(cfg.LayerConfig, opts, Option.applyLayer)
+	return NewFlattenFromConfig(cfg)
 }
+
+// NewFlattenFromConfig creates a Flatten layer from its configuration.
+func NewFlattenFromConfig(cfg FlattenConfig) *Flatten {
+	f := &Flatten{Base: graph.NewBase("Flatten", cfg.Name)}
+	cfg.Name = f.Name()
+	f.cfg = cfg
+	return f
+}
+
+// Config returns the layer's configuration.
+func (f *Flatten) Config() FlattenConfig { return f.cfg }
 
 // Apply applies the layer to x and returns its output tensor.
 func (f *Flatten) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(f, x) }
 
 // Build implements graph.Layer: the output shape is (N, prod(input dims)).
 func (f *Flatten) Build(in []graph.Shape) ([]graph.Shape, error) {
-	if f.err != nil {
-		return nil, f.err
-	}
 	if len(in) != 1 {
 		return nil, errors.Errorf("expects 1 input, got %d", len(in))
 	}
@@ -66,32 +85,52 @@ func reshapeNode(x graph.Node, shape []int) ([]graph.Node, error) {
 type Reshape struct {
 	graph.Base
 	target []int
-	err    error
 }
+
+// ReshapeConfig is Reshape's configuration: Keras's Reshape arguments.
+type ReshapeConfig struct {
+	LayerConfig
+	// TargetShape is the output shape without the batch axis; one dim may
+	// be -1, inferred from the input's size (required).
+	TargetShape []int `json:"target_shape"`
+}
+
+// DefaultReshapeConfig is Keras's default Reshape configuration (target
+// shape unset).
+func DefaultReshapeConfig() ReshapeConfig { return ReshapeConfig{} }
 
 // NewReshape creates a Reshape layer to the given target shape (batch axis
 // excluded), with at most one -1 and every other dim positive. Options:
 // WithName.
 func NewReshape(targetShape []int, opts ...Option) *Reshape {
-	c := newConfig("Reshape", opts)
-	r := &Reshape{Base: graph.NewBase("Reshape", c.name), target: append([]int(nil), targetShape...), err: c.err}
-	if r.err != nil {
-		return r
-	}
+	cfg := DefaultReshapeConfig()
+	cfg.TargetShape = targetShape
+	cfg.LayerConfig = configure(cfg.LayerConfig, opts, Option.applyLayer)
+	return NewReshapeFromConfig(cfg)
+}
+
+// NewReshapeFromConfig creates a Reshape layer from its configuration.
+func NewReshapeFromConfig(cfg ReshapeConfig) *Reshape {
+	r := &Reshape{Base: graph.NewBase("Reshape", cfg.Name), target: slices.Clone(cfg.TargetShape)}
 	unknown := 0
-	for _, d := range targetShape {
+	for _, d := range r.target {
 		switch {
 		case d == -1:
 			unknown++
 		case d <= 0:
-			r.err = errors.Errorf("target shape %s: dims must be positive or -1, got %d", dimsString(targetShape), d)
+			r.Fail(errors.Errorf("target shape %s: dims must be positive or -1, got %d", dimsString(r.target), d))
 			return r
 		}
 	}
 	if unknown > 1 {
-		r.err = errors.Errorf("target shape %s: can only specify one unknown dimension (-1)", dimsString(targetShape))
+		r.Fail(errors.Errorf("target shape %s: can only specify one unknown dimension (-1)", dimsString(r.target)))
 	}
 	return r
+}
+
+// Config returns the layer's configuration.
+func (r *Reshape) Config() ReshapeConfig {
+	return ReshapeConfig{LayerConfig: LayerConfig{Name: r.Name()}, TargetShape: slices.Clone(r.target)}
 }
 
 // Apply applies the layer to x and returns its output tensor.
@@ -103,9 +142,6 @@ func (r *Reshape) TargetShape() []int { return append([]int(nil), r.target...) }
 // Build implements graph.Layer: it resolves -1 and checks that the total
 // size is unchanged.
 func (r *Reshape) Build(in []graph.Shape) ([]graph.Shape, error) {
-	if r.err != nil {
-		return nil, r.err
-	}
 	if len(in) != 1 {
 		return nil, errors.Errorf("expects 1 input, got %d", len(in))
 	}

@@ -40,8 +40,7 @@ func NewActivation(name string, opts ...Option) *ActivationLayer {
 // NewActivationFromConfig creates an Activation layer from its
 // configuration.
 func NewActivationFromConfig(cfg ActivationConfig) *ActivationLayer {
-	a := &ActivationLayer{Base: graph.NewBase("Activation", cfg.Name)}
-	cfg.Name = a.Name()
+	a := &ActivationLayer{Base: newBase("Activation", &cfg.LayerConfig)}
 	a.cfg = cfg
 	fn, err := Activation(cfg.Activation)
 	a.Fail(err)

@@ -175,8 +175,7 @@ func NewBatchNormalization(opts ...BatchNormalizationOption) *BatchNormalization
 // NewBatchNormalizationFromConfig creates a BatchNormalization layer from
 // its configuration.
 func NewBatchNormalizationFromConfig(cfg BatchNormalizationConfig) *BatchNormalization {
-	b := &BatchNormalization{Base: graph.NewBase("BatchNormalization", cfg.Name)}
-	cfg.Name = b.Name()
+	b := &BatchNormalization{Base: newBase("BatchNormalization", &cfg.LayerConfig)}
 	if !(cfg.Momentum >= 0 && cfg.Momentum <= 1) {
 		b.Fail(errors.Errorf("momentum must be in [0, 1], got %v", cfg.Momentum))
 	}

@@ -84,8 +84,7 @@ func NewBidirectional(layer graph.Layer, opts ...BidirectionalOption) *Bidirecti
 // NewBidirectionalFromConfig creates a Bidirectional layer from its
 // configuration.
 func NewBidirectionalFromConfig(cfg BidirectionalConfig) *Bidirectional {
-	b := &Bidirectional{Base: graph.NewBase("Bidirectional", cfg.Name)}
-	cfg.Name = b.Name()
+	b := &Bidirectional{Base: newBase("Bidirectional", &cfg.LayerConfig)}
 	b.cfg = cfg
 	rl, ok := cfg.Layer.(RecurrentLayer)
 	switch {

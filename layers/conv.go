@@ -85,8 +85,7 @@ var convRankHints = map[int]string{
 }
 
 func newConv(class string, rank int, cfg ConvConfig) conv {
-	l := conv{Base: graph.NewBase(class, cfg.Name), rank: rank}
-	cfg.Name = l.Name()
+	l := conv{Base: newBase(class, &cfg.LayerConfig), rank: rank}
 	if cfg.Filters <= 0 {
 		l.Fail(errors.Errorf("filters must be positive, got %d", cfg.Filters))
 	}

@@ -50,8 +50,7 @@ func NewDense(units int, opts ...DenseOption) *Dense {
 
 // NewDenseFromConfig creates a Dense layer from its configuration.
 func NewDenseFromConfig(cfg DenseConfig) *Dense {
-	d := &Dense{Base: graph.NewBase("Dense", cfg.Name)}
-	cfg.Name = d.Name()
+	d := &Dense{Base: newBase("Dense", &cfg.LayerConfig)}
 	if cfg.Units <= 0 {
 		d.Fail(errors.Errorf("units must be positive, got %d", cfg.Units))
 	}

@@ -72,8 +72,7 @@ func NewDropout(rate float64, opts ...DropoutOption) *Dropout {
 
 // NewDropoutFromConfig creates a Dropout layer from its configuration.
 func NewDropoutFromConfig(cfg DropoutConfig) *Dropout {
-	d := &Dropout{Base: graph.NewBase("Dropout", cfg.Name)}
-	cfg.Name = d.Name()
+	d := &Dropout{Base: newBase("Dropout", &cfg.LayerConfig)}
 	cfg.NoiseShape = slices.Clone(cfg.NoiseShape)
 	d.cfg = cfg
 	if !(cfg.Rate >= 0 && cfg.Rate < 1) { // also rejects NaN

@@ -77,8 +77,7 @@ func NewEmbedding(inputDim, outputDim int, opts ...EmbeddingOption) *Embedding {
 
 // NewEmbeddingFromConfig creates an Embedding layer from its configuration.
 func NewEmbeddingFromConfig(cfg EmbeddingConfig) *Embedding {
-	e := &Embedding{Base: graph.NewBase("Embedding", cfg.Name)}
-	cfg.Name = e.Name()
+	e := &Embedding{Base: newBase("Embedding", &cfg.LayerConfig)}
 	if cfg.InputDim <= 0 || cfg.OutputDim <= 0 {
 		e.Fail(errors.Errorf("input_dim and output_dim must be positive, got %d and %d", cfg.InputDim, cfg.OutputDim))
 	}

@@ -100,8 +100,7 @@ func NewLambdaN(fn LambdaFunc, opts ...LambdaOption) *Lambda {
 
 // NewLambdaFromConfig creates a Lambda layer from its configuration.
 func NewLambdaFromConfig(cfg LambdaConfig) *Lambda {
-	l := &Lambda{Base: graph.NewBase("Lambda", cfg.Name)}
-	cfg.Name = l.Name()
+	l := &Lambda{Base: newBase("Lambda", &cfg.LayerConfig)}
 	cfg.OutputShape = cfg.OutputShape.Clone()
 	l.cfg = cfg
 	if cfg.Function == nil {

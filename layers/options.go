@@ -29,6 +29,15 @@ type LayerConfig struct {
 	Name string `json:"name"`
 }
 
+// newBase names a layer of the given class after its configuration
+// (graph.NewBase) and writes the name it got back into the configuration, so
+// that Config reports it.
+func newBase(class string, c *LayerConfig) graph.Base {
+	b := graph.NewBase(class, c.Name)
+	c.Name = b.Name()
+	return b
+}
+
 // Option is an option every layer takes: WithName. Flatten, Reshape,
 // Activation and TimeDistributed take no other; the other layers take their
 // own option type (DenseOption, ConvOption, …), which WithName also

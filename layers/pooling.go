@@ -98,8 +98,7 @@ type pooling struct {
 }
 
 func newPooling(class string, kind ops.PoolKind, axes int, cfg PoolingConfig) pooling {
-	p := pooling{Base: graph.NewBase(class, cfg.Name), kind: kind, axes: axes}
-	cfg.Name = p.Name()
+	p := pooling{Base: newBase(class, &cfg.LayerConfig), kind: kind, axes: axes}
 	cfg.PoolSize = resolveAxes(&p.Base, "pool size", cfg.PoolSize, axes)
 	if cfg.Strides != nil {
 		cfg.Strides = resolveAxes(&p.Base, "strides", cfg.Strides, axes)
@@ -283,8 +282,7 @@ func newGlobalPoolingConfig(opts []GlobalPoolingOption) GlobalPoolingConfig {
 }
 
 func newGlobalPooling(class string, kind ops.PoolKind, axes int, cfg GlobalPoolingConfig) globalPooling {
-	p := globalPooling{Base: graph.NewBase(class, cfg.Name), kind: kind, axes: axes}
-	cfg.Name = p.Name()
+	p := globalPooling{Base: newBase(class, &cfg.LayerConfig), kind: kind, axes: axes}
 	p.cfg = cfg
 	p.SetInputSpec(graph.InputSpec{NDim: axes + 2})
 	return p

@@ -81,8 +81,7 @@ type rnn struct {
 
 // newRNN checks the configuration of a recurrent layer of the given class.
 func newRNN(class string, kind cellKind, gates int, cfg rnnConfig) rnn {
-	r := rnn{Base: graph.NewBase(class, cfg.Name), kind: kind, units: cfg.Units, gates: gates}
-	cfg.Name = r.Name()
+	r := rnn{Base: newBase(class, &cfg.LayerConfig), kind: kind, units: cfg.Units, gates: gates}
 	if cfg.Units <= 0 {
 		r.Fail(errors.Errorf("units must be positive, got %d", cfg.Units))
 	}

@@ -37,8 +37,7 @@ func NewFlatten(opts ...Option) *Flatten {
 
 // NewFlattenFromConfig creates a Flatten layer from its configuration.
 func NewFlattenFromConfig(cfg FlattenConfig) *Flatten {
-	f := &Flatten{Base: graph.NewBase("Flatten", cfg.Name)}
-	cfg.Name = f.Name()
+	f := &Flatten{Base: newBase("Flatten", &cfg.LayerConfig)}
 	f.cfg = cfg
 	return f
 }
@@ -84,7 +83,7 @@ func reshapeNode(x graph.Node, shape []int) ([]graph.Node, error) {
 // dim may be -1: it is inferred from the input's size.
 type Reshape struct {
 	graph.Base
-	target []int
+	cfg ReshapeConfig
 }
 
 // ReshapeConfig is Reshape's configuration: Keras's Reshape arguments.
@@ -111,33 +110,37 @@ func NewReshape(targetShape []int, opts ...Option) *Reshape {
 
 // NewReshapeFromConfig creates a Reshape layer from its configuration.
 func NewReshapeFromConfig(cfg ReshapeConfig) *Reshape {
-	r := &Reshape{Base: graph.NewBase("Reshape", cfg.Name), target: slices.Clone(cfg.TargetShape)}
+	r := &Reshape{Base: newBase("Reshape", &cfg.LayerConfig)}
+	cfg.TargetShape = slices.Clone(cfg.TargetShape)
+	r.cfg = cfg
 	unknown := 0
-	for _, d := range r.target {
+	for _, d := range cfg.TargetShape {
 		switch {
 		case d == -1:
 			unknown++
 		case d <= 0:
-			r.Fail(errors.Errorf("target shape %s: dims must be positive or -1, got %d", dimsString(r.target), d))
+			r.Fail(errors.Errorf("target shape %s: dims must be positive or -1, got %d", dimsString(cfg.TargetShape), d))
 			return r
 		}
 	}
 	if unknown > 1 {
-		r.Fail(errors.Errorf("target shape %s: can only specify one unknown dimension (-1)", dimsString(r.target)))
+		r.Fail(errors.Errorf("target shape %s: can only specify one unknown dimension (-1)", dimsString(cfg.TargetShape)))
 	}
 	return r
 }
 
 // Config returns the layer's configuration.
 func (r *Reshape) Config() ReshapeConfig {
-	return ReshapeConfig{LayerConfig: LayerConfig{Name: r.Name()}, TargetShape: slices.Clone(r.target)}
+	c := r.cfg
+	c.TargetShape = slices.Clone(c.TargetShape)
+	return c
 }
 
 // Apply applies the layer to x and returns its output tensor.
 func (r *Reshape) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(r, x) }
 
 // TargetShape is the target shape as given (batch axis excluded, -1 kept).
-func (r *Reshape) TargetShape() []int { return append([]int(nil), r.target...) }
+func (r *Reshape) TargetShape() []int { return append([]int(nil), r.cfg.TargetShape...) }
 
 // Build implements graph.Layer: it resolves -1 and checks that the total
 // size is unchanged.
@@ -147,21 +150,21 @@ func (r *Reshape) Build(in []graph.Shape) ([]graph.Shape, error) {
 	}
 	original := in[0].Size()
 	known, unknown := 1, -1
-	for i, d := range r.target {
+	for i, d := range r.cfg.TargetShape {
 		if d == -1 {
 			unknown = i
 		} else {
 			known *= d
 		}
 	}
-	out := graph.Shape(append([]int(nil), r.target...))
+	out := graph.Shape(append([]int(nil), r.cfg.TargetShape...))
 	if unknown >= 0 {
 		if original%known != 0 {
-			return nil, errors.Errorf("cannot reshape input shape %s into target shape %s: total size of new array must be unchanged (%d elements per sample is not a multiple of %d)", in[0], dimsString(r.target), original, known)
+			return nil, errors.Errorf("cannot reshape input shape %s into target shape %s: total size of new array must be unchanged (%d elements per sample is not a multiple of %d)", in[0], dimsString(r.cfg.TargetShape), original, known)
 		}
 		out[unknown] = original / known
 	} else if original != known {
-		return nil, errors.Errorf("cannot reshape input shape %s into target shape %s: total size of new array must be unchanged (%d elements per sample, the target has %d)", in[0], dimsString(r.target), original, known)
+		return nil, errors.Errorf("cannot reshape input shape %s into target shape %s: total size of new array must be unchanged (%d elements per sample, the target has %d)", in[0], dimsString(r.cfg.TargetShape), original, known)
 	}
 	return []graph.Shape{out}, nil
 }
@@ -173,12 +176,12 @@ func (r *Reshape) Emit(_ *graph.Context, in []graph.Node) ([]graph.Node, error) 
 	per := x.Shape().TotalSize() / batch
 	shape := []int{batch}
 	known := 1
-	for _, d := range r.target {
+	for _, d := range r.cfg.TargetShape {
 		if d != -1 {
 			known *= d
 		}
 	}
-	for _, d := range r.target {
+	for _, d := range r.cfg.TargetShape {
 		if d == -1 {
 			d = per / known
 		}

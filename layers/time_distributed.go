@@ -17,7 +17,8 @@ import (
 type TimeDistributed struct {
 	graph.Base
 	graph.PassMask
-	inner graph.Layer
+	cfg   TimeDistributedConfig
+	inner graph.Layer // cfg.Layer
 }
 
 // TimeDistributedConfig is TimeDistributed's configuration: Keras's
@@ -43,7 +44,8 @@ func NewTimeDistributed(layer graph.Layer, opts ...Option) *TimeDistributed {
 // NewTimeDistributedFromConfig creates a TimeDistributed layer from its
 // configuration.
 func NewTimeDistributedFromConfig(cfg TimeDistributedConfig) *TimeDistributed {
-	td := &TimeDistributed{Base: graph.NewBase("TimeDistributed", cfg.Name), inner: cfg.Layer}
+	td := &TimeDistributed{Base: newBase("TimeDistributed", &cfg.LayerConfig), inner: cfg.Layer}
+	td.cfg = cfg
 	if cfg.Layer == nil {
 		td.Fail(errors.New("needs a layer to wrap, got nil"))
 	}
@@ -52,9 +54,7 @@ func NewTimeDistributedFromConfig(cfg TimeDistributedConfig) *TimeDistributed {
 }
 
 // Config returns the layer's configuration.
-func (td *TimeDistributed) Config() TimeDistributedConfig {
-	return TimeDistributedConfig{LayerConfig: LayerConfig{Name: td.Name()}, Layer: td.inner}
-}
+func (td *TimeDistributed) Config() TimeDistributedConfig { return td.cfg }
 
 // Apply applies the layer to x and returns its output tensor.
 func (td *TimeDistributed) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(td, x) }

@@ -20,10 +20,11 @@ type Layer interface {
 	Name() string
 	// Class is the Keras class name (Dense, Dropout, …).
 	Class() string
-	// Build checks the input shapes, creates the layer's weights the first
-	// time it is called, and returns the output shapes. It is called at each
-	// Apply; a layer applied twice shares its weights and must get inputs
-	// compatible with the first ones.
+	// Build checks the input shapes (Apply has already checked them against
+	// the layer's input specs, if it declares any), creates the layer's
+	// weights the first time it is called, and returns the output shapes.
+	// It is called at each Apply; a layer applied twice shares its weights
+	// and must get inputs compatible with the first ones.
 	Build(in []Shape) ([]Shape, error)
 	// Emit adds the layer's computation to ctx's graph: one node per output,
 	// for inputs whose shapes include the batch axis.
@@ -32,12 +33,16 @@ type Layer interface {
 	Weights() []*Weight
 }
 
-// Base carries what every layer has: a name, a class and weights. Layers
+// Base carries what every layer has: a name, a class, weights, its input
+// specs, whether it is built, and the error its configuration raised. Layers
 // embed it.
 type Base struct {
 	name    string
 	class   string
 	weights []*Weight
+	specs   []InputSpec
+	built   bool
+	err     error
 }
 
 // NewBase names a layer of the given class; an empty name picks the Keras
@@ -58,9 +63,32 @@ func (b *Base) Class() string { return b.class }
 // Weights are the weights added with AddWeight, in order.
 func (b *Base) Weights() []*Weight { return b.weights }
 
-// Built reports whether AddWeight has been called, that is whether a
-// weighted layer has been built already.
-func (b *Base) Built() bool { return len(b.weights) > 0 }
+// Built reports whether the layer has been built: whether a Build through
+// Apply (or the package function Build) has succeeded, weights or not.
+func (b *Base) Built() bool { return b.built }
+
+func (b *Base) markBuilt() { b.built = true }
+
+// Fail records err (if it is the first non-nil one) as the layer's
+// configuration error: a constructor calls it for an invalid argument, and
+// every Apply of the layer then returns that error.
+func (b *Base) Fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// Err is the first error given to Fail, or nil.
+func (b *Base) Err() error { return b.err }
+
+// SetInputSpec declares the layer's input specs, spec i for input i
+// (Keras's input_spec); inputs past the last spec are not checked. A layer
+// calls it in its constructor and again in Build once its weights fix some
+// axis sizes.
+func (b *Base) SetInputSpec(specs ...InputSpec) { b.specs = specs }
+
+// InputSpec returns the specs given to SetInputSpec.
+func (b *Base) InputSpec() []InputSpec { return b.specs }
 
 // AddWeight creates a weight named "<layer>/<name>" and appends it to the
 // layer's weights. reg may be nil.
@@ -109,7 +137,8 @@ func snakeCase(class string) string {
 }
 
 // Apply applies layer l to the input tensors, Keras's layer(inputs): it
-// calls Build to infer the output shapes and records the DAG edge. Errors
+// checks the inputs against the layer's input specs, calls its Build to
+// infer the output shapes (marking it built), and records the DAG edge. Errors
 // (from the inputs, from Build, or a panic inside Build) are carried by the
 // returned tensors, naming the layer and the shapes it got.
 func Apply(l Layer, in ...*Tensor) []*Tensor {
@@ -157,5 +186,29 @@ func safeBuild(l Layer, in []Shape) (out []Shape, err error) {
 			err = errors.Errorf("panic while building: %v", r)
 		}
 	}()
-	return l.Build(in)
+	return Build(l, in)
+}
+
+// Build is what Apply does to infer a layer's output shapes, for wrappers
+// that build an inner layer themselves (TimeDistributed, Bidirectional): it
+// returns the layer's configuration error (Base.Err) if any, checks the
+// input shapes against its input specs (Base.InputSpec), calls its Build, and
+// marks it built when Build succeeds.
+func Build(l Layer, in []Shape) ([]Shape, error) {
+	if e, ok := l.(interface{ Err() error }); ok && e.Err() != nil {
+		return nil, e.Err()
+	}
+	if s, ok := l.(interface{ InputSpec() []InputSpec }); ok {
+		if err := checkInputSpecs(s.InputSpec(), in); err != nil {
+			return nil, err
+		}
+	}
+	out, err := l.Build(in)
+	if err != nil {
+		return nil, err
+	}
+	if b, ok := l.(interface{ markBuilt() }); ok {
+		b.markBuilt()
+	}
+	return out, nil
 }

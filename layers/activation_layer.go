@@ -11,36 +11,54 @@ import (
 type ActivationLayer struct {
 	graph.Base
 	graph.PassMask
-	activation string
-	fn         ActivationFunc
-	err        error
+	cfg ActivationConfig
+	fn  ActivationFunc
 }
+
+// ActivationConfig is the Activation layer's configuration: Keras's
+// Activation arguments.
+type ActivationConfig struct {
+	LayerConfig
+	// Activation is the activation's Keras name ("" is linear).
+	Activation string `json:"activation"`
+}
+
+// DefaultActivationConfig is Keras's default Activation configuration
+// (activation unset, that is linear).
+func DefaultActivationConfig() ActivationConfig { return ActivationConfig{} }
 
 // NewActivation creates an Activation layer applying the activation with
 // the given Keras name ("relu", "softmax", …; "" is linear). An unknown name
 // makes Apply report an error listing the valid names. Options: WithName.
 func NewActivation(name string, opts ...Option) *ActivationLayer {
-	c := newConfig("Activation", opts)
-	a := &ActivationLayer{Base: graph.NewBase("Activation", c.name), activation: name, err: c.err}
-	fn, err := Activation(name)
-	if a.err == nil {
-		a.err = err
-	}
+	cfg := DefaultActivationConfig()
+	cfg.Activation = name
+	cfg.LayerConfig = configure(cfg.LayerConfig, opts, Option.applyLayer)
+	return NewActivationFromConfig(cfg)
+}
+
+// NewActivationFromConfig creates an Activation layer from its
+// configuration.
+func NewActivationFromConfig(cfg ActivationConfig) *ActivationLayer {
+	a := &ActivationLayer{Base: newBase("Activation", &cfg.LayerConfig)}
+	a.cfg = cfg
+	fn, err := Activation(cfg.Activation)
+	a.Fail(err)
 	a.fn = fn
 	return a
 }
+
+// Config returns the layer's configuration.
+func (a *ActivationLayer) Config() ActivationConfig { return a.cfg }
 
 // Apply applies the layer to x and returns its output tensor.
 func (a *ActivationLayer) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(a, x) }
 
 // ActivationName is the activation's Keras name as given.
-func (a *ActivationLayer) ActivationName() string { return a.activation }
+func (a *ActivationLayer) ActivationName() string { return a.cfg.Activation }
 
 // Build implements graph.Layer: the output shape is the input shape.
 func (a *ActivationLayer) Build(in []graph.Shape) ([]graph.Shape, error) {
-	if a.err != nil {
-		return nil, a.err
-	}
 	if len(in) != 1 {
 		return nil, errors.Errorf("expects 1 input, got %d", len(in))
 	}

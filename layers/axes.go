@@ -1,6 +1,10 @@
 package layers
 
-import "github.com/pkg/errors"
+import (
+	"github.com/pkg/errors"
+
+	"github.com/kerago/kerago/graph"
+)
 
 // perAxis expands a size option (kernel size, pool size, strides,
 // dilation) to one value per spatial axis: none means 1 everywhere, one
@@ -31,4 +35,28 @@ func perAxis(what string, v []int, n int) ([]int, error) {
 		}
 	}
 	return out, nil
+}
+
+// resolveAxes is perAxis for a layer's constructor: it returns the values
+// expanded to n axes or, if they are invalid, records the error on b and
+// returns v unchanged.
+func resolveAxes(b *graph.Base, what string, v []int, n int) []int {
+	out, err := perAxis(what, v, n)
+	if err != nil {
+		b.Fail(err)
+		return v
+	}
+	return out
+}
+
+// fixInputAxis adds a fixed axis size to the layer's first input spec, as a
+// Keras layer does once built (Dense: InputSpec(min_ndim=2, axes={-1:
+// input_dim})); the next Apply checks it.
+func fixInputAxis(b *graph.Base, axis, size int) {
+	specs := append([]graph.InputSpec(nil), b.InputSpec()...)
+	if len(specs) == 0 {
+		specs = make([]graph.InputSpec, 1)
+	}
+	specs[0].Axes = map[int]int{axis: size}
+	b.SetInputSpec(specs...)
 }

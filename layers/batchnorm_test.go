@@ -257,20 +257,20 @@ func TestBatchNormalizationAfterDenseAndOnImages(t *testing.T) {
 // mode, on 2-D, 3-D (both axes) and 4-D inputs, with and without center and
 // scale.
 func TestBatchNormalizationGradients(t *testing.T) {
-	inits := []Option{WithGammaInitializer(RandomUniform(0.5, 1.5)), WithBetaInitializer(RandomUniform(-0.5, 0.5))}
+	inits := []BatchNormalizationOption{WithGammaInitializer(RandomUniform(0.5, 1.5)), WithBetaInitializer(RandomUniform(-0.5, 0.5))}
 	for _, tc := range []struct {
 		name  string
 		shape []int
-		opts  []Option
+		opts  []BatchNormalizationOption
 	}{
 		{"2-D", []int{3}, inits},
-		{"2-D no center", []int{3}, append([]Option{WithoutCenter()}, inits[0])},
-		{"2-D no scale", []int{3}, append([]Option{WithoutScale()}, inits[1])},
-		{"2-D neither", []int{3}, []Option{WithoutCenter(), WithoutScale()}},
+		{"2-D no center", []int{3}, append([]BatchNormalizationOption{WithoutCenter()}, inits[0])},
+		{"2-D no scale", []int{3}, append([]BatchNormalizationOption{WithoutScale()}, inits[1])},
+		{"2-D neither", []int{3}, []BatchNormalizationOption{WithoutCenter(), WithoutScale()}},
 		{"3-D last axis", []int{4, 3}, inits},
-		{"3-D axis 1", []int{4, 3}, append([]Option{WithAxis(1)}, inits...)},
+		{"3-D axis 1", []int{4, 3}, append([]BatchNormalizationOption{WithAxis(1)}, inits...)},
 		{"4-D", []int{3, 2, 3}, inits},
-		{"4-D axis 2 neither", []int{3, 2, 3}, []Option{WithAxis(2), WithoutCenter(), WithoutScale()}},
+		{"4-D axis 2 neither", []int{3, 2, 3}, []BatchNormalizationOption{WithAxis(2), WithoutCenter(), WithoutScale()}},
 	} {
 		in := graph.Input(tc.shape...)
 		gradCheck(t, tc.name, in, NewBatchNormalization(tc.opts...).Apply(in), 4, 21)
@@ -340,7 +340,7 @@ func TestBatchNormalizationInferenceGradient(t *testing.T) {
 }
 
 // TestBatchNormalizationErrors checks the error messages of a missing axis,
-// the batch axis, a changed channel count and bad options.
+// the batch axis, a changed channel count and bad option values.
 func TestBatchNormalizationErrors(t *testing.T) {
 	wantErr(t, NewBatchNormalization(WithAxis(3), WithName("bn_ax")).Apply(graph.Input(4, 5)),
 		"layer bn_ax (BatchNormalization)", "axis 3 does not exist", "(input shape (None, 4, 5))", "feature axes 1…2")
@@ -359,6 +359,4 @@ func TestBatchNormalizationErrors(t *testing.T) {
 		"layer bn_m (BatchNormalization)", "momentum must be in [0, 1], got 1.5")
 	wantErr(t, NewBatchNormalization(WithEpsilon(0), WithName("bn_e")).Apply(graph.Input(4)),
 		"layer bn_e (BatchNormalization)", "epsilon must be positive, got 0")
-	wantErr(t, NewBatchNormalization(WithActivation("relu"), WithName("bn_o")).Apply(graph.Input(4)),
-		"layer bn_o (BatchNormalization)", "BatchNormalization does not take option(s) WithActivation")
 }

@@ -30,11 +30,45 @@ import (
 // Weights are the forward layer's, then the backward layer's.
 type Bidirectional struct {
 	graph.Base
+	cfg           BidirectionalConfig
 	layer         RecurrentLayer
 	fwd, bwd      RecurrentLayer
-	mode          string
-	err           error
 	nMergedOutput int
+}
+
+// BidirectionalConfig is Bidirectional's configuration: Keras's
+// Bidirectional arguments.
+type BidirectionalConfig struct {
+	LayerConfig
+	// Layer is the wrapped recurrent layer, the template of both
+	// directions (required).
+	Layer graph.Layer `json:"layer"`
+	// MergeMode is "concat" (the default), "sum", "mul", "ave" or "none"
+	// (Keras's None).
+	MergeMode string `json:"merge_mode"`
+}
+
+// DefaultBidirectionalConfig is Keras's default Bidirectional configuration
+// (layer unset): merge mode concat.
+func DefaultBidirectionalConfig() BidirectionalConfig {
+	return BidirectionalConfig{MergeMode: "concat"}
+}
+
+// BidirectionalOption is an option of NewBidirectional: WithName or
+// WithMergeMode.
+type BidirectionalOption interface{ applyBidirectional(*BidirectionalConfig) }
+
+func (o NameOption) applyBidirectional(c *BidirectionalConfig) { o.applyLayer(&c.LayerConfig) }
+
+// bidirectionalOption is an option only Bidirectional takes.
+type bidirectionalOption func(*BidirectionalConfig)
+
+func (o bidirectionalOption) applyBidirectional(c *BidirectionalConfig) { o(c) }
+
+// WithMergeMode sets how Bidirectional combines its two directions:
+// "concat" (default), "sum", "mul", "ave" or "none" (two outputs).
+func WithMergeMode(mode string) BidirectionalOption {
+	return bidirectionalOption(func(c *BidirectionalConfig) { c.MergeMode = mode })
 }
 
 var mergeModes = map[string]bool{"concat": true, "sum": true, "mul": true, "ave": true, "none": true}
@@ -42,36 +76,41 @@ var mergeModes = map[string]bool{"concat": true, "sum": true, "mul": true, "ave"
 // NewBidirectional wraps a recurrent layer (SimpleRNN, GRU, LSTM). Options:
 // WithName, WithMergeMode. A layer that is not recurrent, or an unknown
 // merge mode, makes Apply return the error.
-func NewBidirectional(layer graph.Layer, opts ...Option) *Bidirectional {
-	c := newConfig("Bidirectional", opts, "WithMergeMode")
-	b := &Bidirectional{Base: graph.NewBase("Bidirectional", c.name), mode: c.mergeMode, err: c.err}
-	rl, ok := layer.(RecurrentLayer)
+func NewBidirectional(layer graph.Layer, opts ...BidirectionalOption) *Bidirectional {
+	cfg := DefaultBidirectionalConfig()
+	cfg.Layer = layer
+	return NewBidirectionalFromConfig(configure(cfg, opts, BidirectionalOption.applyBidirectional))
+}
+
+// NewBidirectionalFromConfig creates a Bidirectional layer from its
+// configuration.
+func NewBidirectionalFromConfig(cfg BidirectionalConfig) *Bidirectional {
+	b := &Bidirectional{Base: newBase("Bidirectional", &cfg.LayerConfig)}
+	b.cfg = cfg
+	rl, ok := cfg.Layer.(RecurrentLayer)
 	switch {
-	case layer == nil:
-		b.setErr(errors.New("needs a recurrent layer to wrap, got nil"))
+	case cfg.Layer == nil:
+		b.Fail(errors.New("needs a recurrent layer to wrap, got nil"))
 	case !ok:
-		b.setErr(errors.Errorf("wraps recurrent layers (SimpleRNN, GRU, LSTM); layer %s is a %s", layer.Name(), layer.Class()))
+		b.Fail(errors.Errorf("wraps recurrent layers (SimpleRNN, GRU, LSTM); layer %s is a %s", cfg.Layer.Name(), cfg.Layer.Class()))
 	}
-	if !mergeModes[b.mode] {
-		b.setErr(errors.Errorf("invalid merge mode %q; merge mode should be one of concat, sum, mul, ave, none", b.mode))
+	if !mergeModes[cfg.MergeMode] {
+		b.Fail(errors.Errorf("invalid merge mode %q; merge mode should be one of concat, sum, mul, ave, none", cfg.MergeMode))
 	}
-	if b.err == nil {
+	if b.Err() == nil {
 		b.layer = rl
 		b.fwd = rl.Clone("forward_"+rl.Name(), rl.GoBackwards())
 		b.bwd = rl.Clone("backward_"+rl.Name(), !rl.GoBackwards())
 	}
 	b.nMergedOutput = 1
-	if b.mode == "none" {
+	if cfg.MergeMode == "none" {
 		b.nMergedOutput = 2
 	}
 	return b
 }
 
-func (b *Bidirectional) setErr(err error) {
-	if b.err == nil && err != nil {
-		b.err = err
-	}
-}
+// Config returns the layer's configuration.
+func (b *Bidirectional) Config() BidirectionalConfig { return b.cfg }
 
 // Apply applies the layer to x and returns its output. With merge mode
 // "none" or a layer that returns its states there are several outputs: use
@@ -97,7 +136,7 @@ func (b *Bidirectional) Forward() RecurrentLayer { return b.fwd }
 func (b *Bidirectional) Backward() RecurrentLayer { return b.bwd }
 
 // MergeMode is the merge mode.
-func (b *Bidirectional) MergeMode() string { return b.mode }
+func (b *Bidirectional) MergeMode() string { return b.cfg.MergeMode }
 
 // Weights implements graph.Layer: forward weights, then backward weights.
 func (b *Bidirectional) Weights() []*graph.Weight {
@@ -109,9 +148,6 @@ func (b *Bidirectional) Weights() []*graph.Weight {
 
 // Build implements graph.Layer.
 func (b *Bidirectional) Build(in []graph.Shape) ([]graph.Shape, error) {
-	if b.err != nil {
-		return nil, b.err
-	}
 	if len(in) == 0 {
 		return nil, errors.New("expects an input")
 	}
@@ -125,16 +161,16 @@ func (b *Bidirectional) Build(in []graph.Shape) ([]graph.Shape, error) {
 		fin = append(fin, states[:ns]...)
 		bin = append(bin, states[ns:]...)
 	}
-	fo, err := b.fwd.Build(fin)
+	fo, err := graph.Build(b.fwd, fin)
 	if err != nil {
 		return nil, errors.Wrapf(err, "forward layer %s", b.fwd.Name())
 	}
-	bo, err := b.bwd.Build(bin)
+	bo, err := graph.Build(b.bwd, bin)
 	if err != nil {
 		return nil, errors.Wrapf(err, "backward layer %s", b.bwd.Name())
 	}
 	var out []graph.Shape
-	switch b.mode {
+	switch b.cfg.MergeMode {
 	case "concat":
 		s := fo[0].Clone()
 		s[len(s)-1] *= 2
@@ -218,7 +254,7 @@ func (b *Bidirectional) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node,
 		}
 	}
 	var out []graph.Node
-	switch b.mode {
+	switch b.cfg.MergeMode {
 	case "concat":
 		m, err := ops.Concat(y.Dims()-1, y, yr)
 		if err != nil {
@@ -230,7 +266,7 @@ func (b *Bidirectional) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node,
 		if err != nil {
 			return nil, err
 		}
-		if b.mode == "ave" {
+		if b.cfg.MergeMode == "ave" {
 			if m, err = G.Mul(m, ctx.Scalar(0.5)); err != nil {
 				return nil, err
 			}

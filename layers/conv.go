@@ -1,7 +1,7 @@
 package layers
 
 import (
-	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -10,113 +10,137 @@ import (
 	"github.com/kerago/kerago/graph/ops"
 )
 
+// ConvConfig is the configuration of Conv1D and Conv2D: the arguments of
+// Keras's base Conv layer (channels-last). Per-axis fields take one value
+// for every spatial axis, or one per axis; Config reports one per axis.
+type ConvConfig struct {
+	LayerConfig
+	// Filters is the number of output channels (required, positive).
+	Filters int `json:"filters"`
+	// KernelSize is the kernel's size (nil: 1).
+	KernelSize []int `json:"kernel_size"`
+	WindowConfig
+	// DilationRate is the dilation rate (default 1).
+	DilationRate []int `json:"dilation_rate"`
+	KernelConfig
+}
+
+// DefaultConvConfig is Keras's default configuration of a convolution
+// (filters and kernel size unset): strides 1, "valid" padding, dilation
+// rate 1, linear activation, a bias, glorot_uniform kernel and zeros bias.
+func DefaultConvConfig() ConvConfig {
+	return ConvConfig{WindowConfig: WindowConfig{Strides: []int{1}, Padding: "valid"},
+		DilationRate: []int{1}, KernelConfig: defaultKernel("linear")}
+}
+
+// ConvOption is an option of NewConv1D and NewConv2D: WithName, a
+// KernelOption, a WindowOption, WithKernelSize or WithDilation.
+type ConvOption interface{ applyConv(*ConvConfig) }
+
+func (o NameOption) applyConv(c *ConvConfig)   { o.applyLayer(&c.LayerConfig) }
+func (o KernelOption) applyConv(c *ConvConfig) { o(&c.KernelConfig) }
+func (o WindowOption) applyConv(c *ConvConfig) { o(&c.WindowConfig) }
+
+// convOption is an option only the convolutions take.
+type convOption func(*ConvConfig)
+
+func (o convOption) applyConv(c *ConvConfig) { o(c) }
+
 // WithKernelSize sets a convolution's kernel size: one value for every
 // spatial axis, or one per axis (Keras's kernel_size as a tuple). It
 // overrides the size given to the constructor, so a rectangular kernel is
 // NewConv2D(16, 3, WithKernelSize(3, 5)).
-func WithKernelSize(size ...int) Option {
-	return func(c *config) {
-		c.mark("WithKernelSize")
-		c.extra["kernelSize"] = append([]int(nil), size...)
-	}
+func WithKernelSize(size ...int) ConvOption {
+	return convOption(func(c *ConvConfig) { c.KernelSize = append([]int(nil), size...) })
 }
 
-// convOptions are the options every convolution layer takes.
-var convOptions = []string{"WithKernelSize", "WithStrides", "WithPadding", "WithDilation",
-	"WithActivation", "WithoutBias", "WithKernelInitializer", "WithBiasInitializer",
-	"WithKernelRegularizer", "WithBiasRegularizer"}
+// WithDilation sets a convolution's dilation rate: one value for every
+// spatial axis, or one per axis.
+func WithDilation(d ...int) ConvOption {
+	return convOption(func(c *ConvConfig) { c.DilationRate = append([]int(nil), d...) })
+}
+
+// newConvConfig is the configuration NewConv1D and NewConv2D build.
+func newConvConfig(filters, kernel int, opts []ConvOption) ConvConfig {
+	cfg := DefaultConvConfig()
+	cfg.Filters, cfg.KernelSize = filters, []int{kernel}
+	return configure(cfg, opts, ConvOption.applyConv)
+}
 
 // conv is what Conv1D and Conv2D share: Keras's base Conv layer,
 // channels-last, y = activation(conv(x, kernel) + bias).
 type conv struct {
 	graph.Base
 	rank       int // spatial axes: 1 or 2
-	filters    int
-	kernelSize []int
-	strides    []int
-	dilation   []int
-	padding    string
+	cfg        ConvConfig
 	activation ActivationFunc
-	cfg        *config
-	err        error
-	inC        int
 	kernel     *graph.Weight
 	bias       *graph.Weight
 }
 
-func newConv(class string, rank, filters, kernel int, opts []Option) conv {
-	c := newConfig(class, opts, convOptions...)
-	l := conv{Base: graph.NewBase(class, c.name), rank: rank, filters: filters, cfg: c, err: c.err}
-	if filters <= 0 {
-		l.setErr(errors.Errorf("filters must be positive, got %d", filters))
+// convRankHints explain a missing channel axis, by spatial rank.
+var convRankHints = map[int]string{
+	1: "the input needs a channel axis last (batch, steps, channels): one feature per step is (steps, 1)",
+	2: "the input needs a channel axis last (batch, height, width, channels): a grayscale image is (height, width, 1), e.g. Input(28, 28, 1), not Input(28, 28)",
+}
+
+func newConv(class string, rank int, cfg ConvConfig) conv {
+	l := conv{Base: newBase(class, &cfg.LayerConfig), rank: rank}
+	if cfg.Filters <= 0 {
+		l.Fail(errors.Errorf("filters must be positive, got %d", cfg.Filters))
 	}
-	ks := []int{kernel}
-	if v, ok := c.extra["kernelSize"].([]int); ok {
-		ks = v
-	}
-	var err error
-	if l.kernelSize, err = perAxis("kernel size", ks, rank); err != nil {
-		l.setErr(err)
-	}
-	if l.strides, err = perAxis("strides", c.strides, rank); err != nil {
-		l.setErr(err)
-	}
-	if l.dilation, err = perAxis("dilation rate", c.dilation, rank); err != nil {
-		l.setErr(err)
-	}
-	l.padding = strings.ToLower(c.padding)
+	cfg.KernelSize = resolveAxes(&l.Base, "kernel size", cfg.KernelSize, rank)
+	strides, err := perAxis("strides", cfg.Strides, rank)
+	l.Fail(err)
+	dilation, err := perAxis("dilation rate", cfg.DilationRate, rank)
+	l.Fail(err)
+	given := cfg.Padding
+	cfg.Padding = strings.ToLower(given)
 	valid := []string{"valid", "same"}
 	if rank == 1 {
 		valid = append(valid, "causal")
 	}
-	known := false
-	for _, v := range valid {
-		known = known || v == l.padding
+	if !slices.Contains(valid, cfg.Padding) {
+		l.Fail(errors.Errorf(`the padding argument must be one of "%s"; got %q`, strings.Join(valid, `", "`), given))
 	}
-	if !known {
-		l.setErr(errors.Errorf(`the padding argument must be one of "%s"; got %q`, strings.Join(valid, `", "`), c.padding))
-	}
-	if l.strides != nil && l.dilation != nil {
-		s, d := 1, 1
-		for i := range l.strides {
-			s, d = max(s, l.strides[i]), max(d, l.dilation[i])
-		}
-		if s > 1 && d > 1 {
-			l.setErr(errors.Errorf("strides > 1 are not supported together with a dilation rate > 1 (got strides %v and dilation rate %v)", l.strides, l.dilation))
+	if strides != nil && dilation != nil {
+		cfg.Strides, cfg.DilationRate = strides, dilation
+		if slices.Max(strides) > 1 && slices.Max(dilation) > 1 {
+			l.Fail(errors.Errorf("strides > 1 are not supported together with a dilation rate > 1 (got strides %v and dilation rate %v)", strides, dilation))
 		}
 	}
-	act, err := Activation(c.activation)
-	l.setErr(err)
+	act, err := Activation(cfg.Activation)
+	l.Fail(err)
 	l.activation = act
-	if c.kernelInit == nil {
-		c.kernelInit = GlorotUniform()
-	}
-	if c.biasInit == nil {
-		c.biasInit = Zeros()
-	}
+	cfg.KernelConfig = cfg.KernelConfig.withDefaults()
+	l.cfg = cfg
+	l.SetInputSpec(graph.InputSpec{NDim: rank + 2, RankHints: map[int]string{rank + 1: convRankHints[rank]}})
 	return l
 }
 
-func (l *conv) setErr(err error) {
-	if l.err == nil && err != nil {
-		l.err = err
-	}
+// Config returns the layer's configuration.
+func (l *conv) Config() ConvConfig {
+	c := l.cfg
+	c.KernelSize = slices.Clone(c.KernelSize)
+	c.Strides = slices.Clone(c.Strides)
+	c.DilationRate = slices.Clone(c.DilationRate)
+	return c
 }
 
 // Filters is the number of output channels.
-func (l *conv) Filters() int { return l.filters }
+func (l *conv) Filters() int { return l.cfg.Filters }
 
 // KernelSize is the kernel's size, one value per spatial axis.
-func (l *conv) KernelSize() []int { return append([]int(nil), l.kernelSize...) }
+func (l *conv) KernelSize() []int { return slices.Clone(l.cfg.KernelSize) }
 
 // Strides are the strides, one value per spatial axis.
-func (l *conv) Strides() []int { return append([]int(nil), l.strides...) }
+func (l *conv) Strides() []int { return slices.Clone(l.cfg.Strides) }
 
 // DilationRate is the dilation rate, one value per spatial axis.
-func (l *conv) DilationRate() []int { return append([]int(nil), l.dilation...) }
+func (l *conv) DilationRate() []int { return slices.Clone(l.cfg.DilationRate) }
 
 // Padding is "valid", "same" or (Conv1D) "causal".
-func (l *conv) Padding() string { return l.padding }
+func (l *conv) Padding() string { return l.cfg.Padding }
 
 // Kernel is the (k…, in channels, filters) weight (nil before the layer is
 // built).
@@ -126,42 +150,29 @@ func (l *conv) Kernel() *graph.Weight { return l.kernel }
 func (l *conv) Bias() *graph.Weight { return l.bias }
 
 func (l *conv) spec() ops.ConvSpec {
-	return ops.ConvSpec{Strides: l.strides, Dilation: l.dilation, Padding: l.padding}
+	return ops.ConvSpec{Strides: l.cfg.Strides, Dilation: l.cfg.DilationRate, Padding: l.cfg.Padding}
 }
 
-// Build implements graph.Layer: it checks the input is (batch, spatial…,
-// channels), creates the kernel and bias the first time, and returns the
+// Build implements graph.Layer: its input spec has made sure the input is
+// (batch, spatial…, channels); it checks the channels, creates the kernel
+// and bias the first time (fixing the channel count), and returns the
 // output shape (spatial sizes as ops.ConvOutputLength computes them).
 func (l *conv) Build(in []graph.Shape) ([]graph.Shape, error) {
-	if l.err != nil {
-		return nil, l.err
-	}
 	if len(in) != 1 {
 		return nil, errors.Errorf("expects 1 input, got %d", len(in))
 	}
 	s := in[0]
-	if len(s) != l.rank+1 {
-		msg := fmt.Sprintf("expected ndim=%d, found ndim=%d", l.rank+2, len(s)+1)
-		if len(s) == l.rank {
-			if l.rank == 2 {
-				msg += "; the input needs a channel axis last (batch, height, width, channels): a grayscale image is (height, width, 1), e.g. Input(28, 28, 1), not Input(28, 28)"
-			} else {
-				msg += "; the input needs a channel axis last (batch, steps, channels): one feature per step is (steps, 1)"
-			}
-		}
-		return nil, errors.New(msg)
-	}
 	c := s[l.rank]
 	if c <= 0 {
 		return nil, errors.Errorf("the channel dimension of the inputs should be defined and positive, found %d", c)
 	}
 	out := make(graph.Shape, l.rank+1)
 	for i := 0; i < l.rank; i++ {
-		n, k, st, d := s[i], l.kernelSize[i], l.strides[i], l.dilation[i]
-		o, _, _, err := ops.ConvOutputLength(n, k, st, d, l.padding)
+		n, k, st, d := s[i], l.cfg.KernelSize[i], l.cfg.Strides[i], l.cfg.DilationRate[i]
+		o, _, _, err := ops.ConvOutputLength(n, k, st, d, l.cfg.Padding)
 		if err != nil {
 			dk := (k-1)*d + 1
-			if n >= 1 && dk > n && l.padding == "valid" {
+			if n >= 1 && dk > n && l.cfg.Padding == "valid" {
 				return nil, errors.Errorf("the kernel does not fit in the input: spatial axis %d has size %d, the kernel size %d (%d with dilation rate %d), so with padding \"valid\" the output size would be %d; use padding \"same\" or a smaller kernel",
 					i+1, n, k, dk, d, n-dk+1)
 			}
@@ -169,16 +180,15 @@ func (l *conv) Build(in []graph.Shape) ([]graph.Shape, error) {
 		}
 		out[i] = o
 	}
-	out[l.rank] = l.filters
+	f := l.cfg.Filters
+	out[l.rank] = f
 	if l.kernel == nil {
-		l.inC = c
-		ks := append(append(graph.Shape{}, l.kernelSize...), c, l.filters)
-		l.kernel = l.AddWeight("kernel", ks, l.cfg.kernelInit, l.cfg.kernelReg, true)
-		if l.cfg.useBias {
-			l.bias = l.AddWeight("bias", graph.Shape{l.filters}, l.cfg.biasInit, l.cfg.biasReg, true)
+		ks := append(append(graph.Shape{}, l.cfg.KernelSize...), c, f)
+		l.kernel = l.AddWeight("kernel", ks, l.cfg.KernelInitializer, l.cfg.KernelRegularizer, true)
+		if l.cfg.UseBias {
+			l.bias = l.AddWeight("bias", graph.Shape{f}, l.cfg.BiasInitializer, l.cfg.BiasRegularizer, true)
 		}
-	} else if c != l.inC {
-		return nil, errors.Errorf("expected axis -1 of input shape to have value %d but got shape %s", l.inC, s)
+		fixInputAxis(&l.Base, -1, c)
 	}
 	return []graph.Shape{out}, nil
 }
@@ -198,7 +208,7 @@ func (l *conv) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node, error) {
 		}
 	}
 	// The convolution, the bias and a relu are one node.
-	act, fused := fusedAct(l.cfg.activation)
+	act, fused := fusedAct(l.cfg.Activation)
 	var y graph.Node
 	if l.rank == 1 {
 		y, err = ops.Conv1DBiasAct(in[0], k, b, l.spec(), act)
@@ -233,9 +243,12 @@ type Conv2D struct{ conv }
 // WithoutBias, WithKernelInitializer, WithBiasInitializer,
 // WithKernelRegularizer, WithBiasRegularizer. As tf.keras, strides > 1
 // together with a dilation rate > 1 is an error.
-func NewConv2D(filters, kernel int, opts ...Option) *Conv2D {
-	return &Conv2D{newConv("Conv2D", 2, filters, kernel, opts)}
+func NewConv2D(filters, kernel int, opts ...ConvOption) *Conv2D {
+	return NewConv2DFromConfig(newConvConfig(filters, kernel, opts))
 }
+
+// NewConv2DFromConfig creates a Conv2D layer from its configuration.
+func NewConv2DFromConfig(cfg ConvConfig) *Conv2D { return &Conv2D{newConv("Conv2D", 2, cfg)} }
 
 // Apply applies the layer to x and returns its output tensor.
 func (l *Conv2D) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(l, x) }
@@ -249,9 +262,12 @@ type Conv1D struct{ conv }
 
 // NewConv1D creates a Conv1D layer with the given number of filters and
 // kernel size. Options: as NewConv2D, and WithPadding also takes "causal".
-func NewConv1D(filters, kernel int, opts ...Option) *Conv1D {
-	return &Conv1D{newConv("Conv1D", 1, filters, kernel, opts)}
+func NewConv1D(filters, kernel int, opts ...ConvOption) *Conv1D {
+	return NewConv1DFromConfig(newConvConfig(filters, kernel, opts))
 }
+
+// NewConv1DFromConfig creates a Conv1D layer from its configuration.
+func NewConv1DFromConfig(cfg ConvConfig) *Conv1D { return &Conv1D{newConv("Conv1D", 1, cfg)} }
 
 // Apply applies the layer to x and returns its output tensor.
 func (l *Conv1D) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(l, x) }

@@ -58,7 +58,7 @@ func loadConvGolden(t *testing.T) *convGolden {
 // and compares with PyTorch.
 func runConvGolden(t *testing.T, c convGoldenCase, rank int, dt tensor.Dtype) {
 	t.Helper()
-	opts := []Option{WithKernelSize(c.KernelSize...), WithStrides(c.Strides...), WithDilation(c.Dilation...),
+	opts := []ConvOption{WithKernelSize(c.KernelSize...), WithStrides(c.Strides...), WithDilation(c.Dilation...),
 		WithPadding(c.Padding), WithActivation(c.Activation)}
 	if !c.UseBias {
 		opts = append(opts, WithoutBias())
@@ -334,8 +334,6 @@ func TestConvErrors(t *testing.T) {
 		"dilation rate must be positive, got [1 0]")
 	wantErr(t, NewConv2D(4, 3, WithActivation("relux")).Apply(graph.Input(8, 8, 1)),
 		`unknown activation "relux"`)
-	wantErr(t, NewConv2D(4, 3, WithNoiseShape(1), WithName("c_opt")).Apply(graph.Input(8, 8, 1)),
-		"layer c_opt (Conv2D)", "Conv2D does not take option(s) WithNoiseShape", "it takes WithActivation")
 	c := NewConv2D(4, 3, WithName("c_twice"))
 	if err := c.Apply(graph.Input(8, 8, 3)).Err(); err != nil {
 		t.Fatal(err)

@@ -8,16 +8,32 @@ import (
 	"github.com/kerago/kerago/graph/ops"
 )
 
+// DenseConfig is Dense's configuration: Keras's Dense arguments.
+type DenseConfig struct {
+	LayerConfig
+	// Units is the output size (required, positive).
+	Units int `json:"units"`
+	KernelConfig
+}
+
+// DefaultDenseConfig is Keras's default Dense configuration (units unset):
+// linear activation, a bias, glorot_uniform kernel and zeros bias.
+func DefaultDenseConfig() DenseConfig { return DenseConfig{KernelConfig: defaultKernel("linear")} }
+
+// DenseOption is an option of NewDense: WithName or a KernelOption.
+type DenseOption interface{ applyDense(*DenseConfig) }
+
+func (o NameOption) applyDense(c *DenseConfig)   { o.applyLayer(&c.LayerConfig) }
+func (o KernelOption) applyDense(c *DenseConfig) { o(&c.KernelConfig) }
+
 // Dense is Keras's Dense: y = activation(x·W + b) on the last axis of an
 // input of rank ≥ 1 (leading axes are kept). Kernel (in, units) defaults to
 // glorot_uniform, bias (units) to zeros.
 type Dense struct {
 	graph.Base
 	graph.PassMask
-	units      int
+	cfg        DenseConfig
 	activation ActivationFunc
-	cfg        *config
-	err        error
 	inDim      int
 	kernel     *graph.Weight
 	bias       *graph.Weight
@@ -26,36 +42,35 @@ type Dense struct {
 // NewDense creates a Dense layer with the given number of units. Options:
 // WithName, WithActivation, WithoutBias, WithKernelInitializer,
 // WithBiasInitializer, WithKernelRegularizer, WithBiasRegularizer.
-func NewDense(units int, opts ...Option) *Dense {
-	c := newConfig("Dense", opts, "WithActivation", "WithoutBias", "WithKernelInitializer",
-		"WithBiasInitializer", "WithKernelRegularizer", "WithBiasRegularizer")
-	d := &Dense{Base: graph.NewBase("Dense", c.name), units: units, cfg: c, err: c.err}
-	if units <= 0 {
-		d.setErr(errors.Errorf("units must be positive, got %d", units))
+func NewDense(units int, opts ...DenseOption) *Dense {
+	cfg := DefaultDenseConfig()
+	cfg.Units = units
+	return NewDenseFromConfig(configure(cfg, opts, DenseOption.applyDense))
+}
+
+// NewDenseFromConfig creates a Dense layer from its configuration.
+func NewDenseFromConfig(cfg DenseConfig) *Dense {
+	d := &Dense{Base: newBase("Dense", &cfg.LayerConfig)}
+	if cfg.Units <= 0 {
+		d.Fail(errors.Errorf("units must be positive, got %d", cfg.Units))
 	}
-	act, err := Activation(c.activation)
-	d.setErr(err)
+	act, err := Activation(cfg.Activation)
+	d.Fail(err)
 	d.activation = act
-	if c.kernelInit == nil {
-		c.kernelInit = GlorotUniform()
-	}
-	if c.biasInit == nil {
-		c.biasInit = Zeros()
-	}
+	cfg.KernelConfig = cfg.KernelConfig.withDefaults()
+	d.cfg = cfg
+	d.SetInputSpec(graph.InputSpec{MinNDim: 2, Layout: "batch and features"})
 	return d
 }
 
-func (d *Dense) setErr(err error) {
-	if d.err == nil && err != nil {
-		d.err = err
-	}
-}
+// Config returns the layer's configuration.
+func (d *Dense) Config() DenseConfig { return d.cfg }
 
 // Apply applies the layer to x and returns its output tensor.
 func (d *Dense) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(d, x) }
 
 // Units is the output size.
-func (d *Dense) Units() int { return d.units }
+func (d *Dense) Units() int { return d.cfg.Units }
 
 // Kernel is the (in, units) weight (nil before the layer is built).
 func (d *Dense) Kernel() *graph.Weight { return d.kernel }
@@ -63,30 +78,24 @@ func (d *Dense) Kernel() *graph.Weight { return d.kernel }
 // Bias is the (units,) weight, or nil without bias or before build.
 func (d *Dense) Bias() *graph.Weight { return d.bias }
 
-// Build implements graph.Layer.
+// Build implements graph.Layer: it creates the kernel and bias the first
+// time, fixing the input's last axis.
 func (d *Dense) Build(in []graph.Shape) ([]graph.Shape, error) {
-	if d.err != nil {
-		return nil, d.err
-	}
 	if len(in) != 1 {
 		return nil, errors.Errorf("expects 1 input, got %d", len(in))
 	}
 	s := in[0]
-	if len(s) < 1 {
-		return nil, errors.New("expected min_ndim=2 (batch and features), found ndim=1")
-	}
-	last := s[len(s)-1]
+	last, units := s[len(s)-1], d.cfg.Units
 	if d.kernel == nil {
 		d.inDim = last
-		d.kernel = d.AddWeight("kernel", graph.Shape{last, d.units}, d.cfg.kernelInit, d.cfg.kernelReg, true)
-		if d.cfg.useBias {
-			d.bias = d.AddWeight("bias", graph.Shape{d.units}, d.cfg.biasInit, d.cfg.biasReg, true)
+		d.kernel = d.AddWeight("kernel", graph.Shape{last, units}, d.cfg.KernelInitializer, d.cfg.KernelRegularizer, true)
+		if d.cfg.UseBias {
+			d.bias = d.AddWeight("bias", graph.Shape{units}, d.cfg.BiasInitializer, d.cfg.BiasRegularizer, true)
 		}
-	} else if last != d.inDim {
-		return nil, errors.Errorf("expected axis -1 of input shape to have value %d but got shape %s", d.inDim, s)
+		fixInputAxis(&d.Base, -1, last)
 	}
 	out := s.Clone()
-	out[len(out)-1] = d.units
+	out[len(out)-1] = units
 	return []graph.Shape{out}, nil
 }
 
@@ -112,14 +121,14 @@ func (d *Dense) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node, error) 
 		}
 	}
 	// The matrix product, the bias and a relu are one node.
-	act, fused := fusedAct(d.cfg.activation)
+	act, fused := fusedAct(d.cfg.Activation)
 	y, err := ops.Dense(x, k, b, act)
 	if err != nil {
 		return nil, err
 	}
 	if len(shape) != 2 {
 		outShape := shape.Clone()
-		outShape[len(outShape)-1] = d.units
+		outShape[len(outShape)-1] = d.cfg.Units
 		if y, err = G.Reshape(y, outShape); err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"math/rand/v2"
+	"slices"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -22,9 +23,40 @@ import (
 type Dropout struct {
 	graph.Base
 	graph.PassMask
-	rate       float64
-	noiseShape []int
-	err        error
+	cfg DropoutConfig
+}
+
+// DropoutConfig is Dropout's configuration: Keras's Dropout arguments.
+type DropoutConfig struct {
+	LayerConfig
+	// Rate is the fraction of the elements dropped in training, in [0, 1).
+	Rate float64 `json:"rate"`
+	// NoiseShape is the mask's shape without the batch axis (Keras's
+	// noise_shape has it, as None): a 1 shares one mask value along that
+	// axis, a 0 stands for the input's size (Keras's None). nil is the
+	// input's shape.
+	NoiseShape []int `json:"noise_shape"`
+}
+
+// DefaultDropoutConfig is Keras's default Dropout configuration (rate
+// unset): no noise shape.
+func DefaultDropoutConfig() DropoutConfig { return DropoutConfig{} }
+
+// DropoutOption is an option of NewDropout: WithName or WithNoiseShape.
+type DropoutOption interface{ applyDropout(*DropoutConfig) }
+
+func (o NameOption) applyDropout(c *DropoutConfig) { o.applyLayer(&c.LayerConfig) }
+
+// dropoutOption is an option only Dropout takes.
+type dropoutOption func(*DropoutConfig)
+
+func (o dropoutOption) applyDropout(c *DropoutConfig) { o(c) }
+
+// WithNoiseShape is Dropout's noise_shape: the mask's shape without the batch
+// axis, where a 1 shares one mask value along that axis and 0 stands for
+// "the input's size" (Keras's None).
+func WithNoiseShape(shape ...int) DropoutOption {
+	return dropoutOption(func(c *DropoutConfig) { c.NoiseShape = append([]int(nil), shape...) })
 }
 
 // NewDropout creates a Dropout layer that drops a fraction rate of the
@@ -32,49 +64,59 @@ type Dropout struct {
 // identity). Options: WithName, WithNoiseShape (the mask shape without the
 // batch axis: a 1 shares one mask value along that axis, a 0 stands for the
 // input's size, as Keras's None does).
-func NewDropout(rate float64, opts ...Option) *Dropout {
-	c := newConfig("Dropout", opts, "WithNoiseShape")
-	d := &Dropout{Base: graph.NewBase("Dropout", c.name), rate: rate, noiseShape: c.noiseShape, err: c.err}
-	if d.err == nil && !(rate >= 0 && rate < 1) { // also rejects NaN
-		d.err = errors.Errorf("rate must be in [0, 1), got %v", rate)
+func NewDropout(rate float64, opts ...DropoutOption) *Dropout {
+	cfg := DefaultDropoutConfig()
+	cfg.Rate = rate
+	return NewDropoutFromConfig(configure(cfg, opts, DropoutOption.applyDropout))
+}
+
+// NewDropoutFromConfig creates a Dropout layer from its configuration.
+func NewDropoutFromConfig(cfg DropoutConfig) *Dropout {
+	d := &Dropout{Base: newBase("Dropout", &cfg.LayerConfig)}
+	cfg.NoiseShape = slices.Clone(cfg.NoiseShape)
+	d.cfg = cfg
+	if !(cfg.Rate >= 0 && cfg.Rate < 1) { // also rejects NaN
+		d.Fail(errors.Errorf("rate must be in [0, 1), got %v", cfg.Rate))
 	}
-	if d.err == nil && c.set["WithNoiseShape"] {
-		for _, n := range c.noiseShape {
-			if n < 0 {
-				d.err = errors.Errorf("noise shape %v: dims must be 0 (the input's size), 1 (shared) or the input's size", c.noiseShape)
-				break
-			}
+	for _, n := range cfg.NoiseShape {
+		if n < 0 {
+			d.Fail(errors.Errorf("noise shape %v: dims must be 0 (the input's size), 1 (shared) or the input's size", cfg.NoiseShape))
+			break
 		}
 	}
 	return d
+}
+
+// Config returns the layer's configuration.
+func (d *Dropout) Config() DropoutConfig {
+	c := d.cfg
+	c.NoiseShape = slices.Clone(c.NoiseShape)
+	return c
 }
 
 // Apply applies the layer to x and returns its output tensor.
 func (d *Dropout) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(d, x) }
 
 // Rate is the fraction of elements dropped in training.
-func (d *Dropout) Rate() float64 { return d.rate }
+func (d *Dropout) Rate() float64 { return d.cfg.Rate }
 
 // NoiseShape is the mask shape given with WithNoiseShape (nil: the input's).
-func (d *Dropout) NoiseShape() []int { return append([]int(nil), d.noiseShape...) }
+func (d *Dropout) NoiseShape() []int { return slices.Clone(d.cfg.NoiseShape) }
 
 // Build implements graph.Layer: it checks the noise shape against the input
 // shape and returns the input shape.
 func (d *Dropout) Build(in []graph.Shape) ([]graph.Shape, error) {
-	if d.err != nil {
-		return nil, d.err
-	}
 	if len(in) != 1 {
 		return nil, errors.Errorf("expects 1 input, got %d", len(in))
 	}
-	s := in[0]
-	if d.noiseShape != nil {
-		if len(d.noiseShape) != len(s) {
-			return nil, errors.Errorf("noise shape %v (batch axis excluded) must have the input's rank %d", d.noiseShape, len(s))
+	s, noise := in[0], d.cfg.NoiseShape
+	if noise != nil {
+		if len(noise) != len(s) {
+			return nil, errors.Errorf("noise shape %v (batch axis excluded) must have the input's rank %d", noise, len(s))
 		}
-		for i, n := range d.noiseShape {
+		for i, n := range noise {
 			if n != 0 && n != 1 && n != s[i] {
-				return nil, errors.Errorf("noise shape %v is not broadcastable to the input: axis %d has size %d, the noise %d (use 0, 1 or %d)", d.noiseShape, i+1, s[i], n, s[i])
+				return nil, errors.Errorf("noise shape %v is not broadcastable to the input: axis %d has size %d, the noise %d (use 0, 1 or %d)", noise, i+1, s[i], n, s[i])
 			}
 		}
 	}
@@ -85,18 +127,19 @@ func (d *Dropout) Build(in []graph.Shape) ([]graph.Shape, error) {
 // x itself otherwise.
 func (d *Dropout) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node, error) {
 	x := in[0]
-	if !ctx.Training() || d.rate == 0 {
+	rate, noise := d.cfg.Rate, d.cfg.NoiseShape
+	if !ctx.Training() || rate == 0 {
 		return []graph.Node{x}, nil
 	}
 	full := []int(x.Shape())
 	// shared[i] is true where the mask value is repeated along axis i.
 	shared := make([]bool, len(full))
-	for i := range d.noiseShape {
-		if d.noiseShape[i] == 1 && full[i+1] != 1 {
+	for i := range noise {
+		if noise[i] == 1 && full[i+1] != 1 {
 			shared[i+1] = true
 		}
 	}
-	fill := dropoutFill(full, shared, d.rate)
+	fill := dropoutFill(full, shared, rate)
 	mask := ctx.Random(d.Name()+"/mask", full, fill)
 	y, err := G.HadamardProd(x, mask)
 	if err != nil {

@@ -21,35 +21,82 @@ import (
 // row, so the vocabulary needs inputDim = largest index + 1).
 type Embedding struct {
 	graph.Base
-	inputDim, outputDim int
-	cfg                 *config
-	err                 error
-	embeddings          *graph.Weight
+	cfg        EmbeddingConfig
+	embeddings *graph.Weight
 }
+
+// EmbeddingConfig is Embedding's configuration: Keras's Embedding
+// arguments. A nil initializer stands for the default one.
+type EmbeddingConfig struct {
+	LayerConfig
+	// InputDim is the vocabulary size, largest index + 1 (required).
+	InputDim int `json:"input_dim"`
+	// OutputDim is the size of each vector (required).
+	OutputDim int `json:"output_dim"`
+	// EmbeddingsInitializer initializes the table (default
+	// random_uniform(-0.05, 0.05)).
+	EmbeddingsInitializer graph.Initializer `json:"embeddings_initializer"`
+	// EmbeddingsRegularizer, if not nil, adds a penalty on the table to the
+	// loss.
+	EmbeddingsRegularizer graph.Regularizer `json:"embeddings_regularizer"`
+	// MaskZero makes index 0 padding (default false).
+	MaskZero bool `json:"mask_zero"`
+}
+
+// DefaultEmbeddingConfig is Keras's default Embedding configuration (sizes
+// unset).
+func DefaultEmbeddingConfig() EmbeddingConfig {
+	return EmbeddingConfig{EmbeddingsInitializer: RandomUniform(-0.05, 0.05)}
+}
+
+// EmbeddingOption is an option of NewEmbedding: WithName,
+// WithEmbeddingsInitializer, WithEmbeddingsRegularizer or WithMaskZero.
+type EmbeddingOption interface{ applyEmbedding(*EmbeddingConfig) }
+
+func (o NameOption) applyEmbedding(c *EmbeddingConfig) { o.applyLayer(&c.LayerConfig) }
+
+// embeddingOption is an option only Embedding takes.
+type embeddingOption func(*EmbeddingConfig)
+
+func (o embeddingOption) applyEmbedding(c *EmbeddingConfig) { o(c) }
 
 // NewEmbedding creates an Embedding layer. Options: WithName,
 // WithEmbeddingsInitializer (default random_uniform(-0.05, 0.05)),
 // WithEmbeddingsRegularizer, WithMaskZero.
-func NewEmbedding(inputDim, outputDim int, opts ...Option) *Embedding {
-	c := newConfig("Embedding", opts, "WithEmbeddingsInitializer", "WithEmbeddingsRegularizer", "WithMaskZero")
-	e := &Embedding{Base: graph.NewBase("Embedding", c.name), inputDim: inputDim, outputDim: outputDim, cfg: c, err: c.err}
-	if e.err == nil && (inputDim <= 0 || outputDim <= 0) {
-		e.err = errors.Errorf("input_dim and output_dim must be positive, got %d and %d", inputDim, outputDim)
+func NewEmbedding(inputDim, outputDim int, opts ...EmbeddingOption) *Embedding {
+	cfg := DefaultEmbeddingConfig()
+	cfg.InputDim, cfg.OutputDim = inputDim, outputDim
+	return NewEmbeddingFromConfig(configure(cfg, opts, EmbeddingOption.applyEmbedding))
+}
+
+// NewEmbeddingFromConfig creates an Embedding layer from its configuration.
+func NewEmbeddingFromConfig(cfg EmbeddingConfig) *Embedding {
+	e := &Embedding{Base: newBase("Embedding", &cfg.LayerConfig)}
+	if cfg.InputDim <= 0 || cfg.OutputDim <= 0 {
+		e.Fail(errors.Errorf("input_dim and output_dim must be positive, got %d and %d", cfg.InputDim, cfg.OutputDim))
 	}
-	if c.kernelInit == nil {
-		c.kernelInit = RandomUniform(-0.05, 0.05)
-	}
+	cfg.EmbeddingsInitializer = orDefault(cfg.EmbeddingsInitializer, DefaultEmbeddingConfig().EmbeddingsInitializer)
+	e.cfg = cfg
+	e.SetInputSpec(graph.InputSpec{MinNDim: 2, Layout: "batch and indices"})
 	return e
 }
 
+// Config returns the layer's configuration.
+func (e *Embedding) Config() EmbeddingConfig { return e.cfg }
+
 // WithEmbeddingsInitializer sets Embedding's table initializer.
-func WithEmbeddingsInitializer(init graph.Initializer) Option {
-	return func(c *config) { c.mark("WithEmbeddingsInitializer"); c.kernelInit = init }
+func WithEmbeddingsInitializer(init graph.Initializer) EmbeddingOption {
+	return embeddingOption(func(c *EmbeddingConfig) { c.EmbeddingsInitializer = init })
 }
 
 // WithEmbeddingsRegularizer adds a penalty on Embedding's table to the loss.
-func WithEmbeddingsRegularizer(r graph.Regularizer) Option {
-	return func(c *config) { c.mark("WithEmbeddingsRegularizer"); c.kernelReg = r }
+func WithEmbeddingsRegularizer(r graph.Regularizer) EmbeddingOption {
+	return embeddingOption(func(c *EmbeddingConfig) { c.EmbeddingsRegularizer = r })
+}
+
+// WithMaskZero makes Embedding treat index 0 as padding and emit a mask.
+func WithMaskZero() EmbeddingOption {
+	return embeddingOption(func(c *EmbeddingConfig) { c.MaskZero = true })
 }
 
 // Apply applies the layer to x and returns its output tensor.
@@ -59,23 +106,18 @@ func (e *Embedding) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(e
 func (e *Embedding) Embeddings() *graph.Weight { return e.embeddings }
 
 // MaskZero reports whether index 0 is padding.
-func (e *Embedding) MaskZero() bool { return e.cfg.maskZero }
+func (e *Embedding) MaskZero() bool { return e.cfg.MaskZero }
 
 // Build implements graph.Layer.
 func (e *Embedding) Build(in []graph.Shape) ([]graph.Shape, error) {
-	if e.err != nil {
-		return nil, e.err
-	}
 	if len(in) != 1 {
 		return nil, errors.Errorf("expects 1 input, got %d", len(in))
 	}
-	if len(in[0]) < 1 {
-		return nil, errors.New("expected min_ndim=2 (batch and indices), found ndim=1")
-	}
+	c := e.cfg
 	if e.embeddings == nil {
-		e.embeddings = e.AddWeight("embeddings", graph.Shape{e.inputDim, e.outputDim}, e.cfg.kernelInit, e.cfg.kernelReg, true)
+		e.embeddings = e.AddWeight("embeddings", graph.Shape{c.InputDim, c.OutputDim}, c.EmbeddingsInitializer, c.EmbeddingsRegularizer, true)
 	}
-	return []graph.Shape{append(in[0].Clone(), e.outputDim)}, nil
+	return []graph.Shape{append(in[0].Clone(), c.OutputDim)}, nil
 }
 
 // Emit implements graph.Layer.
@@ -94,11 +136,11 @@ func (e *Embedding) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node, err
 
 // OutputMasked implements graph.MaskLayer: with mask_zero the output is
 // masked. An input mask is not passed on.
-func (e *Embedding) OutputMasked([]bool) []bool { return []bool{e.cfg.maskZero} }
+func (e *Embedding) OutputMasked([]bool) []bool { return []bool{e.cfg.MaskZero} }
 
 // ComputeMask implements graph.MaskLayer: x ≠ 0 with mask_zero.
 func (e *Embedding) ComputeMask(_ *graph.Context, in []graph.Node, _ []graph.Node) ([]graph.Node, error) {
-	if !e.cfg.maskZero {
+	if !e.cfg.MaskZero {
 		return []graph.Node{nil}, nil
 	}
 	m, err := ops.NotZero(in[0])

@@ -29,19 +29,6 @@ func TestUnknownActivation(t *testing.T) {
 	}
 }
 
-func TestOptionNotApplicable(t *testing.T) {
-	wantErr(t, NewDense(3, WithNoiseShape(1), WithName("d_opt")).Apply(graph.Input(4)),
-		"layer d_opt (Dense)", "Dense does not take option(s) WithNoiseShape", "it takes WithActivation, WithBiasInitializer")
-	wantErr(t, NewDropout(0.5, WithActivation("relu"), WithoutBias(), WithName("do_opt")).Apply(graph.Input(4)),
-		"layer do_opt (Dropout)", "Dropout does not take option(s) WithActivation, WithoutBias; it takes WithName, WithNoiseShape")
-	wantErr(t, NewFlatten(WithKernelRegularizer(L2(1))).Apply(graph.Input(4)),
-		"(Flatten)", "Flatten does not take option(s) WithKernelRegularizer; it takes WithName")
-	wantErr(t, NewReshape([]int{4}, WithActivation("relu")).Apply(graph.Input(4)),
-		"(Reshape)", "Reshape does not take option(s) WithActivation")
-	wantErr(t, NewActivation("relu", WithoutBias()).Apply(graph.Input(4)),
-		"(Activation)", "Activation does not take option(s) WithoutBias")
-}
-
 func TestDenseErrors(t *testing.T) {
 	for _, u := range []int{0, -2} {
 		wantErr(t, NewDense(u, WithName("d_units")).Apply(graph.Input(4)),

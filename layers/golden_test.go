@@ -77,7 +77,7 @@ func TestGoldenDense(t *testing.T) {
 	}
 	for _, c := range g.Dense {
 		for _, dt := range dtypes {
-			opts := []Option{WithActivation(c.Activation)}
+			opts := []DenseOption{WithActivation(c.Activation)}
 			if c.Bias == nil {
 				opts = append(opts, WithoutBias())
 			}

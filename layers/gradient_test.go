@@ -13,10 +13,10 @@ import (
 func TestDenseGradients(t *testing.T) {
 	for _, act := range ActivationNames() {
 		for _, bias := range []bool{true, false} {
-			opts := []Option{WithActivation(act), WithBiasInitializer(RandomUniform(-0.5, 0.5))}
+			opts := []DenseOption{WithActivation(act), WithBiasInitializer(RandomUniform(-0.5, 0.5))}
 			name := act + " with bias"
 			if !bias {
-				opts = []Option{WithActivation(act), WithoutBias()}
+				opts = []DenseOption{WithActivation(act), WithoutBias()}
 				name = act + " without bias"
 			}
 			in := graph.Input(5)

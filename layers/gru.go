@@ -50,23 +50,74 @@ import (
 // unrolls otherwise. Both compute the same values.
 type GRU struct{ rnn }
 
+// GRUConfig is GRU's configuration: Keras's GRU arguments.
+type GRUConfig struct {
+	RecurrentConfig
+	// RecurrentActivation is the gate activation (default sigmoid).
+	RecurrentActivation string `json:"recurrent_activation"`
+	// ResetAfter applies the reset gate after the recurrent product
+	// (default true).
+	ResetAfter bool `json:"reset_after"`
+}
+
+// DefaultGRUConfig is Keras's default GRU configuration (units unset): as
+// DefaultSimpleRNNConfig, with sigmoid gates and the reset-after form.
+func DefaultGRUConfig() GRUConfig {
+	return GRUConfig{RecurrentConfig: defaultRecurrent(), RecurrentActivation: "sigmoid", ResetAfter: true}
+}
+
+// GRUOption is an option of NewGRU: WithName, a KernelOption, a
+// RecurrentOption, WithRecurrentActivation or WithResetAfter.
+type GRUOption interface{ applyGRU(*GRUConfig) }
+
+func (o NameOption) applyGRU(c *GRUConfig)                { o.applyLayer(&c.LayerConfig) }
+func (o KernelOption) applyGRU(c *GRUConfig)              { o(&c.KernelConfig) }
+func (o RecurrentOption) applyGRU(c *GRUConfig)           { o(&c.RecurrentConfig) }
+func (o RecurrentActivationOption) applyGRU(c *GRUConfig) { c.RecurrentActivation = string(o) }
+
+// gruOption is an option only GRU takes.
+type gruOption func(*GRUConfig)
+
+func (o gruOption) applyGRU(c *GRUConfig) { o(c) }
+
+// WithResetAfter chooses GRU's form: true (the default, TF2/Keras 3 and
+// cuDNN) applies the reset gate after the recurrent product; false is
+// Keras 2.2's form.
+func WithResetAfter(on bool) GRUOption {
+	return gruOption(func(c *GRUConfig) { c.ResetAfter = on })
+}
+
 // NewGRU creates a GRU layer with the given number of units. Options: those
 // of SimpleRNN plus WithRecurrentActivation and WithResetAfter.
-func NewGRU(units int, opts ...Option) *GRU {
-	g := &GRU{rnn: newRNN("GRU", gruCell, units, 3, opts, "WithRecurrentActivation", "WithResetAfter")}
+func NewGRU(units int, opts ...GRUOption) *GRU {
+	cfg := DefaultGRUConfig()
+	cfg.Units = units
+	return NewGRUFromConfig(configure(cfg, opts, GRUOption.applyGRU))
+}
+
+// NewGRUFromConfig creates a GRU layer from its configuration.
+func NewGRUFromConfig(cfg GRUConfig) *GRU {
+	g := &GRU{rnn: newRNN("GRU", gruCell, 3, rnnConfig{RecurrentConfig: cfg.RecurrentConfig,
+		RecurrentActivation: cfg.RecurrentActivation, ResetAfter: cfg.ResetAfter})}
 	g.self = g
 	return g
 }
 
+// Config returns the layer's configuration.
+func (g *GRU) Config() GRUConfig {
+	return GRUConfig{RecurrentConfig: g.cfg.RecurrentConfig, RecurrentActivation: g.cfg.RecurrentActivation,
+		ResetAfter: g.cfg.ResetAfter}
+}
+
 // Clone implements RecurrentLayer.
 func (g *GRU) Clone(name string, goBackwards bool) RecurrentLayer {
-	c := NewGRU(g.units, append(append([]Option(nil), g.opts...), WithName(name))...)
-	c.cfg.goBackwards = goBackwards
-	return c
+	c := g.Config()
+	c.Name, c.GoBackwards = name, goBackwards
+	return NewGRUFromConfig(c)
 }
 
 // ResetAfter reports whether the layer uses the reset-after form.
-func (g *GRU) ResetAfter() bool { return g.cfg.resetAfter }
+func (g *GRU) ResetAfter() bool { return g.cfg.ResetAfter }
 
 // stepGRU is one unrolled GRU step.
 func (r *rnn) stepGRU(sn *stepNodes, xt graph.Node, states []graph.Node) ([]graph.Node, error) {
@@ -76,7 +127,7 @@ func (r *rnn) stepGRU(sn *stepNodes, xt graph.Node, states []graph.Node) ([]grap
 		return nil, err
 	}
 	var hz, hr, hh graph.Node
-	if r.cfg.resetAfter {
+	if r.cfg.ResetAfter {
 		hp, err := recurrentProduct(sn, h, sn.u)
 		if err != nil {
 			return nil, err
@@ -118,7 +169,7 @@ func (r *rnn) stepGRU(sn *stepNodes, xt graph.Node, states []graph.Node) ([]grap
 		return nil, err
 	}
 	var rec graph.Node
-	if r.cfg.resetAfter {
+	if r.cfg.ResetAfter {
 		rec, err = G.HadamardProd(rg, hh)
 	} else {
 		hd := h
@@ -165,8 +216,8 @@ func (r *rnn) fusedGRU(ctx *graph.Context, x graph.Node, states []graph.Node, ma
 	if err != nil {
 		return nil, nil, err
 	}
-	spec := ops.RecurrentSpec{Units: r.units, ResetAfter: r.cfg.resetAfter,
-		HardSigmoid: r.cfg.recurrentActivation == "hard_sigmoid", GoBackwards: r.cfg.goBackwards}
+	spec := ops.RecurrentSpec{Units: r.units, ResetAfter: r.cfg.ResetAfter,
+		HardSigmoid: r.cfg.RecurrentActivation == "hard_sigmoid", GoBackwards: r.cfg.GoBackwards}
 	all, err := ops.FusedGRU(spec, x, states[0], k, u, b, mask)
 	if err != nil {
 		return nil, nil, err

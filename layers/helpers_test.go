@@ -45,6 +45,17 @@ func sumHead(_ *graph.Context, outs []graph.Node) (graph.Node, []graph.Node, err
 	return s, nil, err
 }
 
+// optionsAs converts options held as one option type to another that each
+// of them implements (e.g. []RNNOption to []GRUOption), as Go cannot spread
+// a slice of one interface type into a variadic parameter of another.
+func optionsAs[O, I any](in []I) []O {
+	out := make([]O, len(in))
+	for i, o := range in {
+		out[i] = any(o).(O)
+	}
+	return out
+}
+
 // newNet builds and initialises a network, failing the test on error.
 func newNet(t *testing.T, in, out *graph.Tensor, dt tensor.Dtype, seed uint64) *graph.Network {
 	t.Helper()

@@ -35,14 +35,44 @@ type LambdaFunc func(ctx *graph.Context, in []graph.Node) (graph.Node, error)
 // mask is dropped, as Keras's Lambda does without a mask argument.
 type Lambda struct {
 	graph.Base
-	fn         LambdaFunc
-	single     bool
-	outShape   graph.Shape
-	outShapeFn func(in []graph.Shape) (graph.Shape, error)
-	err        error
-	keepsMask  bool
-	lastOut    tensor.Shape
+	cfg       LambdaConfig
+	keepsMask bool
+	lastOut   tensor.Shape
 }
+
+// LambdaConfig is Lambda's configuration: Keras's Lambda arguments, but for
+// the Go functions, which cannot be serialised (Keras stores Python code
+// under "function" and "output_shape"; a Lambda is restored by building the
+// model in Go again).
+type LambdaConfig struct {
+	LayerConfig
+	// Function is the layer's function (required; Keras's function).
+	Function LambdaFunc `json:"-"`
+	// OutputShape declares the output shape without the batch axis
+	// (Keras's output_shape as a tuple); nil declares none.
+	OutputShape graph.Shape `json:"output_shape,omitempty"`
+	// OutputShapeFunc declares the output shape as a function of the input
+	// shapes (Keras's output_shape as a function); nil declares none.
+	OutputShapeFunc func(in []graph.Shape) (graph.Shape, error) `json:"-"`
+	// SingleInput is kerago's, not a Keras argument: the layer takes
+	// exactly one input, as NewLambda's layers do.
+	SingleInput bool `json:"-"`
+}
+
+// DefaultLambdaConfig is Keras's default Lambda configuration (function
+// unset, no declared output shape).
+func DefaultLambdaConfig() LambdaConfig { return LambdaConfig{} }
+
+// LambdaOption is an option of NewLambda and NewLambdaN: WithName,
+// WithOutputShape or WithOutputShapeFunc.
+type LambdaOption interface{ applyLambda(*LambdaConfig) }
+
+func (o NameOption) applyLambda(c *LambdaConfig) { o.applyLayer(&c.LayerConfig) }
+
+// lambdaOption is an option only Lambda takes.
+type lambdaOption func(*LambdaConfig)
+
+func (o lambdaOption) applyLambda(c *LambdaConfig) { o(c) }
 
 // NewLambda creates a Lambda layer of one input from fn. Options: WithName,
 // WithOutputShape, WithOutputShapeFunc. The article's example, which
@@ -51,71 +81,62 @@ type Lambda struct {
 //	x = layers.NewLambda(func(_ *graph.Context, x graph.Node) (graph.Node, error) {
 //		return backend.L2Normalize(x, -1)
 //	}).Apply(x)
-func NewLambda(fn func(ctx *graph.Context, x graph.Node) (graph.Node, error), opts ...Option) *Lambda {
-	var f LambdaFunc
+func NewLambda(fn func(ctx *graph.Context, x graph.Node) (graph.Node, error), opts ...LambdaOption) *Lambda {
+	cfg := configure(DefaultLambdaConfig(), opts, LambdaOption.applyLambda)
 	if fn != nil {
-		f = func(ctx *graph.Context, in []graph.Node) (graph.Node, error) { return fn(ctx, in[0]) }
+		cfg.Function = func(ctx *graph.Context, in []graph.Node) (graph.Node, error) { return fn(ctx, in[0]) }
 	}
-	l := newLambda(f, opts)
-	l.single = true
-	return l
+	cfg.SingleInput = true
+	return NewLambdaFromConfig(cfg)
 }
 
 // NewLambdaN creates a Lambda layer of any number of inputs (apply it with
 // Apply(x1, x2, …)); fn gets the input nodes in order. Options as NewLambda.
-func NewLambdaN(fn LambdaFunc, opts ...Option) *Lambda { return newLambda(fn, opts) }
+func NewLambdaN(fn LambdaFunc, opts ...LambdaOption) *Lambda {
+	cfg := configure(DefaultLambdaConfig(), opts, LambdaOption.applyLambda)
+	cfg.Function = fn
+	return NewLambdaFromConfig(cfg)
+}
 
-func newLambda(fn LambdaFunc, opts []Option) *Lambda {
-	c := newConfig("Lambda", opts, "WithOutputShape", "WithOutputShapeFunc")
-	l := &Lambda{Base: graph.NewBase("Lambda", c.name), fn: fn, err: c.err}
-	if l.err == nil && fn == nil {
-		l.err = errors.New("no function given")
+// NewLambdaFromConfig creates a Lambda layer from its configuration.
+func NewLambdaFromConfig(cfg LambdaConfig) *Lambda {
+	l := &Lambda{Base: newBase("Lambda", &cfg.LayerConfig)}
+	cfg.OutputShape = cfg.OutputShape.Clone()
+	l.cfg = cfg
+	if cfg.Function == nil {
+		l.Fail(errors.New("no function given"))
 	}
-	if c.set["WithOutputShape"] && c.set["WithOutputShapeFunc"] {
-		l.setErr(errors.New("give WithOutputShape or WithOutputShapeFunc, not both"))
+	if cfg.OutputShape != nil && cfg.OutputShapeFunc != nil {
+		l.Fail(errors.New("give WithOutputShape or WithOutputShapeFunc, not both"))
 	}
-	if s, ok := c.extra["outputShape"].(graph.Shape); ok {
-		for _, d := range s {
-			if d <= 0 {
-				l.setErr(errors.Errorf("output shape %v: every dim must be positive (the batch axis is not part of it)", []int(s)))
-				break
-			}
+	for _, d := range cfg.OutputShape {
+		if d <= 0 {
+			l.Fail(errors.Errorf("output shape %v: every dim must be positive (the batch axis is not part of it)", []int(cfg.OutputShape)))
+			break
 		}
-		l.outShape = s
-	}
-	if f, ok := c.extra["outputShapeFunc"].(func([]graph.Shape) (graph.Shape, error)); ok {
-		if f == nil {
-			l.setErr(errors.New("WithOutputShapeFunc: nil function"))
-		}
-		l.outShapeFn = f
 	}
 	return l
+}
+
+// Config returns the layer's configuration.
+func (l *Lambda) Config() LambdaConfig {
+	c := l.cfg
+	c.OutputShape = c.OutputShape.Clone()
+	return c
 }
 
 // WithOutputShape declares a Lambda's output shape without the batch axis
 // (Keras's output_shape tuple). It is checked against the function's
 // actual output.
-func WithOutputShape(shape ...int) Option {
-	return func(c *config) {
-		c.mark("WithOutputShape")
-		c.extra["outputShape"] = graph.Shape(append([]int(nil), shape...))
-	}
+func WithOutputShape(shape ...int) LambdaOption {
+	return lambdaOption(func(c *LambdaConfig) { c.OutputShape = graph.Shape(shape).Clone() })
 }
 
 // WithOutputShapeFunc declares a Lambda's output shape as a function of its
 // input shapes, all without the batch axis (Keras's output_shape function).
 // It is checked against the function's actual output.
-func WithOutputShapeFunc(f func(in []graph.Shape) (graph.Shape, error)) Option {
-	return func(c *config) {
-		c.mark("WithOutputShapeFunc")
-		c.extra["outputShapeFunc"] = f
-	}
-}
-
-func (l *Lambda) setErr(err error) {
-	if l.err == nil && err != nil {
-		l.err = err
-	}
+func WithOutputShapeFunc(f func(in []graph.Shape) (graph.Shape, error)) LambdaOption {
+	return lambdaOption(func(c *LambdaConfig) { c.OutputShapeFunc = f })
 }
 
 // Apply applies the layer to its inputs (exactly one for NewLambda) and
@@ -128,10 +149,7 @@ const traceBatch = 2
 // Build implements graph.Layer: it computes the declared output shape, if
 // any, traces the function, and checks that the two agree.
 func (l *Lambda) Build(in []graph.Shape) ([]graph.Shape, error) {
-	if l.err != nil {
-		return nil, l.err
-	}
-	if l.single && len(in) != 1 {
+	if l.cfg.SingleInput && len(in) != 1 {
 		return nil, errors.Errorf("expects 1 input, got %d (use NewLambdaN for several)", len(in))
 	}
 	declared, err := l.declared(in)
@@ -153,9 +171,9 @@ func (l *Lambda) Build(in []graph.Shape) ([]graph.Shape, error) {
 // WithOutputShapeFunc, or nil.
 func (l *Lambda) declared(in []graph.Shape) (s graph.Shape, err error) {
 	switch {
-	case l.outShape != nil:
-		return l.outShape.Clone(), nil
-	case l.outShapeFn != nil:
+	case l.cfg.OutputShape != nil:
+		return l.cfg.OutputShape.Clone(), nil
+	case l.cfg.OutputShapeFunc != nil:
 		defer func() {
 			if r := recover(); r != nil {
 				s, err = nil, errors.Errorf("the output shape function panicked: %v", r)
@@ -165,7 +183,7 @@ func (l *Lambda) declared(in []graph.Shape) (s graph.Shape, err error) {
 		for i, s := range in {
 			cp[i] = s.Clone()
 		}
-		s, err := l.outShapeFn(cp)
+		s, err := l.cfg.OutputShapeFunc(cp)
 		if err != nil {
 			return nil, errors.Wrap(err, "the output shape function failed")
 		}
@@ -189,7 +207,7 @@ func (l *Lambda) call(ctx *graph.Context, in []graph.Node) (out graph.Node, err 
 			out, err = nil, errors.Errorf("the function panicked: %v", r)
 		}
 	}()
-	out, err = l.fn(ctx, in)
+	out, err = l.cfg.Function(ctx, in)
 	if err != nil {
 		return nil, errors.Wrap(err, "the function failed")
 	}

@@ -34,19 +34,68 @@ import (
 // "unrolled" force one of them.
 type LSTM struct{ rnn }
 
+// LSTMConfig is LSTM's configuration: Keras's LSTM arguments.
+type LSTMConfig struct {
+	RecurrentConfig
+	// RecurrentActivation is the gate activation (default sigmoid).
+	RecurrentActivation string `json:"recurrent_activation"`
+	// UnitForgetBias starts the forget gate's bias at 1 (default true).
+	UnitForgetBias bool `json:"unit_forget_bias"`
+}
+
+// DefaultLSTMConfig is Keras's default LSTM configuration (units unset): as
+// DefaultSimpleRNNConfig, with sigmoid gates and a unit forget bias.
+func DefaultLSTMConfig() LSTMConfig {
+	return LSTMConfig{RecurrentConfig: defaultRecurrent(), RecurrentActivation: "sigmoid", UnitForgetBias: true}
+}
+
+// LSTMOption is an option of NewLSTM: WithName, a KernelOption, a
+// RecurrentOption, WithRecurrentActivation or WithUnitForgetBias.
+type LSTMOption interface{ applyLSTM(*LSTMConfig) }
+
+func (o NameOption) applyLSTM(c *LSTMConfig)                { o.applyLayer(&c.LayerConfig) }
+func (o KernelOption) applyLSTM(c *LSTMConfig)              { o(&c.KernelConfig) }
+func (o RecurrentOption) applyLSTM(c *LSTMConfig)           { o(&c.RecurrentConfig) }
+func (o RecurrentActivationOption) applyLSTM(c *LSTMConfig) { c.RecurrentActivation = string(o) }
+
+// lstmOption is an option only LSTM takes.
+type lstmOption func(*LSTMConfig)
+
+func (o lstmOption) applyLSTM(c *LSTMConfig) { o(c) }
+
+// WithUnitForgetBias sets whether LSTM's forget-gate bias starts at 1
+// (default true).
+func WithUnitForgetBias(on bool) LSTMOption {
+	return lstmOption(func(c *LSTMConfig) { c.UnitForgetBias = on })
+}
+
 // NewLSTM creates an LSTM layer with the given number of units. Options:
 // those of SimpleRNN plus WithRecurrentActivation and WithUnitForgetBias.
-func NewLSTM(units int, opts ...Option) *LSTM {
-	l := &LSTM{rnn: newRNN("LSTM", lstmCell, units, 4, opts, "WithRecurrentActivation", "WithUnitForgetBias")}
+func NewLSTM(units int, opts ...LSTMOption) *LSTM {
+	cfg := DefaultLSTMConfig()
+	cfg.Units = units
+	return NewLSTMFromConfig(configure(cfg, opts, LSTMOption.applyLSTM))
+}
+
+// NewLSTMFromConfig creates an LSTM layer from its configuration.
+func NewLSTMFromConfig(cfg LSTMConfig) *LSTM {
+	l := &LSTM{rnn: newRNN("LSTM", lstmCell, 4, rnnConfig{RecurrentConfig: cfg.RecurrentConfig,
+		RecurrentActivation: cfg.RecurrentActivation, UnitForgetBias: cfg.UnitForgetBias})}
 	l.self = l
 	return l
 }
 
+// Config returns the layer's configuration.
+func (l *LSTM) Config() LSTMConfig {
+	return LSTMConfig{RecurrentConfig: l.cfg.RecurrentConfig, RecurrentActivation: l.cfg.RecurrentActivation,
+		UnitForgetBias: l.cfg.UnitForgetBias}
+}
+
 // Clone implements RecurrentLayer.
 func (l *LSTM) Clone(name string, goBackwards bool) RecurrentLayer {
-	c := NewLSTM(l.units, append(append([]Option(nil), l.opts...), WithName(name))...)
-	c.cfg.goBackwards = goBackwards
-	return c
+	c := l.Config()
+	c.Name, c.GoBackwards = name, goBackwards
+	return NewLSTMFromConfig(c)
 }
 
 // stepLSTM is one unrolled LSTM step.
@@ -111,14 +160,14 @@ func (r *rnn) fusedLSTM(ctx *graph.Context, x graph.Node, states []graph.Node, m
 		return nil, nil, err
 	}
 	spec := ops.RecurrentSpec{Units: r.units,
-		HardSigmoid: r.cfg.recurrentActivation == "hard_sigmoid", GoBackwards: r.cfg.goBackwards}
+		HardSigmoid: r.cfg.RecurrentActivation == "hard_sigmoid", GoBackwards: r.cfg.GoBackwards}
 	all, err := ops.FusedLSTM(spec, x, states[0], states[1], k, u, b, mask)
 	if err != nil {
 		return nil, nil, err
 	}
 	h := r.units
 	var seq graph.Node
-	if r.cfg.returnSequences {
+	if r.cfg.ReturnSequences {
 		if seq, err = ops.SliceAxis(all, 2, 0, h, false); err != nil {
 			return nil, nil, err
 		}

@@ -1,141 +1,129 @@
 package layers
 
-import (
-	"sort"
-	"strings"
+import "github.com/kerago/kerago/graph"
 
-	"github.com/pkg/errors"
+// A layer's file holds its configuration struct (embedding the shared parts
+// below for the arguments it shares with other layers), DefaultXConfig, its
+// option interface XOption with one unexported method applyX, one-line applyX
+// methods on the shared option kinds it takes (NameOption, KernelOption, …),
+// an unexported func type for its own options, NewX (defaults, then
+// configure), NewXFromConfig (checks, input specs), Config, Build and Emit.
 
-	"github.com/kerago/kerago/graph"
-)
-
-// Option configures a layer. Each layer accepts the options its Keras
-// counterpart has; any other option makes the layer report an error.
-type Option func(*config)
-
-// config holds every option's value; set records which were given.
-type config struct {
-	set        map[string]bool
-	err        error
-	name       string
-	activation string
-	useBias    bool
-	kernelInit graph.Initializer
-	biasInit   graph.Initializer
-	kernelReg  graph.Regularizer
-	biasReg    graph.Regularizer
-	noiseShape []int
-
-	// Convolution and pooling (options_conv.go).
-	strides  []int
-	padding  string
-	dilation []int
-	keepDims bool
-
-	// Normalization (options_norm.go).
-	axis                               int
-	momentum, epsilon                  float64
-	noCenter, noScale                  bool
-	betaInit, gammaInit                graph.Initializer
-	movingMeanInit, movingVarianceInit graph.Initializer
-	betaReg, gammaReg                  graph.Regularizer
-
-	// Recurrent layers and wrappers (options_recurrent.go).
-	recurrentActivation string
-	recurrentInit       graph.Initializer
-	recurrentReg        graph.Regularizer
-	returnSequences     bool
-	returnState         bool
-	goBackwards         bool
-	dropoutRate         float64
-	recurrentDropout    float64
-	resetAfter          bool
-	unitForgetBias      bool
-	implementation      string
-	mergeMode           string
-	maskZero            bool
-
-	// extra holds options of a single layer type that have no field above.
-	extra map[string]any
-}
-
-func (c *config) mark(opt string) { c.set[opt] = true }
-
-func (c *config) fail(err error) {
-	if c.err == nil {
-		c.err = err
-	}
-}
-
-// newConfig applies opts over defaults and checks that only the options in
-// allowed were used.
-func newConfig(class string, opts []Option, allowed ...string) *config {
-	c := &config{set: map[string]bool{}, activation: "linear", useBias: true,
-		padding: "valid", axis: -1, momentum: 0.99, epsilon: 1e-3,
-		recurrentActivation: "sigmoid", resetAfter: true, unitForgetBias: true,
-		implementation: "auto", mergeMode: "concat", extra: map[string]any{}}
+// configure applies opts in order to cfg and returns it; nil options are
+// skipped. apply is the family's method, e.g. DenseOption.applyDense.
+func configure[O, C any](cfg C, opts []O, apply func(O, *C)) C {
 	for _, o := range opts {
-		if o != nil {
-			o(c)
+		if any(o) != nil {
+			apply(o, &cfg)
 		}
 	}
-	ok := map[string]bool{"WithName": true}
-	for _, a := range allowed {
-		ok[a] = true
-	}
-	var bad []string
-	for name := range c.set {
-		if !ok[name] {
-			bad = append(bad, name)
-		}
-	}
-	if len(bad) > 0 {
-		sort.Strings(bad)
-		valid := append([]string{"WithName"}, allowed...)
-		sort.Strings(valid)
-		c.fail(errors.Errorf("%s does not take option(s) %s; it takes %s", class, strings.Join(bad, ", "), strings.Join(valid, ", ")))
-	}
-	return c
+	return cfg
 }
+
+// LayerConfig is what every layer's configuration has, as Keras's base
+// Layer does: the layer's name.
+type LayerConfig struct {
+	// Name is the layer's name; "" picks the Keras default, the class in
+	// snake case plus a counter (dense, dense_1, …). Config reports the name
+	// the layer got.
+	Name string `json:"name"`
+}
+
+// newBase names a layer of the given class after its configuration
+// (graph.NewBase) and writes the name it got back into the configuration, so
+// that Config reports it.
+func newBase(class string, c *LayerConfig) graph.Base {
+	b := graph.NewBase(class, c.Name)
+	c.Name = b.Name()
+	return b
+}
+
+// Option is an option every layer takes: WithName. Flatten, Reshape,
+// Activation and TimeDistributed take no other; the other layers take their
+// own option type (DenseOption, ConvOption, …), which WithName also
+// implements.
+type Option interface{ applyLayer(*LayerConfig) }
+
+// NameOption is WithName's type; it implements every layer's option type.
+type NameOption string
+
+func (o NameOption) applyLayer(c *LayerConfig) { c.Name = string(o) }
 
 // WithName names the layer (default: the class in snake case plus a counter).
-func WithName(name string) Option {
-	return func(c *config) { c.mark("WithName"); c.name = name }
+func WithName(name string) NameOption { return NameOption(name) }
+
+// KernelConfig is the activation, kernel and bias configuration that Dense,
+// Conv1D, Conv2D, SimpleRNN, GRU and LSTM share, with Keras's argument
+// names. A nil initializer stands for the default one.
+type KernelConfig struct {
+	// Activation is the activation's Keras name ("relu", "softmax", …; ""
+	// is linear).
+	Activation string `json:"activation"`
+	// UseBias adds a bias (default true).
+	UseBias bool `json:"use_bias"`
+	// KernelInitializer initializes the kernel (default glorot_uniform).
+	KernelInitializer graph.Initializer `json:"kernel_initializer"`
+	// BiasInitializer initializes the bias (default zeros).
+	BiasInitializer graph.Initializer `json:"bias_initializer"`
+	// KernelRegularizer, if not nil, adds a penalty on the kernel to the
+	// loss.
+	KernelRegularizer graph.Regularizer `json:"kernel_regularizer"`
+	// BiasRegularizer, if not nil, adds a penalty on the bias to the loss.
+	BiasRegularizer graph.Regularizer `json:"bias_regularizer"`
 }
 
+// defaultKernel is Keras's default KernelConfig with the given activation.
+func defaultKernel(activation string) KernelConfig {
+	return KernelConfig{Activation: activation, UseBias: true,
+		KernelInitializer: GlorotUniform(), BiasInitializer: Zeros()}
+}
+
+// withDefaults returns k with a nil initializer replaced by the default.
+func (k KernelConfig) withDefaults() KernelConfig {
+	def := defaultKernel("")
+	k.KernelInitializer = orDefault(k.KernelInitializer, def.KernelInitializer)
+	k.BiasInitializer = orDefault(k.BiasInitializer, def.BiasInitializer)
+	return k
+}
+
+// orDefault returns init, or def if init is nil.
+func orDefault(init, def graph.Initializer) graph.Initializer {
+	if init == nil {
+		return def
+	}
+	return init
+}
+
+// KernelOption sets a field of KernelConfig. Dense, Conv1D, Conv2D,
+// SimpleRNN, GRU and LSTM take it.
+type KernelOption func(*KernelConfig)
+
 // WithActivation sets the activation by its Keras name ("relu", "softmax", …).
-func WithActivation(name string) Option {
-	return func(c *config) { c.mark("WithActivation"); c.activation = name }
+func WithActivation(name string) KernelOption {
+	return func(c *KernelConfig) { c.Activation = name }
 }
 
 // WithoutBias is Keras's use_bias=False.
-func WithoutBias() Option {
-	return func(c *config) { c.mark("WithoutBias"); c.useBias = false }
+func WithoutBias() KernelOption {
+	return func(c *KernelConfig) { c.UseBias = false }
 }
 
 // WithKernelInitializer sets the kernel initializer (see Initializer).
-func WithKernelInitializer(init graph.Initializer) Option {
-	return func(c *config) { c.mark("WithKernelInitializer"); c.kernelInit = init }
+func WithKernelInitializer(init graph.Initializer) KernelOption {
+	return func(c *KernelConfig) { c.KernelInitializer = init }
 }
 
 // WithBiasInitializer sets the bias initializer (see Initializer).
-func WithBiasInitializer(init graph.Initializer) Option {
-	return func(c *config) { c.mark("WithBiasInitializer"); c.biasInit = init }
+func WithBiasInitializer(init graph.Initializer) KernelOption {
+	return func(c *KernelConfig) { c.BiasInitializer = init }
 }
 
 // WithKernelRegularizer adds a penalty on the kernel to the loss.
-func WithKernelRegularizer(r graph.Regularizer) Option {
-	return func(c *config) { c.mark("WithKernelRegularizer"); c.kernelReg = r }
+func WithKernelRegularizer(r graph.Regularizer) KernelOption {
+	return func(c *KernelConfig) { c.KernelRegularizer = r }
 }
 
 // WithBiasRegularizer adds a penalty on the bias to the loss.
-func WithBiasRegularizer(r graph.Regularizer) Option {
-	return func(c *config) { c.mark("WithBiasRegularizer"); c.biasReg = r }
-}
-
-// WithNoiseShape is Dropout's noise_shape: the mask's shape without the batch
-// axis, where a 1 shares one mask value along that axis and 0 stands for
-// "the input's size" (Keras's None).
-func WithNoiseShape(shape ...int) Option {
-	return func(c *config) { c.mark("WithNoiseShape"); c.noiseShape = append([]int(nil), shape...) }
+func WithBiasRegularizer(r graph.Regularizer) KernelOption {
+	return func(c *KernelConfig) { c.BiasRegularizer = r }
 }

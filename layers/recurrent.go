@@ -47,6 +47,15 @@ const (
 	lstmCell   cellKind = 2
 )
 
+// rnnConfig is the configuration of any recurrent layer: RecurrentConfig
+// and the settings only GRU or LSTM has (zero for the others).
+type rnnConfig struct {
+	RecurrentConfig
+	RecurrentActivation string // GRU and LSTM
+	ResetAfter          bool   // GRU
+	UnitForgetBias      bool   // LSTM
+}
+
 // rnn is the machinery SimpleRNN, GRU and LSTM share: configuration,
 // weights, shape checks, initial states, dropout masks, masking, the
 // unrolled loop and the choice of the fused kernel.
@@ -54,77 +63,51 @@ type rnn struct {
 	graph.Base
 	self   RecurrentLayer // the layer that embeds this rnn
 	kind   cellKind
-	units  int
+	units  int // cfg.Units
 	gates  int // weight column blocks: 1, 3 or 4
-	cfg    *config
-	opts   []Option
-	err    error
+	cfg    rnnConfig
 	act    ActivationFunc
 	recAct ActivationFunc
 
-	inDim     int
 	kernel    *graph.Weight
 	recurrent *graph.Weight
 	bias      *graph.Weight
 }
 
-// recurrentOptions are the options every recurrent layer takes.
-var recurrentOptions = []string{"WithActivation", "WithoutBias", "WithKernelInitializer",
-	"WithRecurrentInitializer", "WithBiasInitializer", "WithKernelRegularizer",
-	"WithRecurrentRegularizer", "WithBiasRegularizer", "WithReturnSequences",
-	"WithReturnState", "WithGoBackwards", "WithDropoutRate", "WithRecurrentDropout",
-	"WithImplementation"}
-
-// newRNN configures the shared part of a recurrent layer of the given class.
-func newRNN(class string, kind cellKind, units, gates int, opts []Option, extra ...string) rnn {
-	c := newConfig(class, opts, append(append([]string(nil), recurrentOptions...), extra...)...)
-	if !c.set["WithActivation"] {
-		c.activation = "tanh"
+// newRNN checks the configuration of a recurrent layer of the given class.
+func newRNN(class string, kind cellKind, gates int, cfg rnnConfig) rnn {
+	r := rnn{Base: newBase(class, &cfg.LayerConfig), kind: kind, units: cfg.Units, gates: gates}
+	if cfg.Units <= 0 {
+		r.Fail(errors.Errorf("units must be positive, got %d", cfg.Units))
 	}
-	r := rnn{Base: graph.NewBase(class, c.name), kind: kind, units: units, gates: gates,
-		cfg: c, opts: append([]Option(nil), opts...), err: c.err}
-	if units <= 0 {
-		r.setErr(errors.Errorf("units must be positive, got %d", units))
-	}
-	act, err := Activation(c.activation)
-	r.setErr(err)
+	act, err := Activation(cfg.Activation)
+	r.Fail(err)
 	r.act = act
 	if kind != simpleCell {
-		ra, err := Activation(c.recurrentActivation)
-		r.setErr(err)
+		ra, err := Activation(cfg.RecurrentActivation)
+		r.Fail(err)
 		r.recAct = ra
 	}
 	for _, d := range []struct {
 		name string
 		v    float64
-	}{{"dropout", c.dropoutRate}, {"recurrent_dropout", c.recurrentDropout}} {
+	}{{"dropout", cfg.Dropout}, {"recurrent_dropout", cfg.RecurrentDropout}} {
 		if !(d.v >= 0 && d.v < 1) {
-			r.setErr(errors.Errorf("%s must be in [0, 1), got %v", d.name, d.v))
+			r.Fail(errors.Errorf("%s must be in [0, 1), got %v", d.name, d.v))
 		}
 	}
-	switch c.implementation {
+	cfg.KernelConfig = cfg.KernelConfig.withDefaults()
+	cfg.RecurrentInitializer = orDefault(cfg.RecurrentInitializer, defaultRecurrent().RecurrentInitializer)
+	r.cfg = cfg
+	switch cfg.Implementation {
 	case implAuto, implUnrolled:
 	case implFused:
-		r.setErr(r.fusedEligible())
+		r.Fail(r.fusedEligible())
 	default:
-		r.setErr(errors.Errorf("unknown implementation %q; valid implementations: auto, fused, unrolled", c.implementation))
+		r.Fail(errors.Errorf("unknown implementation %q; valid implementations: auto, fused, unrolled", cfg.Implementation))
 	}
-	if c.kernelInit == nil {
-		c.kernelInit = GlorotUniform()
-	}
-	if c.recurrentInit == nil {
-		c.recurrentInit = Orthogonal()
-	}
-	if c.biasInit == nil {
-		c.biasInit = Zeros()
-	}
+	r.SetInputSpec(graph.InputSpec{NDim: 3, Layout: "batch, time, features"})
 	return r
-}
-
-func (r *rnn) setErr(err error) {
-	if r.err == nil && err != nil {
-		r.err = err
-	}
 }
 
 // fusedEligible says why the fused kernel cannot run this configuration, or
@@ -135,13 +118,13 @@ func (r *rnn) fusedEligible() error {
 	if r.kind == simpleCell {
 		return errors.New("implementation \"fused\": SimpleRNN has no fused kernel")
 	}
-	if r.cfg.activation != "tanh" {
-		why = append(why, "activation tanh (got "+quoteName(r.cfg.activation)+")")
+	if r.cfg.Activation != "tanh" {
+		why = append(why, "activation tanh (got "+quoteName(r.cfg.Activation)+")")
 	}
-	if ra := r.cfg.recurrentActivation; ra != "sigmoid" && ra != "hard_sigmoid" {
+	if ra := r.cfg.RecurrentActivation; ra != "sigmoid" && ra != "hard_sigmoid" {
 		why = append(why, "recurrent activation sigmoid or hard_sigmoid (got "+quoteName(ra)+")")
 	}
-	if r.cfg.recurrentDropout != 0 {
+	if r.cfg.RecurrentDropout != 0 {
 		why = append(why, "no recurrent dropout")
 	}
 	if len(why) > 0 {
@@ -156,7 +139,7 @@ func quoteName(s string) string { return "\"" + s + "\"" }
 // are obeyed; "auto" picks the fused kernel whenever fusedEligible allows
 // it (and the fused ops are available).
 func (r *rnn) useFused() bool {
-	switch r.cfg.implementation {
+	switch r.cfg.Implementation {
 	case implFused:
 		return true
 	case implUnrolled:
@@ -177,13 +160,13 @@ func (r *rnn) NumStates() int {
 }
 
 // ReturnSequences reports whether the output is the whole sequence.
-func (r *rnn) ReturnSequences() bool { return r.cfg.returnSequences }
+func (r *rnn) ReturnSequences() bool { return r.cfg.ReturnSequences }
 
 // ReturnState reports whether the final states are extra outputs.
-func (r *rnn) ReturnState() bool { return r.cfg.returnState }
+func (r *rnn) ReturnState() bool { return r.cfg.ReturnState }
 
 // GoBackwards reports whether the layer reads its input backwards.
-func (r *rnn) GoBackwards() bool { return r.cfg.goBackwards }
+func (r *rnn) GoBackwards() bool { return r.cfg.GoBackwards }
 
 // Implementation is the kernel the layer uses: "fused" or "unrolled" (what
 // "auto" resolved to).
@@ -206,7 +189,7 @@ func (r *rnn) Bias() *graph.Weight { return r.bias }
 // Apply applies the layer to x and returns its output. A layer with
 // WithReturnState has several outputs: use ApplyAll or ApplyWithState.
 func (r *rnn) Apply(x *graph.Tensor) *graph.Tensor {
-	if r.cfg.returnState {
+	if r.cfg.ReturnState {
 		return graph.Errored(errors.Errorf("layer %s (%s) returns its states (WithReturnState): use ApplyAll or ApplyWithState", r.Name(), r.Class()))
 	}
 	return graph.Apply1(r.self, x)
@@ -225,50 +208,42 @@ func (r *rnn) ApplyWithState(x *graph.Tensor, states ...*graph.Tensor) []*graph.
 
 // biasShape is the bias weight's shape.
 func (r *rnn) biasShape() graph.Shape {
-	if r.kind == gruCell && r.cfg.resetAfter {
+	if r.kind == gruCell && r.cfg.ResetAfter {
 		return graph.Shape{2, r.gates * r.units}
 	}
 	return graph.Shape{r.gates * r.units}
 }
 
 // Build implements graph.Layer: input (time, features), then optional
-// initial states (units) each.
+// initial states (units) each. The first build fixes the features.
 func (r *rnn) Build(in []graph.Shape) ([]graph.Shape, error) {
-	if r.err != nil {
-		return nil, r.err
-	}
 	if len(in) == 0 {
 		return nil, errors.New("expects an input")
 	}
 	x := in[0]
-	if len(x) != 2 {
-		return nil, errors.Errorf("expected ndim=3 (batch, time, features), found ndim=%d", len(x)+1)
-	}
 	if err := checkInitialStates(in[1:], r.NumStates(), r.units); err != nil {
 		return nil, err
 	}
 	if r.kernel == nil {
-		r.inDim = x[1]
 		gh := r.gates * r.units
-		r.kernel = r.AddWeight("kernel", graph.Shape{x[1], gh}, r.cfg.kernelInit, r.cfg.kernelReg, true)
-		r.recurrent = r.AddWeight("recurrent_kernel", graph.Shape{r.units, gh}, r.cfg.recurrentInit, r.cfg.recurrentReg, true)
-		if r.cfg.useBias {
-			init := r.cfg.biasInit
-			if r.kind == lstmCell && r.cfg.unitForgetBias {
+		r.kernel = r.AddWeight("kernel", graph.Shape{x[1], gh}, r.cfg.KernelInitializer, r.cfg.KernelRegularizer, true)
+		r.recurrent = r.AddWeight("recurrent_kernel", graph.Shape{r.units, gh}, r.cfg.RecurrentInitializer, r.cfg.RecurrentRegularizer, true)
+		if r.cfg.UseBias {
+			init := r.cfg.BiasInitializer
+			if r.kind == lstmCell && r.cfg.UnitForgetBias {
 				init = unitForgetBias{inner: init, units: r.units}
 			}
-			r.bias = r.AddWeight("bias", r.biasShape(), init, r.cfg.biasReg, true)
+			r.bias = r.AddWeight("bias", r.biasShape(), init, r.cfg.BiasRegularizer, true)
 		}
-	} else if x[1] != r.inDim {
-		return nil, errors.Errorf("expected axis -1 of input shape to have value %d but got shape %s", r.inDim, x)
+		fixInputAxis(&r.Base, -1, x[1])
 	}
 	var out []graph.Shape
-	if r.cfg.returnSequences {
+	if r.cfg.ReturnSequences {
 		out = append(out, graph.Shape{x[0], r.units})
 	} else {
 		out = append(out, graph.Shape{r.units})
 	}
-	if r.cfg.returnState {
+	if r.cfg.ReturnState {
 		for i := 0; i < r.NumStates(); i++ {
 			out = append(out, graph.Shape{r.units})
 		}
@@ -294,8 +269,8 @@ func checkInitialStates(states []graph.Shape, n, units int) error {
 // mask when it is a sequence; states never do.
 func (r *rnn) OutputMasked(in []bool) []bool {
 	out := make([]bool, 1, 1+r.NumStates())
-	out[0] = r.cfg.returnSequences && len(in) > 0 && in[0]
-	if r.cfg.returnState {
+	out[0] = r.cfg.ReturnSequences && len(in) > 0 && in[0]
+	if r.cfg.ReturnState {
 		out = append(out, make([]bool, r.NumStates())...)
 	}
 	return out
@@ -306,7 +281,7 @@ func (r *rnn) OutputMasked(in []bool) []bool {
 // otherwise it is consumed.
 func (r *rnn) ComputeMask(_ *graph.Context, _ []graph.Node, masks []graph.Node) ([]graph.Node, error) {
 	out := make([]graph.Node, len(r.OutputMasked(nil)))
-	if r.cfg.returnSequences && len(masks) > 0 {
+	if r.cfg.ReturnSequences && len(masks) > 0 {
 		out[0] = masks[0]
 	}
 	return out, nil
@@ -335,11 +310,11 @@ func (r *rnn) emit(ctx *graph.Context, x graph.Node, init []graph.Node, mask gra
 			states = append(states, ctx.Const([]int{n, r.units}, zeros))
 		}
 	}
-	if ctx.Training() && r.cfg.dropoutRate > 0 {
+	if ctx.Training() && r.cfg.Dropout > 0 {
 		// One mask per sequence, shared by every time step and every gate
 		// (Keras's implementation 2).
 		full := []int{n, steps, xs[2]}
-		m := ctx.Random(r.Name()+"/dropout_mask", full, dropoutFill(full, []bool{false, true, false}, r.cfg.dropoutRate))
+		m := ctx.Random(r.Name()+"/dropout_mask", full, dropoutFill(full, []bool{false, true, false}, r.cfg.Dropout))
 		var err error
 		if x, err = G.HadamardProd(x, m); err != nil {
 			return nil, err
@@ -359,10 +334,10 @@ func (r *rnn) emit(ctx *graph.Context, x graph.Node, init []graph.Node, mask gra
 		return nil, err
 	}
 	out := []graph.Node{finals[0]}
-	if r.cfg.returnSequences {
+	if r.cfg.ReturnSequences {
 		out[0] = seq
 	}
-	if r.cfg.returnState {
+	if r.cfg.ReturnState {
 		out = append(out, finals...)
 	}
 	return out, nil
@@ -405,7 +380,7 @@ func (r *rnn) emitUnrolled(ctx *graph.Context, x graph.Node, states []graph.Node
 			return nil, nil, err
 		}
 		inBias := b
-		if r.kind == gruCell && r.cfg.resetAfter {
+		if r.kind == gruCell && r.cfg.ResetAfter {
 			if inBias, err = ops.SliceAxis(b, 0, 0, 1, true); err != nil {
 				return nil, nil, err
 			}
@@ -420,7 +395,7 @@ func (r *rnn) emitUnrolled(ctx *graph.Context, x graph.Node, states []graph.Node
 	if xp, err = G.Reshape(xp, []int{n, steps, gh}); err != nil {
 		return nil, nil, err
 	}
-	if r.kind == gruCell && !r.cfg.resetAfter {
+	if r.kind == gruCell && !r.cfg.ResetAfter {
 		if sn.uzr, err = ops.SliceAxis(sn.u, 1, 0, 2*r.units, false); err != nil {
 			return nil, nil, err
 		}
@@ -428,9 +403,9 @@ func (r *rnn) emitUnrolled(ctx *graph.Context, x graph.Node, states []graph.Node
 			return nil, nil, err
 		}
 	}
-	if ctx.Training() && r.cfg.recurrentDropout > 0 {
+	if ctx.Training() && r.cfg.RecurrentDropout > 0 {
 		full := []int{n, r.units}
-		sn.recDrop = ctx.Random(r.Name()+"/recurrent_dropout_mask", full, dropoutFill(full, []bool{false, false}, r.cfg.recurrentDropout))
+		sn.recDrop = ctx.Random(r.Name()+"/recurrent_dropout_mask", full, dropoutFill(full, []bool{false, false}, r.cfg.RecurrentDropout))
 	}
 	var maskE graph.Node
 	if mask != nil {
@@ -441,7 +416,7 @@ func (r *rnn) emitUnrolled(ctx *graph.Context, x graph.Node, states []graph.Node
 	outs := make([]graph.Node, steps)
 	for k := 0; k < steps; k++ {
 		t := k
-		if r.cfg.goBackwards {
+		if r.cfg.GoBackwards {
 			t = steps - 1 - k
 		}
 		xt, err := ops.SliceAxis(xp, 1, t, t+1, true)
@@ -476,7 +451,7 @@ func (r *rnn) emitUnrolled(ctx *graph.Context, x graph.Node, states []graph.Node
 		outs[k] = states[0]
 	}
 	var seq graph.Node
-	if r.cfg.returnSequences {
+	if r.cfg.ReturnSequences {
 		if seq, err = ops.StackTime(outs...); err != nil {
 			return nil, nil, err
 		}

@@ -17,60 +17,7 @@ import (
 // (relative to the largest gradient of the tensor, for scale).
 func TestFusedAndUnrolledAgreeFloat32(t *testing.T) {
 	const batch, steps, features, units = 4, 6, 3, 5
-	type config struct {
-		name   string
-		layer  func(impl string) graph.Layer
-		masked bool
-	}
-	var configs []config
-	for _, resetAfter := range []bool{true, false} {
-		for _, act := range []string{"sigmoid", "hard_sigmoid"} {
-			for _, back := range []bool{false, true} {
-				for _, bias := range []bool{true, false} {
-					for _, masked := range []bool{false, true} {
-						resetAfter, act, back, bias := resetAfter, act, back, bias
-						configs = append(configs, config{
-							name: fmt.Sprintf("GRU/reset_after=%v/%s/backwards=%v/bias=%v/masked=%v", resetAfter, act, back, bias, masked),
-							layer: func(impl string) graph.Layer {
-								opts := []Option{WithImplementation(impl), WithResetAfter(resetAfter), WithRecurrentActivation(act),
-									WithReturnSequences(), randomBias}
-								if back {
-									opts = append(opts, WithGoBackwards())
-								}
-								if !bias {
-									opts = []Option{WithImplementation(impl), WithResetAfter(resetAfter), WithRecurrentActivation(act),
-										WithReturnSequences(), WithoutBias()}
-									if back {
-										opts = append(opts, WithGoBackwards())
-									}
-								}
-								return NewGRU(units, opts...)
-							},
-							masked: masked,
-						})
-					}
-				}
-			}
-		}
-	}
-	for _, act := range []string{"sigmoid", "hard_sigmoid"} {
-		for _, back := range []bool{false, true} {
-			for _, masked := range []bool{false, true} {
-				act, back := act, back
-				configs = append(configs, config{
-					name: fmt.Sprintf("LSTM/%s/backwards=%v/masked=%v", act, back, masked),
-					layer: func(impl string) graph.Layer {
-						opts := []Option{WithImplementation(impl), WithRecurrentActivation(act), WithReturnSequences(), randomBias}
-						if back {
-							opts = append(opts, WithGoBackwards())
-						}
-						return NewLSTM(units, opts...)
-					},
-					masked: masked,
-				})
-			}
-		}
-	}
+	configs := agreeConfigs(units)
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, c := range configs {
 		// Inputs: indices into an embedding (0 = padding, right-padded when
@@ -88,7 +35,7 @@ func TestFusedAndUnrolledAgreeFloat32(t *testing.T) {
 		}
 		run := func(impl string) (out []float64, grads [][]float64) {
 			in := graph.Input(steps)
-			var opts []Option
+			var opts []EmbeddingOption
 			if c.masked {
 				opts = append(opts, WithMaskZero())
 			}
@@ -132,4 +79,65 @@ func TestFusedAndUnrolledAgreeFloat32(t *testing.T) {
 			}
 		}
 	}
+}
+
+// agreeConfig is one layer configuration TestFusedAndUnrolledAgreeFloat32
+// runs with both implementations.
+type agreeConfig struct {
+	name   string
+	layer  func(impl string) graph.Layer
+	masked bool
+}
+
+// agreeConfigs are every GRU and LSTM configuration the fused kernels
+// claim: both GRU forms, both recurrent activations, both directions, with
+// and without bias (GRU) and mask.
+func agreeConfigs(units int) []agreeConfig {
+	var configs []agreeConfig
+	for _, resetAfter := range []bool{true, false} {
+		for _, act := range []string{"sigmoid", "hard_sigmoid"} {
+			for _, back := range []bool{false, true} {
+				for _, bias := range []bool{true, false} {
+					for _, masked := range []bool{false, true} {
+						resetAfter, act, back, bias := resetAfter, act, back, bias
+						configs = append(configs, agreeConfig{
+							name: fmt.Sprintf("GRU/reset_after=%v/%s/backwards=%v/bias=%v/masked=%v", resetAfter, act, back, bias, masked),
+							layer: func(impl string) graph.Layer {
+								biasOpt := randomBias
+								if !bias {
+									biasOpt = WithoutBias()
+								}
+								opts := []GRUOption{WithImplementation(impl), WithResetAfter(resetAfter), WithRecurrentActivation(act),
+									WithReturnSequences(), biasOpt}
+								if back {
+									opts = append(opts, WithGoBackwards())
+								}
+								return NewGRU(units, opts...)
+							},
+							masked: masked,
+						})
+					}
+				}
+			}
+		}
+	}
+	for _, act := range []string{"sigmoid", "hard_sigmoid"} {
+		for _, back := range []bool{false, true} {
+			for _, masked := range []bool{false, true} {
+				act, back := act, back
+				configs = append(configs, agreeConfig{
+					name: fmt.Sprintf("LSTM/%s/backwards=%v/masked=%v", act, back, masked),
+					layer: func(impl string) graph.Layer {
+						opts := []LSTMOption{WithImplementation(impl), WithRecurrentActivation(act), WithReturnSequences(), randomBias}
+						if back {
+							opts = append(opts, WithGoBackwards())
+						}
+						return NewLSTM(units, opts...)
+					},
+					masked: masked,
+				})
+			}
+		}
+	}
+	return configs
 }

@@ -47,10 +47,6 @@ func TestRecurrentErrors(t *testing.T) {
 		"layer g_fx (GRU)", `implementation "fused" needs activation tanh (got "relu"), no recurrent dropout`)
 	wantErr(t, NewLSTM(2, WithImplementation("fused"), WithRecurrentActivation("tanh")).Apply(graph.Input(3, 4)),
 		"(LSTM)", `recurrent activation sigmoid or hard_sigmoid (got "tanh")`)
-	// Options that do not apply.
-	wantErr(t, NewSimpleRNN(2, WithResetAfter(false)).Apply(graph.Input(3, 4)), "SimpleRNN does not take option(s) WithResetAfter")
-	wantErr(t, NewLSTM(2, WithResetAfter(false)).Apply(graph.Input(3, 4)), "LSTM does not take option(s) WithResetAfter")
-	wantErr(t, NewGRU(2, WithUnitForgetBias(false)).Apply(graph.Input(3, 4)), "GRU does not take option(s) WithUnitForgetBias")
 	// Apply on a layer with several outputs.
 	wantErr(t, NewGRU(2, WithReturnState(), WithName("g_rs")).Apply(graph.Input(3, 4)),
 		"layer g_rs (GRU) returns its states (WithReturnState): use ApplyAll or ApplyWithState")
@@ -85,7 +81,6 @@ func TestBidirectionalErrors(t *testing.T) {
 	wantErr(t, NewBidirectional(nil, WithName("bi_nil")).Apply(x), "layer bi_nil (Bidirectional)", "needs a recurrent layer to wrap, got nil")
 	wantErr(t, NewBidirectional(NewGRU(0), WithName("bi_units")).Apply(x),
 		"layer bi_units (Bidirectional)", "forward layer forward_gru", "units must be positive, got 0")
-	wantErr(t, NewBidirectional(NewGRU(2), WithActivation("relu")).Apply(x), "Bidirectional does not take option(s) WithActivation")
 	wantErr(t, NewBidirectional(NewGRU(2), WithName("bi_rank")).Apply(graph.Input(4)), "layer bi_rank (Bidirectional)", "found ndim=2")
 	// Several outputs.
 	if err := NewBidirectional(NewGRU(2), WithMergeMode("none")).Apply(x).Err(); err == nil || !strings.Contains(err.Error(), "has 2 outputs") {
@@ -95,7 +90,6 @@ func TestBidirectionalErrors(t *testing.T) {
 
 func TestEmbeddingTimeDistributedErrors(t *testing.T) {
 	wantErr(t, NewEmbedding(0, 3, WithName("e_dim")).Apply(graph.Input(4)), "layer e_dim (Embedding)", "input_dim and output_dim must be positive, got 0 and 3")
-	wantErr(t, NewEmbedding(5, 3, WithActivation("relu")).Apply(graph.Input(4)), "Embedding does not take option(s) WithActivation")
 	wantErr(t, NewEmbedding(5, 3, WithName("e_rank")).Apply(graph.Input()), "layer e_rank (Embedding)", "found ndim=1")
 	wantErr(t, NewTimeDistributed(NewDense(2), WithName("td_rank")).Apply(graph.Input(4)), "layer td_rank (TimeDistributed)", "expected min_ndim=3")
 	wantErr(t, NewTimeDistributed(nil, WithName("td_nil")).Apply(graph.Input(3, 4)), "layer td_nil (TimeDistributed)", "needs a layer to wrap")

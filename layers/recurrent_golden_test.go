@@ -64,14 +64,14 @@ type rnnWeights interface {
 func implementations() []string { return []string{"unrolled", "fused"} }
 
 // newRecurrent makes a SimpleRNN, GRU or LSTM by class name.
-func newRecurrent(class string, units int, opts ...Option) RecurrentLayer {
+func newRecurrent(class string, units int, opts ...RNNOption) RecurrentLayer {
 	switch class {
 	case "GRU":
-		return NewGRU(units, opts...)
+		return NewGRU(units, optionsAs[GRUOption](opts)...)
 	case "LSTM":
-		return NewLSTM(units, opts...)
+		return NewLSTM(units, optionsAs[LSTMOption](opts)...)
 	}
-	return NewSimpleRNN(units, opts...)
+	return NewSimpleRNN(units, optionsAs[SimpleRNNOption](opts)...)
 }
 
 // runModel builds a network from inputs to outputs in dt, lets setup write
@@ -130,7 +130,7 @@ func TestGoldenRecurrent(t *testing.T) {
 }
 
 func runRecurrentGolden(t *testing.T, c rnnGolden, impl string, dt tensor.Dtype) {
-	opts := []Option{}
+	opts := []RNNOption{}
 	if c.Layer != "SimpleRNN" {
 		opts = append(opts, WithImplementation(impl))
 	}
@@ -252,7 +252,7 @@ func TestGRUHandG13(t *testing.T) {
 	for _, r := range rows {
 		for _, impl := range implementations() {
 			for _, dt := range dtypes {
-				opts := []Option{WithResetAfter(r.resetAfter), WithRecurrentActivation(r.recAct),
+				opts := []GRUOption{WithResetAfter(r.resetAfter), WithRecurrentActivation(r.recAct),
 					WithReturnSequences(), WithReturnState(), WithImplementation(impl)}
 				if r.back {
 					opts = append(opts, WithGoBackwards())
@@ -273,7 +273,7 @@ func TestGRUHandG13(t *testing.T) {
 	for _, seqs := range []bool{true, false} {
 		for _, impl := range implementations() {
 			for _, dt := range dtypes {
-				opts := []Option{WithImplementation(impl)}
+				opts := []GRUOption{WithImplementation(impl)}
 				want := []float64{-0.0908203, 0.1030936, 0.0014981, -0.0251542}
 				if seqs {
 					opts = append(opts, WithReturnSequences())

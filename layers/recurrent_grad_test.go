@@ -37,36 +37,36 @@ var randomBias = WithBiasInitializer(RandomUniform(-0.5, 0.5))
 func TestRecurrentGradients(t *testing.T) {
 	type cfg struct {
 		name string
-		mk   func(impl string, extra ...Option) RecurrentLayer
+		mk   func(impl string, extra ...RNNOption) RecurrentLayer
 	}
 	var cfgs []cfg
-	cfgs = append(cfgs, cfg{"SimpleRNN", func(_ string, extra ...Option) RecurrentLayer {
-		return NewSimpleRNN(3, append([]Option{randomBias}, extra...)...)
+	cfgs = append(cfgs, cfg{"SimpleRNN", func(_ string, extra ...RNNOption) RecurrentLayer {
+		return NewSimpleRNN(3, append([]SimpleRNNOption{randomBias}, optionsAs[SimpleRNNOption](extra)...)...)
 	}})
 	for _, ra := range []bool{true, false} {
 		for _, act := range []string{"sigmoid", "hard_sigmoid"} {
 			ra, act := ra, act
-			cfgs = append(cfgs, cfg{fmt.Sprintf("GRU reset_after=%v %s", ra, act), func(impl string, extra ...Option) RecurrentLayer {
-				return NewGRU(3, append([]Option{randomBias, WithResetAfter(ra), WithRecurrentActivation(act), WithImplementation(impl)}, extra...)...)
+			cfgs = append(cfgs, cfg{fmt.Sprintf("GRU reset_after=%v %s", ra, act), func(impl string, extra ...RNNOption) RecurrentLayer {
+				return NewGRU(3, append([]GRUOption{randomBias, WithResetAfter(ra), WithRecurrentActivation(act), WithImplementation(impl)}, optionsAs[GRUOption](extra)...)...)
 			}})
 		}
 	}
-	cfgs = append(cfgs, cfg{"GRU no bias", func(impl string, extra ...Option) RecurrentLayer {
-		return NewGRU(3, append([]Option{WithoutBias(), WithImplementation(impl)}, extra...)...)
+	cfgs = append(cfgs, cfg{"GRU no bias", func(impl string, extra ...RNNOption) RecurrentLayer {
+		return NewGRU(3, append([]GRUOption{WithoutBias(), WithImplementation(impl)}, optionsAs[GRUOption](extra)...)...)
 	}})
 	for _, act := range []string{"sigmoid", "hard_sigmoid"} {
 		act := act
-		cfgs = append(cfgs, cfg{"LSTM " + act, func(impl string, extra ...Option) RecurrentLayer {
-			return NewLSTM(3, append([]Option{randomBias, WithRecurrentActivation(act), WithImplementation(impl)}, extra...)...)
+		cfgs = append(cfgs, cfg{"LSTM " + act, func(impl string, extra ...RNNOption) RecurrentLayer {
+			return NewLSTM(3, append([]LSTMOption{randomBias, WithRecurrentActivation(act), WithImplementation(impl)}, optionsAs[LSTMOption](extra)...)...)
 		}})
 	}
 	variants := []struct {
 		name string
-		opts []Option
+		opts []RNNOption
 	}{
 		{"last", nil},
-		{"sequences", []Option{WithReturnSequences()}},
-		{"go_backwards sequences state", []Option{WithGoBackwards(), WithReturnSequences(), WithReturnState()}},
+		{"sequences", []RNNOption{WithReturnSequences()}},
+		{"go_backwards sequences state", []RNNOption{WithGoBackwards(), WithReturnSequences(), WithReturnState()}},
 	}
 	for i, c := range cfgs {
 		for _, impl := range implementations() {
@@ -143,11 +143,11 @@ func TestBidirectionalGradients(t *testing.T) {
 	for i, mode := range []string{"concat", "sum", "mul", "ave", "none"} {
 		for _, impl := range implementations() {
 			for j, seqs := range []bool{true, false} {
-				opts := []Option{randomBias, WithImplementation(impl)}
+				opts := []RNNOption{randomBias, WithImplementation(impl)}
 				if seqs {
 					opts = append(opts, WithReturnSequences())
 				}
-				for k, l := range []RecurrentLayer{NewGRU(3, opts...), NewLSTM(2, append(opts, WithReturnState())...)} {
+				for k, l := range []RecurrentLayer{NewGRU(3, optionsAs[GRUOption](opts)...), NewLSTM(2, optionsAs[LSTMOption](append(opts, WithReturnState()))...)} {
 					b := NewBidirectional(l, WithMergeMode(mode))
 					in := graph.Input(4, 2)
 					gradCheckInputs(t, fmt.Sprintf("Bidirectional(%s) %s %s sequences=%v", l.Class(), mode, impl, seqs),

@@ -84,7 +84,7 @@ func TestBidirectionalCopies(t *testing.T) {
 		t.Error("go_backwards not flipped in the backward copy only")
 	}
 	for _, l := range []*GRU{f, k} {
-		if !l.ReturnSequences() || l.ResetAfter() || l.cfg.recurrentActivation != "hard_sigmoid" || l.Units() != 3 {
+		if !l.ReturnSequences() || l.ResetAfter() || l.Config().RecurrentActivation != "hard_sigmoid" || l.Units() != 3 {
 			t.Errorf("%s lost the configuration", l.Name())
 		}
 	}
@@ -198,7 +198,7 @@ func TestRecurrentDropoutMasks(t *testing.T) {
 		eye[i*f+i] = 1
 	}
 	x := randomValues(n*steps*f, 90)
-	run := func(training, recurrentEye bool, opts ...Option) []float64 {
+	run := func(training, recurrentEye bool, opts ...SimpleRNNOption) []float64 {
 		in := graph.Input(steps, f)
 		s := NewSimpleRNN(f, append(opts, WithActivation("linear"), WithoutBias(), WithReturnSequences())...)
 		net := newNet(t, in, s.Apply(in), tensor.Float64, 1)

@@ -74,30 +74,12 @@ func TestMaskedEqualsAlone(t *testing.T) {
 			}
 		}
 	}
-	type mk func(impl string, opts ...Option) graph.Layer
-	makers := map[string]mk{
-		"SimpleRNN": func(_ string, o ...Option) graph.Layer { return NewSimpleRNN(h, append(o, randomBias)...) },
-		"GRU": func(i string, o ...Option) graph.Layer {
-			return NewGRU(h, append(o, randomBias, WithImplementation(i))...)
-		},
-		"GRU reset_before hard_sigmoid": func(i string, o ...Option) graph.Layer {
-			return NewGRU(h, append(o, randomBias, WithResetAfter(false), WithRecurrentActivation("hard_sigmoid"), WithImplementation(i))...)
-		},
-		"LSTM": func(i string, o ...Option) graph.Layer {
-			return NewLSTM(h, append(o, randomBias, WithImplementation(i))...)
-		},
-		"Bidirectional GRU": func(i string, o ...Option) graph.Layer {
-			return NewBidirectional(NewGRU(h, append(o, randomBias, WithImplementation(i))...))
-		},
-		"Bidirectional LSTM sum": func(i string, o ...Option) graph.Layer {
-			return NewBidirectional(NewLSTM(h, append(o, randomBias, WithImplementation(i))...), WithMergeMode("sum"))
-		},
-	}
+	makers := maskMakers(h)
 	for name, make := range makers {
 		for _, impl := range implementations() {
 			for _, back := range []bool{false, true} {
 				for _, dt := range dtypes {
-					opts := []Option{WithReturnSequences(), WithReturnState()}
+					opts := []RNNOption{WithReturnSequences(), WithReturnState()}
 					if back {
 						opts = append(opts, WithGoBackwards())
 					}
@@ -170,6 +152,34 @@ func TestMaskedEqualsAlone(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// maskMaker makes a recurrent layer (or a Bidirectional one) of a kind with
+// an implementation and options.
+type maskMaker func(impl string, opts ...RNNOption) graph.Layer
+
+// maskMakers are the layers TestMaskedEqualsAlone runs, by name, of h units.
+func maskMakers(h int) map[string]maskMaker {
+	return map[string]maskMaker{
+		"SimpleRNN": func(_ string, o ...RNNOption) graph.Layer {
+			return NewSimpleRNN(h, optionsAs[SimpleRNNOption](append(o, randomBias))...)
+		},
+		"GRU": func(i string, o ...RNNOption) graph.Layer {
+			return NewGRU(h, optionsAs[GRUOption](append(o, randomBias, WithImplementation(i)))...)
+		},
+		"GRU reset_before hard_sigmoid": func(i string, o ...RNNOption) graph.Layer {
+			return NewGRU(h, append(optionsAs[GRUOption](o), randomBias, WithResetAfter(false), WithRecurrentActivation("hard_sigmoid"), WithImplementation(i))...)
+		},
+		"LSTM": func(i string, o ...RNNOption) graph.Layer {
+			return NewLSTM(h, optionsAs[LSTMOption](append(o, randomBias, WithImplementation(i)))...)
+		},
+		"Bidirectional GRU": func(i string, o ...RNNOption) graph.Layer {
+			return NewBidirectional(NewGRU(h, optionsAs[GRUOption](append(o, randomBias, WithImplementation(i)))...))
+		},
+		"Bidirectional LSTM sum": func(i string, o ...RNNOption) graph.Layer {
+			return NewBidirectional(NewLSTM(h, optionsAs[LSTMOption](append(o, randomBias, WithImplementation(i)))...), WithMergeMode("sum"))
+		},
 	}
 }
 

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -15,23 +16,40 @@ import (
 // of rank 1, (N,), becomes (N, 1), and a rank-2 input is unchanged.
 type Flatten struct {
 	graph.Base
-	err error
+	cfg FlattenConfig
 }
+
+// FlattenConfig is Flatten's configuration: its name (Keras's only other
+// argument, data_format, is channels_last here).
+type FlattenConfig struct {
+	LayerConfig
+}
+
+// DefaultFlattenConfig is Keras's default Flatten configuration.
+func DefaultFlattenConfig() FlattenConfig { return FlattenConfig{} }
 
 // NewFlatten creates a Flatten layer. Options: WithName.
 func NewFlatten(opts ...Option) *Flatten {
-	c := newConfig("Flatten", opts)
-	return &Flatten{Base: graph.NewBase("Flatten", c.name), err: c.err}
+	cfg := DefaultFlattenConfig()
+	cfg.LayerConfig = configure(cfg.LayerConfig, opts, Option.applyLayer)
+	return NewFlattenFromConfig(cfg)
 }
+
+// NewFlattenFromConfig creates a Flatten layer from its configuration.
+func NewFlattenFromConfig(cfg FlattenConfig) *Flatten {
+	f := &Flatten{Base: newBase("Flatten", &cfg.LayerConfig)}
+	f.cfg = cfg
+	return f
+}
+
+// Config returns the layer's configuration.
+func (f *Flatten) Config() FlattenConfig { return f.cfg }
 
 // Apply applies the layer to x and returns its output tensor.
 func (f *Flatten) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(f, x) }
 
 // Build implements graph.Layer: the output shape is (N, prod(input dims)).
 func (f *Flatten) Build(in []graph.Shape) ([]graph.Shape, error) {
-	if f.err != nil {
-		return nil, f.err
-	}
 	if len(in) != 1 {
 		return nil, errors.Errorf("expects 1 input, got %d", len(in))
 	}
@@ -65,67 +83,88 @@ func reshapeNode(x graph.Node, shape []int) ([]graph.Node, error) {
 // dim may be -1: it is inferred from the input's size.
 type Reshape struct {
 	graph.Base
-	target []int
-	err    error
+	cfg ReshapeConfig
 }
+
+// ReshapeConfig is Reshape's configuration: Keras's Reshape arguments.
+type ReshapeConfig struct {
+	LayerConfig
+	// TargetShape is the output shape without the batch axis; one dim may
+	// be -1, inferred from the input's size (required).
+	TargetShape []int `json:"target_shape"`
+}
+
+// DefaultReshapeConfig is Keras's default Reshape configuration (target
+// shape unset).
+func DefaultReshapeConfig() ReshapeConfig { return ReshapeConfig{} }
 
 // NewReshape creates a Reshape layer to the given target shape (batch axis
 // excluded), with at most one -1 and every other dim positive. Options:
 // WithName.
 func NewReshape(targetShape []int, opts ...Option) *Reshape {
-	c := newConfig("Reshape", opts)
-	r := &Reshape{Base: graph.NewBase("Reshape", c.name), target: append([]int(nil), targetShape...), err: c.err}
-	if r.err != nil {
-		return r
-	}
+	cfg := DefaultReshapeConfig()
+	cfg.TargetShape = targetShape
+	cfg.LayerConfig = configure(cfg.LayerConfig, opts, Option.applyLayer)
+	return NewReshapeFromConfig(cfg)
+}
+
+// NewReshapeFromConfig creates a Reshape layer from its configuration.
+func NewReshapeFromConfig(cfg ReshapeConfig) *Reshape {
+	r := &Reshape{Base: newBase("Reshape", &cfg.LayerConfig)}
+	cfg.TargetShape = slices.Clone(cfg.TargetShape)
+	r.cfg = cfg
 	unknown := 0
-	for _, d := range targetShape {
+	for _, d := range cfg.TargetShape {
 		switch {
 		case d == -1:
 			unknown++
 		case d <= 0:
-			r.err = errors.Errorf("target shape %s: dims must be positive or -1, got %d", dimsString(targetShape), d)
+			r.Fail(errors.Errorf("target shape %s: dims must be positive or -1, got %d", dimsString(cfg.TargetShape), d))
 			return r
 		}
 	}
 	if unknown > 1 {
-		r.err = errors.Errorf("target shape %s: can only specify one unknown dimension (-1)", dimsString(targetShape))
+		r.Fail(errors.Errorf("target shape %s: can only specify one unknown dimension (-1)", dimsString(cfg.TargetShape)))
 	}
 	return r
+}
+
+// Config returns the layer's configuration.
+func (r *Reshape) Config() ReshapeConfig {
+	c := r.cfg
+	c.TargetShape = slices.Clone(c.TargetShape)
+	return c
 }
 
 // Apply applies the layer to x and returns its output tensor.
 func (r *Reshape) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(r, x) }
 
 // TargetShape is the target shape as given (batch axis excluded, -1 kept).
-func (r *Reshape) TargetShape() []int { return append([]int(nil), r.target...) }
+func (r *Reshape) TargetShape() []int { return append([]int(nil), r.cfg.TargetShape...) }
 
 // Build implements graph.Layer: it resolves -1 and checks that the total
 // size is unchanged.
 func (r *Reshape) Build(in []graph.Shape) ([]graph.Shape, error) {
-	if r.err != nil {
-		return nil, r.err
-	}
 	if len(in) != 1 {
 		return nil, errors.Errorf("expects 1 input, got %d", len(in))
 	}
 	original := in[0].Size()
 	known, unknown := 1, -1
-	for i, d := range r.target {
+	for i, d := range r.cfg.TargetShape {
 		if d == -1 {
 			unknown = i
 		} else {
 			known *= d
 		}
 	}
-	out := graph.Shape(append([]int(nil), r.target...))
+	out := graph.Shape(append([]int(nil), r.cfg.TargetShape...))
 	if unknown >= 0 {
 		if original%known != 0 {
-			return nil, errors.Errorf("cannot reshape input shape %s into target shape %s: total size of new array must be unchanged (%d elements per sample is not a multiple of %d)", in[0], dimsString(r.target), original, known)
+			return nil, errors.Errorf("cannot reshape input shape %s into target shape %s: total size of new array must be unchanged (%d elements per sample is not a multiple of %d)", in[0], dimsString(r.cfg.TargetShape), original, known)
 		}
 		out[unknown] = original / known
 	} else if original != known {
-		return nil, errors.Errorf("cannot reshape input shape %s into target shape %s: total size of new array must be unchanged (%d elements per sample, the target has %d)", in[0], dimsString(r.target), original, known)
+		return nil, errors.Errorf("cannot reshape input shape %s into target shape %s: total size of new array must be unchanged (%d elements per sample, the target has %d)", in[0], dimsString(r.cfg.TargetShape), original, known)
 	}
 	return []graph.Shape{out}, nil
 }
@@ -137,12 +176,12 @@ func (r *Reshape) Emit(_ *graph.Context, in []graph.Node) ([]graph.Node, error) 
 	per := x.Shape().TotalSize() / batch
 	shape := []int{batch}
 	known := 1
-	for _, d := range r.target {
+	for _, d := range r.cfg.TargetShape {
 		if d != -1 {
 			known *= d
 		}
 	}
-	for _, d := range r.target {
+	for _, d := range r.cfg.TargetShape {
 		if d == -1 {
 			d = per / known
 		}

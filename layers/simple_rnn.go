@@ -17,23 +17,52 @@ import (
 // fused kernel; WithImplementation("fused") is an error).
 type SimpleRNN struct{ rnn }
 
+// SimpleRNNConfig is SimpleRNN's configuration: Keras's SimpleRNN
+// arguments.
+type SimpleRNNConfig struct {
+	RecurrentConfig
+}
+
+// DefaultSimpleRNNConfig is Keras's default SimpleRNN configuration (units
+// unset): tanh, a bias, glorot_uniform kernel, orthogonal recurrent kernel,
+// zeros bias, no dropout, the last output only.
+func DefaultSimpleRNNConfig() SimpleRNNConfig { return SimpleRNNConfig{defaultRecurrent()} }
+
+// SimpleRNNOption is an option of NewSimpleRNN: WithName, a KernelOption or
+// a RecurrentOption.
+type SimpleRNNOption interface{ applySimpleRNN(*SimpleRNNConfig) }
+
+func (o NameOption) applySimpleRNN(c *SimpleRNNConfig)      { o.applyLayer(&c.LayerConfig) }
+func (o KernelOption) applySimpleRNN(c *SimpleRNNConfig)    { o(&c.KernelConfig) }
+func (o RecurrentOption) applySimpleRNN(c *SimpleRNNConfig) { o(&c.RecurrentConfig) }
+
 // NewSimpleRNN creates a SimpleRNN layer with the given number of units.
 // Options: WithName, WithActivation, WithoutBias, WithKernelInitializer,
 // WithRecurrentInitializer, WithBiasInitializer, WithKernelRegularizer,
 // WithRecurrentRegularizer, WithBiasRegularizer, WithReturnSequences,
 // WithReturnState, WithGoBackwards, WithDropoutRate, WithRecurrentDropout,
 // WithImplementation.
-func NewSimpleRNN(units int, opts ...Option) *SimpleRNN {
-	s := &SimpleRNN{rnn: newRNN("SimpleRNN", simpleCell, units, 1, opts)}
+func NewSimpleRNN(units int, opts ...SimpleRNNOption) *SimpleRNN {
+	cfg := DefaultSimpleRNNConfig()
+	cfg.Units = units
+	return NewSimpleRNNFromConfig(configure(cfg, opts, SimpleRNNOption.applySimpleRNN))
+}
+
+// NewSimpleRNNFromConfig creates a SimpleRNN layer from its configuration.
+func NewSimpleRNNFromConfig(cfg SimpleRNNConfig) *SimpleRNN {
+	s := &SimpleRNN{rnn: newRNN("SimpleRNN", simpleCell, 1, rnnConfig{RecurrentConfig: cfg.RecurrentConfig})}
 	s.self = s
 	return s
 }
 
+// Config returns the layer's configuration.
+func (s *SimpleRNN) Config() SimpleRNNConfig { return SimpleRNNConfig{s.cfg.RecurrentConfig} }
+
 // Clone implements RecurrentLayer.
 func (s *SimpleRNN) Clone(name string, goBackwards bool) RecurrentLayer {
-	c := NewSimpleRNN(s.units, append(append([]Option(nil), s.opts...), WithName(name))...)
-	c.cfg.goBackwards = goBackwards
-	return c
+	c := s.Config()
+	c.Name, c.GoBackwards = name, goBackwards
+	return NewSimpleRNNFromConfig(c)
 }
 
 // stepSimple is one unrolled SimpleRNN step.

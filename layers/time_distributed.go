@@ -17,19 +17,44 @@ import (
 type TimeDistributed struct {
 	graph.Base
 	graph.PassMask
-	inner graph.Layer
-	err   error
+	cfg   TimeDistributedConfig
+	inner graph.Layer // cfg.Layer
 }
+
+// TimeDistributedConfig is TimeDistributed's configuration: Keras's
+// TimeDistributed arguments.
+type TimeDistributedConfig struct {
+	LayerConfig
+	// Layer is the wrapped layer (required).
+	Layer graph.Layer `json:"layer"`
+}
+
+// DefaultTimeDistributedConfig is Keras's default TimeDistributed
+// configuration (layer unset).
+func DefaultTimeDistributedConfig() TimeDistributedConfig { return TimeDistributedConfig{} }
 
 // NewTimeDistributed wraps layer. Options: WithName.
 func NewTimeDistributed(layer graph.Layer, opts ...Option) *TimeDistributed {
-	c := newConfig("TimeDistributed", opts)
-	td := &TimeDistributed{Base: graph.NewBase("TimeDistributed", c.name), inner: layer, err: c.err}
-	if td.err == nil && layer == nil {
-		td.err = errors.New("needs a layer to wrap, got nil")
+	cfg := DefaultTimeDistributedConfig()
+	cfg.Layer = layer
+	cfg.LayerConfig = configure(cfg.LayerConfig, opts, Option.applyLayer)
+	return NewTimeDistributedFromConfig(cfg)
+}
+
+// NewTimeDistributedFromConfig creates a TimeDistributed layer from its
+// configuration.
+func NewTimeDistributedFromConfig(cfg TimeDistributedConfig) *TimeDistributed {
+	td := &TimeDistributed{Base: newBase("TimeDistributed", &cfg.LayerConfig), inner: cfg.Layer}
+	td.cfg = cfg
+	if cfg.Layer == nil {
+		td.Fail(errors.New("needs a layer to wrap, got nil"))
 	}
+	td.SetInputSpec(graph.InputSpec{MinNDim: 3, Layout: "batch, time, …"})
 	return td
 }
+
+// Config returns the layer's configuration.
+func (td *TimeDistributed) Config() TimeDistributedConfig { return td.cfg }
 
 // Apply applies the layer to x and returns its output tensor.
 func (td *TimeDistributed) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(td, x) }
@@ -47,16 +72,10 @@ func (td *TimeDistributed) Weights() []*graph.Weight {
 
 // Build implements graph.Layer.
 func (td *TimeDistributed) Build(in []graph.Shape) ([]graph.Shape, error) {
-	if td.err != nil {
-		return nil, td.err
-	}
 	if len(in) != 1 {
 		return nil, errors.Errorf("expects 1 input, got %d", len(in))
 	}
-	if len(in[0]) < 2 {
-		return nil, errors.Errorf("expected min_ndim=3 (batch, time, …), found ndim=%d", len(in[0])+1)
-	}
-	out, err := td.inner.Build([]graph.Shape{in[0][1:].Clone()})
+	out, err := graph.Build(td.inner, []graph.Shape{in[0][1:].Clone()})
 	if err != nil {
 		return nil, errors.Wrapf(err, "inner layer %s (%s)", td.inner.Name(), td.inner.Class())
 	}

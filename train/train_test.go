@@ -414,7 +414,7 @@ func TestMultiInputMultiOutput(t *testing.T) {
 func TestReportedLossIncludesRegularization(t *testing.T) {
 	_, _, teX, teY := cancer(t)
 	build := func(reg bool) *train.Model {
-		var opts []layers.Option
+		var opts []layers.DenseOption
 		if reg {
 			opts = append(opts, layers.WithKernelRegularizer(layers.L2(0.01)))
 		}

@@ -48,7 +48,10 @@ import (
 // (either reset_after form, with or without bias, masks, initial states,
 // input dropout and go_backwards are all supported by the fused op) — and
 // unrolls otherwise. Both compute the same values.
-type GRU struct{ rnn }
+type GRU struct {
+	rnn
+	gru *GRUCell
+}
 
 // GRUConfig is GRU's configuration: Keras's GRU arguments.
 type GRUConfig struct {
@@ -97,16 +100,15 @@ func NewGRU(units int, opts ...GRUOption) *GRU {
 
 // NewGRUFromConfig creates a GRU layer from its configuration.
 func NewGRUFromConfig(cfg GRUConfig) *GRU {
-	g := &GRU{rnn: newRNN("GRU", gruCell, 3, rnnConfig{RecurrentConfig: cfg.RecurrentConfig,
-		RecurrentActivation: cfg.RecurrentActivation, ResetAfter: cfg.ResetAfter})}
+	cell, err := newGRUCell(cfg)
+	g := &GRU{rnn: newRNN("GRU", cfg.RecurrentConfig, cell, err), gru: cell}
 	g.self = g
 	return g
 }
 
 // Config returns the layer's configuration.
 func (g *GRU) Config() GRUConfig {
-	return GRUConfig{RecurrentConfig: g.cfg.RecurrentConfig, RecurrentActivation: g.cfg.RecurrentActivation,
-		ResetAfter: g.cfg.ResetAfter}
+	return GRUConfig{RecurrentConfig: g.cfg, RecurrentActivation: g.gru.recActName, ResetAfter: g.gru.resetAfter}
 }
 
 // Clone implements RecurrentLayer.
@@ -117,48 +119,124 @@ func (g *GRU) Clone(name string, goBackwards bool) RecurrentLayer {
 }
 
 // ResetAfter reports whether the layer uses the reset-after form.
-func (g *GRU) ResetAfter() bool { return g.cfg.ResetAfter }
+func (g *GRU) ResetAfter() bool { return g.gru.resetAfter }
 
-// stepGRU is one unrolled GRU step.
-func (r *rnn) stepGRU(sn *stepNodes, xt graph.Node, states []graph.Node) ([]graph.Node, error) {
-	h := states[0]
-	xg, err := gateSlices(xt, 3, r.units)
+// GRUCell is Keras's GRUCell: gates z, r and the candidate h~ (three blocks
+// of weights, in that order), in the reset-after or reset-before form (see
+// GRU). Its fused kernel is ops.FusedGRU.
+type GRUCell struct {
+	gatedCell
+	resetAfter bool
+}
+
+func newGRUCell(cfg GRUConfig) (*GRUCell, error) {
+	g, err := newGatedCell(cfg.RecurrentConfig, 3, cfg.RecurrentActivation)
+	return &GRUCell{gatedCell: g, resetAfter: cfg.ResetAfter}, err
+}
+
+// Build implements Cell: kernel (F, 3H), recurrent_kernel (H, 3H), bias
+// (2, 3H) with reset_after (input biases, then recurrent biases) or (3H).
+func (c *GRUCell) Build(layer *graph.Base, features int) {
+	shape := graph.Shape{3 * c.units}
+	if c.resetAfter {
+		shape = graph.Shape{2, 3 * c.units}
+	}
+	c.build(layer, features, shape, c.cfg.BiasInitializer)
+}
+
+// gruStep are the nodes a GRU step reuses.
+type gruStep struct {
+	c       *GRUCell
+	u       graph.Node // recurrent kernel (H, 3H)
+	uzr, uh graph.Node // reset-before: U[:, :2H] and U[:, 2H:]
+	recBias graph.Node // reset-after: the recurrent bias row (3H), or nil
+	drop    graph.Node // recurrent dropout mask (N, H), or nil
+}
+
+// Begin implements Cell: with reset_after the bias's first row is the input
+// bias and its second the recurrent one; without, the recurrent kernel is
+// used in two parts, U_z|U_r and U_h.
+func (c *GRUCell) Begin(ctx *graph.Context, layer string, x graph.Node) (graph.Node, StepFunc, error) {
+	k, u, b, err := c.weightNodes(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := &gruStep{c: c, u: u}
+	inBias := b
+	if b != nil && c.resetAfter {
+		if inBias, err = ops.SliceAxis(b, 0, 0, 1, true); err != nil {
+			return nil, nil, err
+		}
+		if st.recBias, err = ops.SliceAxis(b, 0, 1, 2, true); err != nil {
+			return nil, nil, err
+		}
+	}
+	proj, err := project(x, k, inBias)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !c.resetAfter {
+		if st.uzr, err = ops.SliceAxis(u, 1, 0, 2*c.units, false); err != nil {
+			return nil, nil, err
+		}
+		if st.uh, err = ops.SliceAxis(u, 1, 2*c.units, 3*c.units, false); err != nil {
+			return nil, nil, err
+		}
+	}
+	st.drop = c.recurrentDropMask(ctx, layer, x.Shape()[0])
+	return proj, st.step, nil
+}
+
+// recurrentGates are h·U's z, r and (reset-after only) h blocks, the
+// recurrent bias added.
+func (st *gruStep) recurrentGates(h graph.Node) (hz, hr, hh graph.Node, err error) {
+	units := st.c.units
+	if !st.c.resetAfter {
+		hp, err := recurrentProduct(h, st.drop, st.uzr)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		hg, err := gateSlices(hp, 2, units)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return hg[0], hg[1], nil, nil
+	}
+	hp, err := recurrentProduct(h, st.drop, st.u)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if st.recBias != nil {
+		if hp, err = ops.BiasAdd(hp, st.recBias); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	hg, err := gateSlices(hp, 3, units)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return hg[0], hg[1], hg[2], nil
+}
+
+// step is one GRU step: z and r from the input and recurrent gates, the
+// candidate h~ with r applied after (reset_after) or before the recurrent
+// product, and h' = z ⊙ h + (1 − z) ⊙ h~ = h~ + z ⊙ (h − h~).
+func (st *gruStep) step(xt graph.Node, states []graph.Node) ([]graph.Node, error) {
+	c, h := st.c, states[0]
+	xg, err := gateSlices(xt, 3, c.units)
 	if err != nil {
 		return nil, err
 	}
-	var hz, hr, hh graph.Node
-	if r.cfg.ResetAfter {
-		hp, err := recurrentProduct(sn, h, sn.u)
-		if err != nil {
-			return nil, err
-		}
-		if sn.recBias != nil {
-			if hp, err = ops.BiasAdd(hp, sn.recBias); err != nil {
-				return nil, err
-			}
-		}
-		hg, err := gateSlices(hp, 3, r.units)
-		if err != nil {
-			return nil, err
-		}
-		hz, hr, hh = hg[0], hg[1], hg[2]
-	} else {
-		hp, err := recurrentProduct(sn, h, sn.uzr)
-		if err != nil {
-			return nil, err
-		}
-		hg, err := gateSlices(hp, 2, r.units)
-		if err != nil {
-			return nil, err
-		}
-		hz, hr = hg[0], hg[1]
+	hz, hr, hh, err := st.recurrentGates(h)
+	if err != nil {
+		return nil, err
 	}
 	gate := func(a, b graph.Node) (graph.Node, error) {
 		s, err := G.Add(a, b)
 		if err != nil {
 			return nil, err
 		}
-		return r.recAct(s)
+		return c.recAct(s)
 	}
 	z, err := gate(xg[0], hz)
 	if err != nil {
@@ -168,22 +246,7 @@ func (r *rnn) stepGRU(sn *stepNodes, xt graph.Node, states []graph.Node) ([]grap
 	if err != nil {
 		return nil, err
 	}
-	var rec graph.Node
-	if r.cfg.ResetAfter {
-		rec, err = G.HadamardProd(rg, hh)
-	} else {
-		hd := h
-		if sn.recDrop != nil {
-			if hd, err = G.HadamardProd(h, sn.recDrop); err != nil {
-				return nil, err
-			}
-		}
-		var rh graph.Node
-		if rh, err = G.HadamardProd(rg, hd); err != nil {
-			return nil, err
-		}
-		rec, err = G.Mul(rh, sn.uh)
-	}
+	rec, err := st.resetRecurrent(rg, h, hh)
 	if err != nil {
 		return nil, err
 	}
@@ -191,11 +254,10 @@ func (r *rnn) stepGRU(sn *stepNodes, xt graph.Node, states []graph.Node) ([]grap
 	if err != nil {
 		return nil, err
 	}
-	cand, err := r.act(pre)
+	cand, err := c.act(pre)
 	if err != nil {
 		return nil, err
 	}
-	// h' = z ⊙ h + (1 − z) ⊙ h~ = h~ + z ⊙ (h − h~)
 	d, err := G.Sub(h, cand)
 	if err != nil {
 		return nil, err
@@ -204,21 +266,36 @@ func (r *rnn) stepGRU(sn *stepNodes, xt graph.Node, states []graph.Node) ([]grap
 		return nil, err
 	}
 	next, err := G.Add(cand, d)
+	return []graph.Node{next}, err
+}
+
+// resetRecurrent is the candidate's recurrent term: r ⊙ (h U_h + b_rh)
+// with reset_after (hh), else (r ⊙ h) U_h.
+func (st *gruStep) resetRecurrent(rg, h, hh graph.Node) (graph.Node, error) {
+	if st.c.resetAfter {
+		return G.HadamardProd(rg, hh)
+	}
+	hd := h
+	var err error
+	if st.drop != nil {
+		if hd, err = G.HadamardProd(h, st.drop); err != nil {
+			return nil, err
+		}
+	}
+	rh, err := G.HadamardProd(rg, hd)
 	if err != nil {
 		return nil, err
 	}
-	return []graph.Node{next}, nil
+	return G.Mul(rh, st.uh)
 }
 
-// fusedGRU runs ops.FusedGRU and returns the sequence and the final state.
-func (r *rnn) fusedGRU(ctx *graph.Context, x graph.Node, states []graph.Node, mask graph.Node) (graph.Node, []graph.Node, error) {
-	k, u, b, err := r.weightNodes(ctx)
+// Fused implements FusedCell with ops.FusedGRU.
+func (c *GRUCell) Fused(ctx *graph.Context, x graph.Node, states []graph.Node, mask graph.Node, goBackwards, _ bool) (graph.Node, []graph.Node, error) {
+	k, u, b, err := c.weightNodes(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	spec := ops.RecurrentSpec{Units: r.units, ResetAfter: r.cfg.ResetAfter,
-		HardSigmoid: r.cfg.RecurrentActivation == "hard_sigmoid", GoBackwards: r.cfg.GoBackwards}
-	all, err := ops.FusedGRU(spec, x, states[0], k, u, b, mask)
+	all, err := ops.FusedGRU(c.fusedSpec(c.resetAfter, goBackwards), x, states[0], k, u, b, mask)
 	if err != nil {
 		return nil, nil, err
 	}

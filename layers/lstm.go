@@ -32,7 +32,10 @@ import (
 // activation tanh, recurrent activation sigmoid or hard_sigmoid, no
 // recurrent dropout — and emits the unrolled graph otherwise; "fused" and
 // "unrolled" force one of them.
-type LSTM struct{ rnn }
+type LSTM struct {
+	rnn
+	lstm *LSTMCell
+}
 
 // LSTMConfig is LSTM's configuration: Keras's LSTM arguments.
 type LSTMConfig struct {
@@ -79,16 +82,15 @@ func NewLSTM(units int, opts ...LSTMOption) *LSTM {
 
 // NewLSTMFromConfig creates an LSTM layer from its configuration.
 func NewLSTMFromConfig(cfg LSTMConfig) *LSTM {
-	l := &LSTM{rnn: newRNN("LSTM", lstmCell, 4, rnnConfig{RecurrentConfig: cfg.RecurrentConfig,
-		RecurrentActivation: cfg.RecurrentActivation, UnitForgetBias: cfg.UnitForgetBias})}
+	cell, err := newLSTMCell(cfg)
+	l := &LSTM{rnn: newRNN("LSTM", cfg.RecurrentConfig, cell, err), lstm: cell}
 	l.self = l
 	return l
 }
 
 // Config returns the layer's configuration.
 func (l *LSTM) Config() LSTMConfig {
-	return LSTMConfig{RecurrentConfig: l.cfg.RecurrentConfig, RecurrentActivation: l.cfg.RecurrentActivation,
-		UnitForgetBias: l.cfg.UnitForgetBias}
+	return LSTMConfig{RecurrentConfig: l.cfg, RecurrentActivation: l.lstm.recActName, UnitForgetBias: l.lstm.unitForgetBias}
 }
 
 // Clone implements RecurrentLayer.
@@ -98,10 +100,53 @@ func (l *LSTM) Clone(name string, goBackwards bool) RecurrentLayer {
 	return NewLSTMFromConfig(c)
 }
 
-// stepLSTM is one unrolled LSTM step.
-func (r *rnn) stepLSTM(sn *stepNodes, xt graph.Node, states []graph.Node) ([]graph.Node, error) {
-	h, c := states[0], states[1]
-	hp, err := recurrentProduct(sn, h, sn.u)
+// LSTMCell is Keras's LSTMCell: gates i, f, the candidate c and o (four
+// blocks of weights, in that order) and two states, h and c (see LSTM). Its
+// fused kernel is ops.FusedLSTM.
+type LSTMCell struct {
+	gatedCell
+	unitForgetBias bool
+}
+
+func newLSTMCell(cfg LSTMConfig) (*LSTMCell, error) {
+	g, err := newGatedCell(cfg.RecurrentConfig, 4, cfg.RecurrentActivation)
+	return &LSTMCell{gatedCell: g, unitForgetBias: cfg.UnitForgetBias}, err
+}
+
+// StateCount implements Cell: h and c.
+func (c *LSTMCell) StateCount() int { return 2 }
+
+// Build implements Cell: kernel (F, 4H), recurrent_kernel (H, 4H), bias
+// (4H) whose forget block starts at 1 with unit_forget_bias.
+func (c *LSTMCell) Build(layer *graph.Base, features int) {
+	init := c.cfg.BiasInitializer
+	if c.unitForgetBias {
+		init = unitForgetBias{inner: init, units: c.units}
+	}
+	c.build(layer, features, graph.Shape{4 * c.units}, init)
+}
+
+// Begin implements Cell.
+func (c *LSTMCell) Begin(ctx *graph.Context, layer string, x graph.Node) (graph.Node, StepFunc, error) {
+	k, u, b, err := c.weightNodes(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	proj, err := project(x, k, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	drop := c.recurrentDropMask(ctx, layer, x.Shape()[0])
+	return proj, func(xt graph.Node, states []graph.Node) ([]graph.Node, error) {
+		return c.step(xt, states, u, drop)
+	}, nil
+}
+
+// step is one LSTM step: the four gates from the input and recurrent
+// projections, c' = f ⊙ c + i ⊙ g and h' = o ⊙ φ(c').
+func (c *LSTMCell) step(xt graph.Node, states []graph.Node, u, drop graph.Node) ([]graph.Node, error) {
+	h, cs := states[0], states[1]
+	hp, err := recurrentProduct(h, drop, u)
 	if err != nil {
 		return nil, err
 	}
@@ -109,31 +154,21 @@ func (r *rnn) stepLSTM(sn *stepNodes, xt graph.Node, states []graph.Node) ([]gra
 	if err != nil {
 		return nil, err
 	}
-	g, err := gateSlices(pre, 4, r.units)
+	g, err := gateSlices(pre, 4, c.units)
 	if err != nil {
 		return nil, err
 	}
-	i, err := r.recAct(g[0])
+	acts := []ActivationFunc{c.recAct, c.recAct, c.act, c.recAct}
+	for j := range g {
+		if g[j], err = acts[j](g[j]); err != nil {
+			return nil, err
+		}
+	}
+	fc, err := G.HadamardProd(g[1], cs)
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.recAct(g[1])
-	if err != nil {
-		return nil, err
-	}
-	cand, err := r.act(g[2])
-	if err != nil {
-		return nil, err
-	}
-	o, err := r.recAct(g[3])
-	if err != nil {
-		return nil, err
-	}
-	fc, err := G.HadamardProd(f, c)
-	if err != nil {
-		return nil, err
-	}
-	ig, err := G.HadamardProd(i, cand)
+	ig, err := G.HadamardProd(g[0], g[2])
 	if err != nil {
 		return nil, err
 	}
@@ -141,33 +176,28 @@ func (r *rnn) stepLSTM(sn *stepNodes, xt graph.Node, states []graph.Node) ([]gra
 	if err != nil {
 		return nil, err
 	}
-	ac, err := r.act(c2)
+	ac, err := c.act(c2)
 	if err != nil {
 		return nil, err
 	}
-	h2, err := G.HadamardProd(o, ac)
-	if err != nil {
-		return nil, err
-	}
-	return []graph.Node{h2, c2}, nil
+	h2, err := G.HadamardProd(g[3], ac)
+	return []graph.Node{h2, c2}, err
 }
 
-// fusedLSTM runs ops.FusedLSTM and returns the h sequence and the final h
-// and c.
-func (r *rnn) fusedLSTM(ctx *graph.Context, x graph.Node, states []graph.Node, mask graph.Node) (graph.Node, []graph.Node, error) {
-	k, u, b, err := r.weightNodes(ctx)
+// Fused implements FusedCell with ops.FusedLSTM, whose result holds h and c
+// side by side: the h sequence is sliced out only when wanted.
+func (c *LSTMCell) Fused(ctx *graph.Context, x graph.Node, states []graph.Node, mask graph.Node, goBackwards, sequence bool) (graph.Node, []graph.Node, error) {
+	k, u, b, err := c.weightNodes(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	spec := ops.RecurrentSpec{Units: r.units,
-		HardSigmoid: r.cfg.RecurrentActivation == "hard_sigmoid", GoBackwards: r.cfg.GoBackwards}
-	all, err := ops.FusedLSTM(spec, x, states[0], states[1], k, u, b, mask)
+	all, err := ops.FusedLSTM(c.fusedSpec(false, goBackwards), x, states[0], states[1], k, u, b, mask)
 	if err != nil {
 		return nil, nil, err
 	}
-	h := r.units
+	h := c.units
 	var seq graph.Node
-	if r.cfg.ReturnSequences {
+	if sequence {
 		if seq, err = ops.SliceAxis(all, 2, 0, h, false); err != nil {
 			return nil, nil, err
 		}

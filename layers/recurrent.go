@@ -1,9 +1,6 @@
 package layers
 
 import (
-	"math/rand/v2"
-	"strings"
-
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 
@@ -26,6 +23,8 @@ type RecurrentLayer interface {
 	ReturnState() bool
 	// GoBackwards reports whether the layer reads its input backwards.
 	GoBackwards() bool
+	// Cell is the layer's cell, the computation of one step.
+	Cell() Cell
 	// Clone returns a new, unbuilt layer with this one's configuration
 	// (its own fresh weights), named name and reading in the given
 	// direction. Bidirectional makes its two directions this way.
@@ -39,62 +38,27 @@ const (
 	implUnrolled = "unrolled"
 )
 
-type cellKind int
-
-const (
-	simpleCell cellKind = 0
-	gruCell    cellKind = 1
-	lstmCell   cellKind = 2
-)
-
-// rnnConfig is the configuration of any recurrent layer: RecurrentConfig
-// and the settings only GRU or LSTM has (zero for the others).
-type rnnConfig struct {
-	RecurrentConfig
-	RecurrentActivation string // GRU and LSTM
-	ResetAfter          bool   // GRU
-	UnitForgetBias      bool   // LSTM
-}
-
-// rnn is the machinery SimpleRNN, GRU and LSTM share: configuration,
-// weights, shape checks, initial states, dropout masks, masking, the
-// unrolled loop and the choice of the fused kernel.
+// rnn is the one recurrent loop, Keras's RNN layer: what SimpleRNN, GRU and
+// LSTM share around their cell — the configuration of the sequence (return
+// sequences or states, direction, input dropout, the kernel choice), shape
+// checks, initial states, masking, and the two ways of running the cell
+// over a sequence: unrolled, one set of nodes per step, or fused, the cell's
+// whole-sequence kernel when it has one (FusedCell) and the configuration
+// allows it.
 type rnn struct {
 	graph.Base
-	self   RecurrentLayer // the layer that embeds this rnn
-	kind   cellKind
-	units  int // cfg.Units
-	gates  int // weight column blocks: 1, 3 or 4
-	cfg    rnnConfig
-	act    ActivationFunc
-	recAct ActivationFunc
-
-	kernel    *graph.Weight
-	recurrent *graph.Weight
-	bias      *graph.Weight
+	self RecurrentLayer // the layer that embeds this rnn
+	cell Cell
+	cfg  RecurrentConfig
 }
 
-// newRNN checks the configuration of a recurrent layer of the given class.
-func newRNN(class string, kind cellKind, gates int, cfg rnnConfig) rnn {
-	r := rnn{Base: newBase(class, &cfg.LayerConfig), kind: kind, units: cfg.Units, gates: gates}
-	if cfg.Units <= 0 {
-		r.Fail(errors.Errorf("units must be positive, got %d", cfg.Units))
-	}
-	act, err := Activation(cfg.Activation)
-	r.Fail(err)
-	r.act = act
-	if kind != simpleCell {
-		ra, err := Activation(cfg.RecurrentActivation)
-		r.Fail(err)
-		r.recAct = ra
-	}
-	for _, d := range []struct {
-		name string
-		v    float64
-	}{{"dropout", cfg.Dropout}, {"recurrent_dropout", cfg.RecurrentDropout}} {
-		if !(d.v >= 0 && d.v < 1) {
-			r.Fail(errors.Errorf("%s must be in [0, 1), got %v", d.name, d.v))
-		}
+// newRNN checks the sequence settings of a recurrent layer of the given
+// class around cell; cellErr is the cell's own configuration error.
+func newRNN(class string, cfg RecurrentConfig, cell Cell, cellErr error) rnn {
+	r := rnn{Base: newBase(class, &cfg.LayerConfig), cell: cell}
+	r.Fail(cellErr)
+	if !(cfg.Dropout >= 0 && cfg.Dropout < 1) {
+		r.Fail(errors.Errorf("dropout must be in [0, 1), got %v", cfg.Dropout))
 	}
 	cfg.KernelConfig = cfg.KernelConfig.withDefaults()
 	cfg.RecurrentInitializer = orDefault(cfg.RecurrentInitializer, defaultRecurrent().RecurrentInitializer)
@@ -102,7 +66,7 @@ func newRNN(class string, kind cellKind, gates int, cfg rnnConfig) rnn {
 	switch cfg.Implementation {
 	case implAuto, implUnrolled:
 	case implFused:
-		r.Fail(r.fusedEligible())
+		r.Fail(r.canFuse())
 	default:
 		r.Fail(errors.Errorf("unknown implementation %q; valid implementations: auto, fused, unrolled", cfg.Implementation))
 	}
@@ -110,34 +74,19 @@ func newRNN(class string, kind cellKind, gates int, cfg rnnConfig) rnn {
 	return r
 }
 
-// fusedEligible says why the fused kernel cannot run this configuration, or
-// nil when it can: GRU or LSTM, activation tanh, recurrent activation
-// sigmoid or hard_sigmoid, no recurrent dropout.
-func (r *rnn) fusedEligible() error {
-	var why []string
-	if r.kind == simpleCell {
-		return errors.New("implementation \"fused\": SimpleRNN has no fused kernel")
+// canFuse says why the layer cannot run fused, or nil when it can: its
+// cell must have a fused kernel that takes its configuration.
+func (r *rnn) canFuse() error {
+	f, ok := r.cell.(FusedCell)
+	if !ok {
+		return errors.Errorf("implementation \"fused\": %s has no fused kernel", r.Class())
 	}
-	if r.cfg.Activation != "tanh" {
-		why = append(why, "activation tanh (got "+quoteName(r.cfg.Activation)+")")
-	}
-	if ra := r.cfg.RecurrentActivation; ra != "sigmoid" && ra != "hard_sigmoid" {
-		why = append(why, "recurrent activation sigmoid or hard_sigmoid (got "+quoteName(ra)+")")
-	}
-	if r.cfg.RecurrentDropout != 0 {
-		why = append(why, "no recurrent dropout")
-	}
-	if len(why) > 0 {
-		return errors.Errorf("implementation \"fused\" needs %s", strings.Join(why, ", "))
-	}
-	return nil
+	return f.CanFuse()
 }
 
-func quoteName(s string) string { return "\"" + s + "\"" }
-
 // useFused is the one rule that picks the kernel: "fused" and "unrolled"
-// are obeyed; "auto" picks the fused kernel whenever fusedEligible allows
-// it (and the fused ops are available).
+// are obeyed; "auto" picks the fused kernel whenever the cell can run this
+// configuration fused.
 func (r *rnn) useFused() bool {
 	switch r.cfg.Implementation {
 	case implFused:
@@ -145,19 +94,17 @@ func (r *rnn) useFused() bool {
 	case implUnrolled:
 		return false
 	}
-	return r.fusedEligible() == nil
+	return r.canFuse() == nil
 }
+
+// Cell is the layer's cell.
+func (r *rnn) Cell() Cell { return r.cell }
 
 // Units is the state size.
-func (r *rnn) Units() int { return r.units }
+func (r *rnn) Units() int { return r.cell.Units() }
 
 // NumStates is the number of states: 2 for LSTM (h and c), 1 otherwise.
-func (r *rnn) NumStates() int {
-	if r.kind == lstmCell {
-		return 2
-	}
-	return 1
-}
+func (r *rnn) NumStates() int { return r.cell.StateCount() }
 
 // ReturnSequences reports whether the output is the whole sequence.
 func (r *rnn) ReturnSequences() bool { return r.cfg.ReturnSequences }
@@ -178,13 +125,13 @@ func (r *rnn) Implementation() string {
 }
 
 // Kernel is the (input_dim, gates·units) input weight (nil before build).
-func (r *rnn) Kernel() *graph.Weight { return r.kernel }
+func (r *rnn) Kernel() *graph.Weight { return r.cell.core().kernel }
 
 // RecurrentKernel is the (units, gates·units) recurrent weight.
-func (r *rnn) RecurrentKernel() *graph.Weight { return r.recurrent }
+func (r *rnn) RecurrentKernel() *graph.Weight { return r.cell.core().recurrent }
 
 // Bias is the bias weight, or nil without bias or before build.
-func (r *rnn) Bias() *graph.Weight { return r.bias }
+func (r *rnn) Bias() *graph.Weight { return r.cell.core().bias }
 
 // Apply applies the layer to x and returns its output. A layer with
 // WithReturnState has several outputs: use ApplyAll or ApplyWithState.
@@ -206,46 +153,31 @@ func (r *rnn) ApplyWithState(x *graph.Tensor, states ...*graph.Tensor) []*graph.
 	return graph.Apply(r.self, append([]*graph.Tensor{x}, states...)...)
 }
 
-// biasShape is the bias weight's shape.
-func (r *rnn) biasShape() graph.Shape {
-	if r.kind == gruCell && r.cfg.ResetAfter {
-		return graph.Shape{2, r.gates * r.units}
-	}
-	return graph.Shape{r.gates * r.units}
-}
-
 // Build implements graph.Layer: input (time, features), then optional
-// initial states (units) each. The first build fixes the features.
+// initial states (units) each. The first build creates the cell's weights
+// and fixes the features.
 func (r *rnn) Build(in []graph.Shape) ([]graph.Shape, error) {
 	if len(in) == 0 {
 		return nil, errors.New("expects an input")
 	}
 	x := in[0]
-	if err := checkInitialStates(in[1:], r.NumStates(), r.units); err != nil {
+	units, ns := r.Units(), r.NumStates()
+	if err := checkInitialStates(in[1:], ns, units); err != nil {
 		return nil, err
 	}
-	if r.kernel == nil {
-		gh := r.gates * r.units
-		r.kernel = r.AddWeight("kernel", graph.Shape{x[1], gh}, r.cfg.KernelInitializer, r.cfg.KernelRegularizer, true)
-		r.recurrent = r.AddWeight("recurrent_kernel", graph.Shape{r.units, gh}, r.cfg.RecurrentInitializer, r.cfg.RecurrentRegularizer, true)
-		if r.cfg.UseBias {
-			init := r.cfg.BiasInitializer
-			if r.kind == lstmCell && r.cfg.UnitForgetBias {
-				init = unitForgetBias{inner: init, units: r.units}
-			}
-			r.bias = r.AddWeight("bias", r.biasShape(), init, r.cfg.BiasRegularizer, true)
-		}
+	if r.Kernel() == nil {
+		r.cell.Build(&r.Base, x[1])
 		fixInputAxis(&r.Base, -1, x[1])
 	}
 	var out []graph.Shape
 	if r.cfg.ReturnSequences {
-		out = append(out, graph.Shape{x[0], r.units})
+		out = append(out, graph.Shape{x[0], units})
 	} else {
-		out = append(out, graph.Shape{r.units})
+		out = append(out, graph.Shape{units})
 	}
 	if r.cfg.ReturnState {
-		for i := 0; i < r.NumStates(); i++ {
-			out = append(out, graph.Shape{r.units})
+		for i := 0; i < ns; i++ {
+			out = append(out, graph.Shape{units})
 		}
 	}
 	return out, nil
@@ -299,34 +231,23 @@ func (r *rnn) emit(ctx *graph.Context, x graph.Node, init []graph.Node, mask gra
 	if len(xs) != 3 {
 		return nil, errors.Errorf("input has shape %v, expected (batch, time, features)", xs)
 	}
-	n, steps := xs[0], xs[1]
 	if mask != nil && !mask.Shape().Eq(xs[:2]) {
 		return nil, errors.Errorf("mask has shape %v, the input (batch, time) is %v", mask.Shape(), xs[:2])
 	}
-	states := append([]graph.Node(nil), init...)
-	if len(states) == 0 {
-		zeros := make([]float64, n*r.units)
-		for i := 0; i < r.NumStates(); i++ {
-			states = append(states, ctx.Const([]int{n, r.units}, zeros))
-		}
-	}
-	if ctx.Training() && r.cfg.Dropout > 0 {
-		// One mask per sequence, shared by every time step and every gate
-		// (Keras's implementation 2).
-		full := []int{n, steps, xs[2]}
-		m := ctx.Random(r.Name()+"/dropout_mask", full, dropoutFill(full, []bool{false, true, false}, r.cfg.Dropout))
-		var err error
-		if x, err = G.HadamardProd(x, m); err != nil {
-			return nil, err
-		}
+	states := r.initialStates(ctx, init, xs[0])
+	x, err := r.inputDropout(ctx, x)
+	if err != nil {
+		return nil, err
 	}
 	var (
 		seq    graph.Node
 		finals []graph.Node
-		err    error
 	)
 	if r.useFused() {
-		seq, finals, err = r.emitFused(ctx, x, states, mask)
+		if err := r.canFuse(); err != nil {
+			return nil, err
+		}
+		seq, finals, err = r.cell.(FusedCell).Fused(ctx, x, states, mask, r.cfg.GoBackwards, r.cfg.ReturnSequences)
 	} else {
 		seq, finals, err = r.emitUnrolled(ctx, x, states, mask)
 	}
@@ -343,209 +264,95 @@ func (r *rnn) emit(ctx *graph.Context, x graph.Node, init []graph.Node, mask gra
 	return out, nil
 }
 
-// stepNodes are the per-emission nodes a cell step uses.
-type stepNodes struct {
-	u       graph.Node // recurrent kernel (H, G·H)
-	uzr, uh graph.Node // GRU reset-before: U[:, :2H] and U[:, 2H:]
-	recBias graph.Node // GRU reset-after: the recurrent bias row (3H)
-	recDrop graph.Node // recurrent dropout mask (N, H), or nil
+// initialStates are init, or zeros of shape (n, units) for every state.
+func (r *rnn) initialStates(ctx *graph.Context, init []graph.Node, n int) []graph.Node {
+	states := append([]graph.Node(nil), init...)
+	if len(states) == 0 {
+		zeros := make([]float64, n*r.Units())
+		for i := 0; i < r.NumStates(); i++ {
+			states = append(states, ctx.Const([]int{n, r.Units()}, zeros))
+		}
+	}
+	return states
 }
 
-// emitUnrolled emits one set of nodes per time step and returns the output
-// sequence (N, T, H) in processing order and the final states.
+// inputDropout drops input features in training programs: one mask per
+// sequence, shared by every time step and every gate (Keras's
+// implementation 2).
+func (r *rnn) inputDropout(ctx *graph.Context, x graph.Node) (graph.Node, error) {
+	if !ctx.Training() || r.cfg.Dropout == 0 {
+		return x, nil
+	}
+	full := append([]int(nil), x.Shape()...)
+	m := ctx.Random(r.Name()+"/dropout_mask", full, dropoutFill(full, []bool{false, true, false}, r.cfg.Dropout))
+	return G.HadamardProd(x, m)
+}
+
+// emitUnrolled emits the cell's step once per time step and returns the
+// output sequence (N, T, H) in processing order (nil without
+// return_sequences) and the final states. A masked step carries every
+// state over: s = prev + m ⊙ (new − prev).
 func (r *rnn) emitUnrolled(ctx *graph.Context, x graph.Node, states []graph.Node, mask graph.Node) (graph.Node, []graph.Node, error) {
-	xs := x.Shape()
-	n, steps, f := xs[0], xs[1], xs[2]
-	gh := r.gates * r.units
-	k, err := ctx.Weight(r.kernel)
+	proj, step, err := r.cell.Begin(ctx, r.Name(), x)
 	if err != nil {
 		return nil, nil, err
-	}
-	var sn stepNodes
-	if sn.u, err = ctx.Weight(r.recurrent); err != nil {
-		return nil, nil, err
-	}
-	// Input projections of every step in one product.
-	x2, err := G.Reshape(x, []int{n * steps, f})
-	if err != nil {
-		return nil, nil, err
-	}
-	xp, err := G.Mul(x2, k)
-	if err != nil {
-		return nil, nil, err
-	}
-	if r.bias != nil {
-		b, err := ctx.Weight(r.bias)
-		if err != nil {
-			return nil, nil, err
-		}
-		inBias := b
-		if r.kind == gruCell && r.cfg.ResetAfter {
-			if inBias, err = ops.SliceAxis(b, 0, 0, 1, true); err != nil {
-				return nil, nil, err
-			}
-			if sn.recBias, err = ops.SliceAxis(b, 0, 1, 2, true); err != nil {
-				return nil, nil, err
-			}
-		}
-		if xp, err = ops.BiasAdd(xp, inBias); err != nil {
-			return nil, nil, err
-		}
-	}
-	if xp, err = G.Reshape(xp, []int{n, steps, gh}); err != nil {
-		return nil, nil, err
-	}
-	if r.kind == gruCell && !r.cfg.ResetAfter {
-		if sn.uzr, err = ops.SliceAxis(sn.u, 1, 0, 2*r.units, false); err != nil {
-			return nil, nil, err
-		}
-		if sn.uh, err = ops.SliceAxis(sn.u, 1, 2*r.units, 3*r.units, false); err != nil {
-			return nil, nil, err
-		}
-	}
-	if ctx.Training() && r.cfg.RecurrentDropout > 0 {
-		full := []int{n, r.units}
-		sn.recDrop = ctx.Random(r.Name()+"/recurrent_dropout_mask", full, dropoutFill(full, []bool{false, false}, r.cfg.RecurrentDropout))
 	}
 	var maskE graph.Node
 	if mask != nil {
-		if maskE, err = expandMask(ctx, mask, r.units); err != nil {
+		if maskE, err = expandMask(ctx, mask, r.Units()); err != nil {
 			return nil, nil, err
 		}
 	}
+	steps := x.Shape()[1]
 	outs := make([]graph.Node, steps)
 	for k := 0; k < steps; k++ {
 		t := k
 		if r.cfg.GoBackwards {
 			t = steps - 1 - k
 		}
-		xt, err := ops.SliceAxis(xp, 1, t, t+1, true)
+		xt, err := ops.SliceAxis(proj, 1, t, t+1, true)
 		if err != nil {
 			return nil, nil, err
 		}
-		next, err := r.step(&sn, xt, states)
+		next, err := step(xt, states)
 		if err != nil {
 			return nil, nil, err
 		}
 		if maskE != nil {
-			m, err := ops.SliceAxis(maskE, 1, t, t+1, true)
-			if err != nil {
+			if next, err = carryMasked(maskE, t, next, states); err != nil {
 				return nil, nil, err
-			}
-			for i := range next {
-				// s = prev + m ⊙ (new − prev): the state is carried over
-				// masked steps.
-				d, err := G.Sub(next[i], states[i])
-				if err != nil {
-					return nil, nil, err
-				}
-				if d, err = G.HadamardProd(m, d); err != nil {
-					return nil, nil, err
-				}
-				if next[i], err = G.Add(states[i], d); err != nil {
-					return nil, nil, err
-				}
 			}
 		}
 		states = next
 		outs[k] = states[0]
 	}
-	var seq graph.Node
-	if r.cfg.ReturnSequences {
-		if seq, err = ops.StackTime(outs...); err != nil {
-			return nil, nil, err
+	if !r.cfg.ReturnSequences {
+		return nil, states, nil
+	}
+	seq, err := ops.StackTime(outs...)
+	return seq, states, err
+}
+
+// carryMasked blends the states of step t with the previous ones by the
+// step's mask (maskE is (N, T, H)): next = prev + m ⊙ (next − prev).
+func carryMasked(maskE graph.Node, t int, next, prev []graph.Node) ([]graph.Node, error) {
+	m, err := ops.SliceAxis(maskE, 1, t, t+1, true)
+	if err != nil {
+		return nil, err
+	}
+	for i := range next {
+		d, err := G.Sub(next[i], prev[i])
+		if err != nil {
+			return nil, err
 		}
-	}
-	return seq, states, nil
-}
-
-// step computes the next states from the input projection xt (N, G·H, input
-// bias included) and the previous states.
-func (r *rnn) step(sn *stepNodes, xt graph.Node, states []graph.Node) ([]graph.Node, error) {
-	switch r.kind {
-	case gruCell:
-		return r.stepGRU(sn, xt, states)
-	case lstmCell:
-		return r.stepLSTM(sn, xt, states)
-	}
-	return r.stepSimple(sn, xt, states)
-}
-
-// emitFused runs the fused op of a GRU or LSTM.
-func (r *rnn) emitFused(ctx *graph.Context, x graph.Node, states []graph.Node, mask graph.Node) (graph.Node, []graph.Node, error) {
-	if err := r.fusedEligible(); err != nil {
-		return nil, nil, err
-	}
-	switch r.kind {
-	case gruCell:
-		return r.fusedGRU(ctx, x, states, mask)
-	case lstmCell:
-		return r.fusedLSTM(ctx, x, states, mask)
-	}
-	return nil, nil, errors.New("no fused kernel")
-}
-
-// weightNodes returns the kernel, recurrent kernel and bias (nil without
-// bias) nodes.
-func (r *rnn) weightNodes(ctx *graph.Context) (k, u, b graph.Node, err error) {
-	if k, err = ctx.Weight(r.kernel); err != nil {
-		return
-	}
-	if u, err = ctx.Weight(r.recurrent); err != nil {
-		return
-	}
-	if r.bias != nil {
-		b, err = ctx.Weight(r.bias)
-	}
-	return
-}
-
-// lastStep returns all[:, T-1, :] of a fused op's (N, T, C) result.
-func lastStep(all graph.Node) (graph.Node, error) {
-	steps := all.Shape()[1]
-	return ops.SliceAxis(all, 1, steps-1, steps, true)
-}
-
-// recurrentProduct is (h ⊙ recurrent dropout mask) · u.
-func recurrentProduct(sn *stepNodes, h, u graph.Node) (graph.Node, error) {
-	if sn.recDrop != nil {
-		var err error
-		if h, err = G.HadamardProd(h, sn.recDrop); err != nil {
+		if d, err = G.HadamardProd(m, d); err != nil {
+			return nil, err
+		}
+		if next[i], err = G.Add(prev[i], d); err != nil {
 			return nil, err
 		}
 	}
-	return G.Mul(h, u)
-}
-
-// gateSlices splits (N, G·H) into G blocks of H columns.
-func gateSlices(x graph.Node, gates, units int) ([]graph.Node, error) {
-	out := make([]graph.Node, gates)
-	for i := range out {
-		var err error
-		if out[i], err = ops.SliceAxis(x, 1, i*units, (i+1)*units, false); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// unitForgetBias is LSTM's unit_forget_bias initializer: the inner
-// initializer on the i, c, o blocks and ones on the forget block.
-type unitForgetBias struct {
-	inner graph.Initializer
-	units int
-}
-
-// Fill implements graph.Initializer.
-func (u unitForgetBias) Fill(dst []float64, shape graph.Shape, rng *rand.Rand) error {
-	h := u.units
-	if err := u.inner.Fill(dst[:h], graph.Shape{h}, rng); err != nil {
-		return err
-	}
-	for i := h; i < 2*h; i++ {
-		dst[i] = 1
-	}
-	return u.inner.Fill(dst[2*h:], graph.Shape{2 * h}, rng)
+	return next, nil
 }
 
 // expandMask repeats a (N, T) mask H times on a new last axis. The mask

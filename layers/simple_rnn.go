@@ -50,13 +50,14 @@ func NewSimpleRNN(units int, opts ...SimpleRNNOption) *SimpleRNN {
 
 // NewSimpleRNNFromConfig creates a SimpleRNN layer from its configuration.
 func NewSimpleRNNFromConfig(cfg SimpleRNNConfig) *SimpleRNN {
-	s := &SimpleRNN{rnn: newRNN("SimpleRNN", simpleCell, 1, rnnConfig{RecurrentConfig: cfg.RecurrentConfig})}
+	cell, err := newSimpleRNNCell(cfg.RecurrentConfig)
+	s := &SimpleRNN{rnn: newRNN("SimpleRNN", cfg.RecurrentConfig, cell, err)}
 	s.self = s
 	return s
 }
 
 // Config returns the layer's configuration.
-func (s *SimpleRNN) Config() SimpleRNNConfig { return SimpleRNNConfig{s.cfg.RecurrentConfig} }
+func (s *SimpleRNN) Config() SimpleRNNConfig { return SimpleRNNConfig{s.cfg} }
 
 // Clone implements RecurrentLayer.
 func (s *SimpleRNN) Clone(name string, goBackwards bool) RecurrentLayer {
@@ -65,19 +66,46 @@ func (s *SimpleRNN) Clone(name string, goBackwards bool) RecurrentLayer {
 	return NewSimpleRNNFromConfig(c)
 }
 
-// stepSimple is one unrolled SimpleRNN step.
-func (r *rnn) stepSimple(sn *stepNodes, xt graph.Node, states []graph.Node) ([]graph.Node, error) {
-	hp, err := recurrentProduct(sn, states[0], sn.u)
+// SimpleRNNCell is Keras's SimpleRNNCell: h' = φ(x W + b + h U), one block
+// of weights. It has no fused kernel.
+type SimpleRNNCell struct{ cellCore }
+
+func newSimpleRNNCell(cfg RecurrentConfig) (*SimpleRNNCell, error) {
+	core, err := newCellCore(cfg, 1)
+	c := &SimpleRNNCell{core}
 	if err != nil {
-		return nil, err
+		return c, err
 	}
-	pre, err := G.Add(xt, hp)
+	return c, c.checkDropout()
+}
+
+// Build implements Cell: kernel (F, H), recurrent_kernel (H, H), bias (H).
+func (c *SimpleRNNCell) Build(layer *graph.Base, features int) {
+	c.build(layer, features, graph.Shape{c.units}, c.cfg.BiasInitializer)
+}
+
+// Begin implements Cell.
+func (c *SimpleRNNCell) Begin(ctx *graph.Context, layer string, x graph.Node) (graph.Node, StepFunc, error) {
+	k, u, b, err := c.weightNodes(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	h, err := r.act(pre)
+	proj, err := project(x, k, b)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return []graph.Node{h}, nil
+	drop := c.recurrentDropMask(ctx, layer, x.Shape()[0])
+	step := func(xt graph.Node, states []graph.Node) ([]graph.Node, error) {
+		hp, err := recurrentProduct(states[0], drop, u)
+		if err != nil {
+			return nil, err
+		}
+		pre, err := G.Add(xt, hp)
+		if err != nil {
+			return nil, err
+		}
+		h, err := c.act(pre)
+		return []graph.Node{h}, err
+	}
+	return proj, step, nil
 }

@@ -40,3 +40,29 @@ func TestMeanGradCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMinMaxGradCheck compares the gradients of Maximum and Minimum with
+// central differences in float64, through a Dense layer whose output is
+// compared with its own square: max(y, y² − 0.3) and min(y, y² − 0.3).
+func TestMinMaxGradCheck(t *testing.T) {
+	for name, f := range map[string]func(a, b *G.Node) (*G.Node, error){"maximum": ops.Maximum, "minimum": ops.Minimum} {
+		in := graph.Input(3)
+		d := layers.NewDense(4).Apply(in)
+		out := layers.NewLambda(func(ctx *graph.Context, y graph.Node) (graph.Node, error) {
+			sq, err := G.Square(y)
+			if err != nil {
+				return nil, err
+			}
+			other, err := G.Sub(sq, ctx.Scalar(0.3))
+			if err != nil {
+				return nil, err
+			}
+			return f(y, other)
+		}).Apply(d)
+		err := graph.GradCheck{Inputs: []*graph.Tensor{in}, Outputs: []*graph.Tensor{out}, Batch: 2,
+			Feeds: [][]float64{{0.3, -0.5, 0.7, 1.1, -0.2, 0.4}}, CheckInputs: true, Seed: 5}.Run()
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -1,9 +1,7 @@
 package layers
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -67,14 +65,8 @@ func trainStep(t *testing.T, p *graph.Program, x []float64) []float64 {
 // for 2-D, 3-D (feature axis 1 and -1) and 4-D inputs, in float32 and
 // float64.
 func TestGoldenBatchNormalization(t *testing.T) {
-	b, err := os.ReadFile("../testdata/golden/batchnorm.json")
-	if err != nil {
-		t.Fatalf("golden values: %v (generate with /usr/bin/python3 testdata/golden/gen_batchnorm.py)", err)
-	}
 	var g bnGolden
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
+	readGolden(t, "batchnorm", &g)
 	if len(g.Cases) == 0 {
 		t.Fatal("no cases")
 	}

@@ -127,6 +127,28 @@ func (c *cellCore) weightNodes(ctx *graph.Context) (k, u, b graph.Node, err erro
 	return
 }
 
+// begin emits what every cell's sequence starts with: its weight nodes
+// (the recurrent kernel u and the bias b are returned), the input
+// projections x·W + the input bias — the whole bias, or what inBias takes
+// from it (GRU's reset-after row) when inBias is not nil — and the
+// recurrent dropout mask (nil without one).
+func (c *cellCore) begin(ctx *graph.Context, layer string, x graph.Node, inBias func(b graph.Node) (graph.Node, error)) (proj, u, b, drop graph.Node, err error) {
+	k, u, b, err := c.weightNodes(ctx)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	ib := b
+	if b != nil && inBias != nil {
+		if ib, err = inBias(b); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	if proj, err = project(x, k, ib); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return proj, u, b, c.recurrentDropMask(ctx, layer, x.Shape()[0]), nil
+}
+
 // project is x·k + inBias (inBias nil: none) for every step of x (N, T, F)
 // at once: (N, T, P).
 func project(x, k, inBias graph.Node) (graph.Node, error) {

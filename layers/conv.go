@@ -90,9 +90,9 @@ func newConv(class string, rank int, cfg ConvConfig) conv {
 		l.Fail(errors.Errorf("filters must be positive, got %d", cfg.Filters))
 	}
 	cfg.KernelSize = resolveAxes(&l.Base, "kernel size", cfg.KernelSize, rank)
-	strides, err := perAxis("strides", cfg.Strides, rank)
+	strides, err := ops.PerAxis("strides", cfg.Strides, rank)
 	l.Fail(err)
-	dilation, err := perAxis("dilation rate", cfg.DilationRate, rank)
+	dilation, err := ops.PerAxis("dilation rate", cfg.DilationRate, rank)
 	l.Fail(err)
 	given := cfg.Padding
 	cfg.Padding = strings.ToLower(given)

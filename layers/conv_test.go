@@ -1,10 +1,8 @@
 package layers
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"testing"
 
@@ -40,14 +38,8 @@ type convGoldenCase struct {
 
 func loadConvGolden(t *testing.T) *convGolden {
 	t.Helper()
-	b, err := os.ReadFile("../testdata/golden/conv.json")
-	if err != nil {
-		t.Fatalf("golden values: %v (generate with /usr/bin/python3 testdata/golden/gen_conv.py)", err)
-	}
 	var g convGolden
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
+	readGolden(t, "conv", &g)
 	if len(g.Conv2D) == 0 || len(g.Conv1D) == 0 {
 		t.Fatal("conv.json has no cases")
 	}

@@ -1,10 +1,8 @@
 package layers
 
 import (
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -34,14 +32,8 @@ type golden struct {
 
 func loadGolden(t *testing.T) *golden {
 	t.Helper()
-	b, err := os.ReadFile("../testdata/golden/layers.json")
-	if err != nil {
-		t.Fatalf("golden values: %v (generate with /usr/bin/python3 testdata/golden/gen_layers.py)", err)
-	}
 	var g golden
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
+	readGolden(t, "layers", &g)
 	return &g
 }
 

@@ -157,23 +157,19 @@ type gruStep struct {
 // bias and its second the recurrent one; without, the recurrent kernel is
 // used in two parts, U_z|U_r and U_h.
 func (c *GRUCell) Begin(ctx *graph.Context, layer string, x graph.Node) (graph.Node, StepFunc, error) {
-	k, u, b, err := c.weightNodes(ctx)
+	var inBias func(graph.Node) (graph.Node, error)
+	if c.resetAfter {
+		inBias = func(b graph.Node) (graph.Node, error) { return ops.SliceAxis(b, 0, 0, 1, true) }
+	}
+	proj, u, b, drop, err := c.begin(ctx, layer, x, inBias)
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &gruStep{c: c, u: u}
-	inBias := b
+	st := &gruStep{c: c, u: u, drop: drop}
 	if b != nil && c.resetAfter {
-		if inBias, err = ops.SliceAxis(b, 0, 0, 1, true); err != nil {
-			return nil, nil, err
-		}
 		if st.recBias, err = ops.SliceAxis(b, 0, 1, 2, true); err != nil {
 			return nil, nil, err
 		}
-	}
-	proj, err := project(x, k, inBias)
-	if err != nil {
-		return nil, nil, err
 	}
 	if !c.resetAfter {
 		if st.uzr, err = ops.SliceAxis(u, 1, 0, 2*c.units, false); err != nil {
@@ -183,7 +179,6 @@ func (c *GRUCell) Begin(ctx *graph.Context, layer string, x graph.Node) (graph.N
 			return nil, nil, err
 		}
 	}
-	st.drop = c.recurrentDropMask(ctx, layer, x.Shape()[0])
 	return proj, st.step, nil
 }
 

@@ -1,9 +1,11 @@
 package layers
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
@@ -132,5 +134,18 @@ func wantErr(t *testing.T, x *graph.Tensor, parts ...string) {
 		if !strings.Contains(msg, p) {
 			t.Errorf("error %q does not contain %q", msg, p)
 		}
+	}
+}
+
+// readGolden decodes testdata/golden/<name>.json, written by
+// testdata/golden/gen_<name>.py, into v.
+func readGolden(t *testing.T, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/golden/" + name + ".json")
+	if err != nil {
+		t.Fatalf("golden values: %v (generate with /usr/bin/python3 testdata/golden/gen_%s.py)", err, name)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,9 +1,7 @@
 package layers
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -47,14 +45,8 @@ type poolingGolden struct {
 
 func loadPoolingGolden(t *testing.T) *poolingGolden {
 	t.Helper()
-	b, err := os.ReadFile("../testdata/golden/pooling.json")
-	if err != nil {
-		t.Fatalf("golden values: %v (generate with /usr/bin/python3 testdata/golden/gen_pooling.py)", err)
-	}
 	var g poolingGolden
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
+	readGolden(t, "pooling", &g)
 	if len(g.Pool) == 0 || len(g.Global) == 0 || len(g.Masked.Output) == 0 {
 		t.Fatal("pooling.json lacks cases")
 	}

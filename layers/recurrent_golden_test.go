@@ -1,9 +1,7 @@
 package layers
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -36,16 +34,10 @@ type rnnGolden struct {
 
 func loadRecurrentGolden(t *testing.T) []rnnGolden {
 	t.Helper()
-	b, err := os.ReadFile("../testdata/golden/recurrent.json")
-	if err != nil {
-		t.Fatalf("golden values: %v (generate with /usr/bin/python3 testdata/golden/gen_recurrent.py)", err)
-	}
 	var g struct {
 		Cases []rnnGolden `json:"cases"`
 	}
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
+	readGolden(t, "recurrent", &g)
 	if len(g.Cases) == 0 {
 		t.Fatal("no recurrent golden cases")
 	}

@@ -86,15 +86,10 @@ func (c *SimpleRNNCell) Build(layer *graph.Base, features int) {
 
 // Begin implements Cell.
 func (c *SimpleRNNCell) Begin(ctx *graph.Context, layer string, x graph.Node) (graph.Node, StepFunc, error) {
-	k, u, b, err := c.weightNodes(ctx)
+	proj, u, _, drop, err := c.begin(ctx, layer, x, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	proj, err := project(x, k, b)
-	if err != nil {
-		return nil, nil, err
-	}
-	drop := c.recurrentDropMask(ctx, layer, x.Shape()[0])
 	step := func(xt graph.Node, states []graph.Node) ([]graph.Node, error) {
 		hp, err := recurrentProduct(states[0], drop, u)
 		if err != nil {

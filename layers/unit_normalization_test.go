@@ -2,7 +2,6 @@ package layers
 
 import (
 	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/kerago/kerago/graph"
@@ -25,14 +24,8 @@ type unitNormGolden struct {
 // adjacent axes and an all-zero sample, and its gradient by finite
 // differences in float64.
 func TestGoldenUnitNormalization(t *testing.T) {
-	b, err := os.ReadFile("../testdata/golden/unit_normalization.json")
-	if err != nil {
-		t.Fatalf("golden values: %v (generate with /usr/bin/python3 testdata/golden/gen_unit_normalization.py)", err)
-	}
 	var g unitNormGolden
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
+	readGolden(t, "unit_normalization", &g)
 	if len(g.Cases) == 0 {
 		t.Fatal("no cases")
 	}

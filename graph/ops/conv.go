@@ -174,9 +174,13 @@ func (g convGeom) name() string {
 	return fmt.Sprintf("conv%dd", g.rank)
 }
 
-// convPerAxis expands a strides or dilation list to one value per spatial axis.
-func convPerAxis(what string, v []int, rank int) ([]int, error) {
-	out := make([]int, rank)
+// PerAxis expands a size option (kernel size, pool size, strides,
+// dilation) to one value per spatial axis, as Keras's conv and pooling
+// arguments do: none means 1 everywhere, one value applies to every axis,
+// otherwise there must be one per axis. Every value must be positive;
+// errors name the option (what) and the values.
+func PerAxis(what string, v []int, n int) ([]int, error) {
+	out := make([]int, n)
 	switch len(v) {
 	case 0:
 		for i := range out {
@@ -186,13 +190,16 @@ func convPerAxis(what string, v []int, rank int) ([]int, error) {
 		for i := range out {
 			out[i] = v[0]
 		}
-	case rank:
+	case n:
 		copy(out, v)
 	default:
-		return nil, errors.Errorf("%s must have 1 or %d values, got %v", what, rank, v)
+		if n == 1 {
+			return nil, errors.Errorf("%s takes 1 value, got %v", what, v)
+		}
+		return nil, errors.Errorf("%s takes 1 or %d values, got %v", what, n, v)
 	}
 	for _, x := range out {
-		if x < 1 {
+		if x <= 0 {
 			return nil, errors.Errorf("%s must be positive, got %v", what, v)
 		}
 	}
@@ -211,11 +218,11 @@ func newConvGeom(rank int, xs, ks tensor.Shape, spec ConvSpec) (convGeom, error)
 		}
 		return convGeom{}, errors.Errorf("padding must be one of %s (got %q)", valid, spec.Padding)
 	}
-	strides, err := convPerAxis("strides", spec.Strides, rank)
+	strides, err := PerAxis("strides", spec.Strides, rank)
 	if err != nil {
 		return convGeom{}, err
 	}
-	dil, err := convPerAxis("dilation", spec.Dilation, rank)
+	dil, err := PerAxis("dilation", spec.Dilation, rank)
 	if err != nil {
 		return convGeom{}, err
 	}

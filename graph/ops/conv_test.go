@@ -307,7 +307,7 @@ func TestConvErrors(t *testing.T) {
 		}, `"causal" is for 1-D convolutions only`},
 		{"strides", func() (*G.Node, error) {
 			return Conv2D(node(f64, 2, 5, 5, 1), node(f64, 3, 3, 1, 4), ConvSpec{Strides: []int{1, 2, 3}})
-		}, "strides must have 1 or 2 values, got [1 2 3]"},
+		}, "strides takes 1 or 2 values, got [1 2 3]"},
 		{"dilation", func() (*G.Node, error) {
 			return Conv1D(node(f64, 2, 5, 1), node(f64, 3, 1, 4), ConvSpec{Dilation: []int{0}})
 		}, "conv1d: dilation must be positive, got [0]"},

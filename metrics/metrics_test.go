@@ -11,8 +11,8 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph"
-	"github.com/kerago/kerago/graph/ops"
 	"github.com/kerago/kerago/graph/graphtest"
+	"github.com/kerago/kerago/graph/ops"
 )
 
 var dtypes = []tensor.Dtype{tensor.Float32, tensor.Float64}

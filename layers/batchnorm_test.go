@@ -113,7 +113,7 @@ func TestGoldenBatchNormalization(t *testing.T) {
 	}
 }
 
-// TestBatchNormalizationG9 checks the hand values of KERAS_SEMANTICS.md
+// TestBatchNormalizationG9 checks the hand values of docs/SEMANTICS.md §24.9, check
 // G9: X = [1,2,3,4] as (4, 1), gamma 1, beta 0, eps 1e-3, momentum 0.99.
 func TestBatchNormalizationG9(t *testing.T) {
 	for _, dt := range dtypes {

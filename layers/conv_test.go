@@ -161,7 +161,7 @@ func TestConvStack(t *testing.T) {
 	gradCheck(t, "Conv2D→Conv2D→Dense", in, NewDense(2).Apply(x), 2, 60)
 }
 
-// TestConvOutputShapes is KERAS_SEMANTICS G7 through the layer: output sizes
+// TestConvOutputShapes is docs/SEMANTICS.md §24.7 through the layer: output sizes
 // for valid and same padding (n, k, s), and Conv1D's causal padding.
 func TestConvOutputShapes(t *testing.T) {
 	cases := []struct{ n, k, s, valid, same int }{
@@ -206,7 +206,7 @@ func TestConvOutputShapes(t *testing.T) {
 	}
 }
 
-// TestConvParamsG15G17 is KERAS_SEMANTICS G17 (Conv2D 3×3, 3→32 has 896
+// TestConvParamsG15G17 is docs/SEMANTICS.md §24.17 (Conv2D 3×3, 3→32 has 896
 // parameters) and G15 (its glorot_uniform bound with conv fans is
 // sqrt(6/(27+288)) = 0.1380131).
 func TestConvParamsG15G17(t *testing.T) {

@@ -66,7 +66,7 @@ func TestDropoutErrors(t *testing.T) {
 	wantErr(t, NewDropout(0.5, WithNoiseShape(-1, 4)).Apply(graph.Input(3, 4)), "(Dropout)", "noise shape [-1 4]")
 }
 
-// TestReshapeErrorsG16 covers KERAS_SEMANTICS G16 and the other bad targets.
+// TestReshapeErrorsG16 covers docs/SEMANTICS.md §24.16 and the other bad targets.
 func TestReshapeErrorsG16(t *testing.T) {
 	wantErr(t, NewReshape([]int{5, -1}, WithName("r_div")).Apply(graph.Input(12)),
 		"layer r_div (Reshape)", "cannot reshape input shape (None, 12) into target shape (5, -1)",

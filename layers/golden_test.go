@@ -94,7 +94,7 @@ func TestGoldenDense(t *testing.T) {
 	}
 }
 
-// TestHardSigmoidG2 is KERAS_SEMANTICS G2 (Keras 2 / tf.keras formula).
+// TestHardSigmoidG2 is docs/SEMANTICS.md §24.2 (Keras 2 / tf.keras formula).
 func TestHardSigmoidG2(t *testing.T) {
 	x := []float64{-3, -2.5, -1, 0, 1, 2.5, 3}
 	want := []float64{0, 0, 0.3, 0.5, 0.7, 1, 1}
@@ -108,7 +108,7 @@ func TestHardSigmoidG2(t *testing.T) {
 	}
 }
 
-// TestDenseRegularizerG8 is KERAS_SEMANTICS G8: the forward value and the
+// TestDenseRegularizerG8 is docs/SEMANTICS.md §24.8: the forward value and the
 // l2 / l1 penalties a cost head sees, added to the cost as-is.
 func TestDenseRegularizerG8(t *testing.T) {
 	cases := []struct {
@@ -152,7 +152,7 @@ func TestDenseRegularizerG8(t *testing.T) {
 	}
 }
 
-// TestDenseParamCountG17 is KERAS_SEMANTICS G17 and the weight order.
+// TestDenseParamCountG17 is docs/SEMANTICS.md §24.17 and the weight order.
 func TestDenseParamCountG17(t *testing.T) {
 	d := NewDense(128)
 	if err := d.Apply(graph.Input(784)).Err(); err != nil {
@@ -176,7 +176,7 @@ func TestDenseParamCountG17(t *testing.T) {
 	}
 }
 
-// TestGlorotBoundG15 is KERAS_SEMANTICS G15: every value within the limit
+// TestGlorotBoundG15 is docs/SEMANTICS.md §24.15: every value within the limit
 // and the largest close to it.
 func TestGlorotBoundG15(t *testing.T) {
 	check := func(name string, vals []float64, limit, closeFrac float64) {

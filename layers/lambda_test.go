@@ -20,7 +20,7 @@ func l2Lambda(opts ...LambdaOption) *Lambda {
 }
 
 // TestLambdaL2Normalize is the article's example: a Lambda that
-// L2-normalizes the last axis, checked on KERAS_SEMANTICS.md G1 ([3,4] →
+// L2-normalizes the last axis, checked on docs/SEMANTICS.md §24.1 ([3,4] →
 // [0.6,0.8], [0,0] → [0,0], [1e-7,0] → [0.1,0]) in float32 and float64, and
 // by a finite-difference gradient check after a Dense layer.
 func TestLambdaL2Normalize(t *testing.T) {

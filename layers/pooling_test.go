@@ -225,7 +225,7 @@ func TestMaskedGlobalPooling1D(t *testing.T) {
 		"layer mp_masked (MaxPooling1D): does not support masking")
 }
 
-// TestPoolingG7 is KERAS_SEMANTICS G7's 1-D check through the layers: pool
+// TestPoolingG7 is docs/SEMANTICS.md §24.7's 1-D check through the layers: pool
 // 2, stride 1, SAME on [1, 2, 3].
 func TestPoolingG7(t *testing.T) {
 	for _, dt := range dtypes {

@@ -196,7 +196,7 @@ func runRecurrentGolden(t *testing.T, c rnnGolden, impl string, dt tensor.Dtype)
 	}
 }
 
-// G13 weights (KERAS_SEMANTICS §17): input_dim 2, units 2.
+// G13 weights (docs/SEMANTICS.md §24.13): input_dim 2, units 2.
 var (
 	g13Kernel    = []float64{0.1, -0.2, 0.3, 0.05, -0.4, 0.2, 0.2, 0.1, -0.1, 0.3, 0.25, -0.3}
 	g13Recurrent = []float64{0.5, -0.1, 0.2, 0.1, 0.3, -0.2, -0.3, 0.4, 0.1, -0.2, 0.1, 0.4}
@@ -224,7 +224,7 @@ func setG13(t *testing.T, w rnnWeights, resetAfter bool) {
 	}
 }
 
-// TestGRUHandG13 is KERAS_SEMANTICS G13: rows A (reset_after=False,
+// TestGRUHandG13 is docs/SEMANTICS.md §24.13: rows A (reset_after=False,
 // hard_sigmoid), B (reset_after=False, sigmoid), C (reset_after=True,
 // sigmoid), C with go_backwards, and Bidirectional(C) concat with and
 // without return_sequences.
@@ -285,7 +285,7 @@ func TestGRUHandG13(t *testing.T) {
 	}
 }
 
-// TestLSTMHandG14 is KERAS_SEMANTICS G14, sigmoid and hard_sigmoid: h and c
+// TestLSTMHandG14 is docs/SEMANTICS.md §24.14, sigmoid and hard_sigmoid: h and c
 // after one step and after two.
 func TestLSTMHandG14(t *testing.T) {
 	kernel := []float64{0.1, -0.25, 0.3, 0.05, -0.4, 0.2, 0.1, 0.0, 0.2, 0.1, -0.1, 0.3, 0.25, -0.3, 0.0, 0.1}

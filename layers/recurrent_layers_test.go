@@ -17,7 +17,7 @@ func paramCount(ws []*graph.Weight) int {
 	return n
 }
 
-// TestRecurrentParamCountG17 is KERAS_SEMANTICS G17 plus the weight shapes
+// TestRecurrentParamCountG17 is docs/SEMANTICS.md §24.17 plus the weight shapes
 // and order.
 func TestRecurrentParamCountG17(t *testing.T) {
 	cases := []struct {

@@ -47,7 +47,7 @@ func TestFlatten(t *testing.T) {
 	}
 }
 
-// TestReshape: KERAS_SEMANTICS G16 and the values' row-major order.
+// TestReshape: docs/SEMANTICS.md §24.16 and the values' row-major order.
 func TestReshape(t *testing.T) {
 	out := NewReshape([]int{-1, 2, 2}).Apply(graph.Input(12))
 	if out.Err() != nil || !out.Shape().Equal(graph.Shape{3, 2, 2}) {

@@ -5,7 +5,7 @@
 // the training loop averages them over the batch. A user's own loss is any
 // Go function from (y_true, y_pred) nodes to a per-sample node (see Func).
 //
-// The semantics are Keras 3's (KERAS_SEMANTICS.md §12): the clipping bounds
+// The semantics are Keras 3's (docs/SEMANTICS.md §20): the clipping bounds
 // are rounded to the graph's dtype (1-1e-7 is 0.99999988 in float32), no
 // epsilon is added again inside the logarithm (TF2's backend does that),
 // categorical cross-entropy renormalises its input over the last axis first,

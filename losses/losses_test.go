@@ -161,8 +161,8 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// TestKerasHandValues checks the hand-computed values of KERAS_SEMANTICS.md
-// §17 G5 and G6.
+// TestKerasHandValues checks the hand-computed values of docs/SEMANTICS.md
+// §24.5 and §24.6.
 func TestKerasHandValues(t *testing.T) {
 	cases := []struct {
 		name         string

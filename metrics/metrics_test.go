@@ -128,7 +128,7 @@ func checkValues(t *testing.T, what string, got, want []float64) {
 	}
 }
 
-// TestAccuracyValues covers §17 G3 and G4, ties, thresholds, sequence
+// TestAccuracyValues covers docs/SEMANTICS.md §24.3 and §24.4, ties, thresholds, sequence
 // outputs and (N, 1) labels, in float32 and float64, in inference and in
 // training programs (where the metric shares the graph with the gradient).
 func TestAccuracyValues(t *testing.T) {
@@ -245,7 +245,7 @@ func TestResolvedAccuracyValues(t *testing.T) {
 	checkValues(t, "accuracy", got, []float64{0, 1})
 }
 
-// TestMean covers §17 G12 and the edge cases of the running mean.
+// TestMean covers docs/SEMANTICS.md §24.12 and the edge cases of the running mean.
 func TestMean(t *testing.T) {
 	var m Mean
 	if m.Result() != 0 || m.Count() != 0 {

@@ -9,7 +9,7 @@
 // inference programs for Evaluate and Predict. All of them share the
 // model's weights.
 //
-// Semantics follow Keras (see KERAS_SEMANTICS.md in the project's shared
+// Semantics follow Keras (see docs/SEMANTICS.md §23, training-loop
 // notes): the epoch loss and metrics are sample-weighted running means of the
 // per-batch values, validation_split holds out the last fraction of the
 // samples before shuffling, shuffling happens at every epoch, and the

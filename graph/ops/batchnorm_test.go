@@ -44,7 +44,7 @@ func TestNormOpArgumentErrors(t *testing.T) {
 	check("concat shapes", err, "concat: input 1 has shape (3, 2), input 0 (4, 3): they differ on an axis other than 0")
 }
 
-// TestBatchNormOpsG9 runs the ops by hand on KERAS_SEMANTICS.md G9.
+// TestBatchNormOpsG9 runs the ops by hand on docs/SEMANTICS.md §24.9.
 func TestBatchNormOpsG9(t *testing.T) {
 	g := G.NewGraph()
 	x := G.NewMatrix(g, tensor.Float64, G.WithShape(4, 1), G.WithName("x"),

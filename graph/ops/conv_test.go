@@ -12,7 +12,7 @@ import (
 )
 
 // TestConvOutputLength checks the Keras/TensorFlow output sizes and SAME
-// padding split (KERAS_SEMANTICS.md G7), and causal padding.
+// padding split (docs/SEMANTICS.md §24.7), and causal padding.
 func TestConvOutputLength(t *testing.T) {
 	cases := []struct {
 		n, k, s, d        int

@@ -1,6 +1,6 @@
 package ops
 
-// The GRU cell of FusedGRU (KERAS_SEMANTICS §8.3), gate order z, r, h:
+// The GRU cell of FusedGRU (docs/SEMANTICS.md §16.2), gate order z, r, h:
 //
 //	reset_after:  z = σ(x·W_z + b_iz + h·U_z + b_rz)
 //	              r = σ(x·W_r + b_ir + h·U_r + b_rr)

@@ -1,6 +1,6 @@
 package ops
 
-// The LSTM cell of FusedLSTM (KERAS_SEMANTICS §9), gate order i, f, c, o:
+// The LSTM cell of FusedLSTM (docs/SEMANTICS.md §17), gate order i, f, c, o:
 //
 //	i = σ(x·W_i + h·U_i + b_i), f = σ(…), g = tanh(…), o = σ(…)
 //	c_t = f ⊙ c_{t-1} + i ⊙ g

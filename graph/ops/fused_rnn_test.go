@@ -148,7 +148,7 @@ type refStats struct {
 	saturated int     // pre-activations outside (−2.5, 2.5)
 }
 
-// refRNN is a plain float64 reference: the KERAS_SEMANTICS §8.3 and §9
+// refRNN is a plain float64 reference: the docs/SEMANTICS.md §16.2 and §17
 // equations with loops, one sample and one step at a time.
 func refRNN(c rnnCase, v rnnVals) ([]float64, refStats) {
 	st := refStats{kinkDist: math.Inf(1)}
@@ -615,7 +615,7 @@ func near(a, b []float64, tol float64) bool {
 	return maxDiff(a, b) <= tol
 }
 
-// g13 is KERAS_SEMANTICS §17 G13's GRU: input_dim 2, units 2, x = [1,2],
+// g13 is docs/SEMANTICS.md §24.13's GRU: input_dim 2, units 2, x = [1,2],
 // [0.5,−1], h0 = 0.
 func g13(spec RecurrentSpec) (rnnCase, rnnVals) {
 	c := rnnCase{spec: spec, n: 1, t: 2, f: 2, bias: true}
@@ -635,7 +635,7 @@ func g13(spec RecurrentSpec) (rnnCase, rnnVals) {
 	return c, v
 }
 
-// TestFusedGRUGolden asserts KERAS_SEMANTICS §17 G13 (rows A, B, C and C
+// TestFusedGRUGolden asserts docs/SEMANTICS.md §24.13 (rows A, B, C and C
 // with go_backwards) to 1e-6 in both dtypes.
 func TestFusedGRUGolden(t *testing.T) {
 	cases := []struct {
@@ -658,7 +658,7 @@ func TestFusedGRUGolden(t *testing.T) {
 	}
 }
 
-// TestFusedLSTMGolden asserts KERAS_SEMANTICS §17 G14 (sigmoid and
+// TestFusedLSTMGolden asserts docs/SEMANTICS.md §24.14 (sigmoid and
 // hard_sigmoid) to 1e-6 in both dtypes.
 func TestFusedLSTMGolden(t *testing.T) {
 	v := rnnVals{

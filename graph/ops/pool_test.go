@@ -56,7 +56,7 @@ func wantValues(t *testing.T, what string, got, want []float64) {
 
 var bothDtypes = []tensor.Dtype{tensor.Float32, tensor.Float64}
 
-// TestPoolG7 is KERAS_SEMANTICS G7's 1-D check: pool 2, stride 1, SAME on
+// TestPoolG7 is docs/SEMANTICS.md §24.7's 1-D check: pool 2, stride 1, SAME on
 // [1, 2, 3] (pad 0 before, 1 after): the last window holds one valid cell.
 func TestPoolG7(t *testing.T) {
 	for _, dt := range bothDtypes {
@@ -266,7 +266,7 @@ func TestPoolErrors(t *testing.T) {
 	check("nil mask", err, "nil mask")
 }
 
-// TestPoolOutputSize is KERAS_SEMANTICS G7's table (n, k, s): valid and
+// TestPoolOutputSize is docs/SEMANTICS.md §24.7's table (n, k, s): valid and
 // same output sizes and pad_before.
 func TestPoolOutputSize(t *testing.T) {
 	cases := []struct{ n, k, s, valid, same, before int }{

@@ -6,7 +6,7 @@ Run with /usr/bin/python3 (PyTorch 1.13) from the repository root:
     /usr/bin/python3 testdata/golden/gen_layers.py
 
 It writes testdata/golden/layers.json. Everything is computed in float64 by
-PyTorch ops, following the Keras formulas of KERAS_SEMANTICS.md:
+PyTorch ops, following the Keras formulas of docs/SEMANTICS.md (§3, §6):
 activations (Keras names; hard_sigmoid is Keras 2's clip(0.2x+0.5, 0, 1),
 leaky_relu has Keras 3's slope 0.2, gelu is exact, softmax is over the last
 axis) and Dense (y = activation(x @ W + b), the product on the last axis).

@@ -2,7 +2,7 @@
 """Golden per-sample loss values for kerago's losses package.
 
 Reference: PyTorch (tested with 1.13, Debian's python3-torch), reproducing the
-Keras 3 semantics of KERAS_SEMANTICS.md section 12 with torch's own loss
+Keras 3 semantics of docs/SEMANTICS.md §20 with torch's own loss
 functions where one exists:
 
   binary_crossentropy       F.binary_cross_entropy on p clamped to [1e-7, 1-1e-7]
@@ -187,7 +187,7 @@ def main():
         cases.append(run_case(name, loss, logits, y, p))
     doc = {
         "generator": "testdata/golden/gen_losses.py",
-        "reference": "PyTorch %s, Keras 3 loss semantics (KERAS_SEMANTICS.md section 12)" % torch.__version__,
+        "reference": "PyTorch %s, Keras 3 loss semantics (docs/SEMANTICS.md §20)" % torch.__version__,
         "epsilon": EPS,
         "cases": cases,
     }

@@ -7,7 +7,7 @@ Run with /usr/bin/python3 (PyTorch 1.13):
 
 It writes testdata/golden/optimizers.json next to this file.
 
-The reference is Keras's update rules (KERAS_SEMANTICS.md section 14 for
+The reference is Keras's update rules (docs/SEMANTICS.md §22.1 for
 Adam; Keras 3 keras/src/optimizers/{sgd,rmsprop}.py; legacy Keras 2 `decay`;
 clipping: per-tensor clipnorm g*c/max(|g|,c), Keras 2 global clipnorm, value
 clipping after norm clipping; Keras 3 weight_decay, w - w*wd*lr with the
@@ -269,7 +269,7 @@ def check_torch(init, grads):
 
 
 def check_hand_values():
-    """KERAS_SEMANTICS.md section 17, G10 and G11."""
+    """docs/SEMANTICS.md §24.10 and §24.11."""
     def run(kind, opts, init, grads):
         init = [torch.tensor(x, dtype=torch.float64) for x in init]
         grads = [[torch.tensor(x, dtype=torch.float64) for x in s] for s in grads]

@@ -7,7 +7,7 @@ Run with /usr/bin/python3 (PyTorch 1.13) from the repository root:
 
 It writes testdata/golden/pooling.json. Everything is computed in float64 by
 PyTorch ops on channels-first permutations of the channels-last (Keras)
-inputs, following KERAS_SEMANTICS.md §4 and §5:
+inputs, following docs/SEMANTICS.md §10 and §12:
 
 - window pooling: TensorFlow output sizes (valid: ceil((n-k+1)/s), same:
   ceil(n/s)); SAME padding is reproduced by explicit asymmetric padding,

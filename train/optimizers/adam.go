@@ -2,7 +2,7 @@ package optimizers
 
 import "math"
 
-// Adam returns Keras's Adam optimizer (KERAS_SEMANTICS §14). Options: LR
+// Adam returns Keras's Adam optimizer (docs/SEMANTICS.md §22.1). Options: LR
 // (default 0.001), Beta1 (0.9), Beta2 (0.999), Epsilon (1e-7), Decay (0),
 // AMSGrad, ClipNorm, GlobalClipNorm, ClipValue, WeightDecay (0),
 // ExcludeFromWeightDecay. At step t (from 1), with

@@ -27,7 +27,7 @@ func run(t *testing.T, o opt.Optimizer, w *graph.Weight, init []float64, steps .
 	return w.Float64s()
 }
 
-// TestAdamG10 checks KERAS_SEMANTICS.md §17 G10 (hand-computed values).
+// TestAdamG10 checks docs/SEMANTICS.md §24.10 (hand-computed values).
 func TestAdamG10(t *testing.T) {
 	for _, dt := range dtypes {
 		t.Run(dt.String(), func(t *testing.T) {
@@ -62,7 +62,7 @@ func TestAdamG10(t *testing.T) {
 	}
 }
 
-// TestClippingG11 checks KERAS_SEMANTICS.md §17 G11: gradients [3] and [0, 4]
+// TestClippingG11 checks docs/SEMANTICS.md §24.11: gradients [3] and [0, 4]
 // clipped by global norm (Keras 2) or per tensor (tf.keras, Keras 3), then
 // by value.
 func TestClippingG11(t *testing.T) {

@@ -20,7 +20,7 @@
 //     train.Model.Compile uses for an optimizer given by name); Names lists
 //     them. Adding an optimizer is its file plus its registry entry.
 //
-// Semantics (KERAS_SEMANTICS.md §14, DESIGN.md "Semantics profile"):
+// Semantics (docs/SEMANTICS.md §22 and §2):
 //   - Adam is Keras's: ε added to the uncorrected sqrt(v), bias correction
 //     folded into the step size, optional AMSGrad. SGD is Keras's (v = μv -
 //     lr·g). RMSprop is Keras 3's: ε under the square root (standalone

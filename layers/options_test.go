@@ -131,6 +131,7 @@ func TestConfigKeys(t *testing.T) {
 		{DefaultBidirectionalConfig(), []string{"name", "layer", "merge_mode"}},
 		{DefaultTimeDistributedConfig(), []string{"name", "layer"}},
 		{lambda, []string{"name", "output_shape"}},
+		{DefaultUnitNormalizationConfig(), []string{"name", "axis"}},
 	} {
 		b, err := json.Marshal(c.cfg)
 		if err != nil {

@@ -189,7 +189,7 @@ func (Implementation) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a
 }
 
 // checkedGemm is Sgemm and Dgemm: an empty C returns before any check.
-func checkedGemm[T float](cfg *config[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func checkedGemm[T Float](cfg *config[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -200,7 +200,7 @@ func checkedGemm[T float](cfg *config[T], transA, transB bool, m, n, k int, alph
 
 // gonumGemm is Implementation's Sgemm and Dgemm: as gonum, the transpose
 // flags and the dimensions are checked even for an empty C.
-func gonumGemm[T float](cfg *config[T], tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func gonumGemm[T Float](cfg *config[T], tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	transA, transB := isTrans(tA), isTrans(tB)
 	checkDims(transA, transB, m, n, k, lda, ldb, ldc)
 	if m == 0 || n == 0 {

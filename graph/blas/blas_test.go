@@ -199,7 +199,7 @@ func sConfigs() []*config[float32] { return inUseFirst(sgemmCfg, testS) }
 func dConfigs() []*config[float64] { return inUseFirst(dgemmCfg, testD) }
 
 // inUseFirst is the configuration in use followed by the others of cfgs.
-func inUseFirst[T float](inUse *config[T], cfgs []*config[T]) []*config[T] {
+func inUseFirst[T Float](inUse *config[T], cfgs []*config[T]) []*config[T] {
 	out := []*config[T]{inUse}
 	for _, c := range cfgs {
 		if c.name != inUse.name {

@@ -6,21 +6,18 @@ import (
 	"unsafe"
 )
 
-// float is the element type of the blocked product.
-type float interface{ ~float32 | ~float64 }
-
 // microKernel computes one mr×nr tile of C from packed panels:
 //
 //	C[i*ldc+j] = alpha·Σ_p a[p*mr+i]·b[p*nr+j] + beta·C[i*ldc+j]
 //
 // for i < mr, j < nr, p < k. With beta = 0, C is only written. The
 // assembly kernels and the pure-Go kernels share this signature.
-type microKernel[T float] func(k int, a, b, c *T, ldc int, alpha, beta T)
+type microKernel[T Float] func(k int, a, b, c *T, ldc int, alpha, beta T)
 
 // config describes one blocked product: the micro-kernel and its tile
 // (mr×nr), the cache blocking (mc rows of A, kc depth, nc columns of B;
 // mc is a multiple of mr and nc of nr) and the pool of packing buffers.
-type config[T float] struct {
+type config[T Float] struct {
 	name           string // kernel name, for tests and benchmarks
 	mr, nr         int
 	mc, kc, nc     int
@@ -32,7 +29,7 @@ type config[T float] struct {
 
 // buffers are one goroutine's packing buffers; src is GemmFunc's buffer
 // for the blocks of A it fills (allocated on first use).
-type buffers[T float] struct {
+type buffers[T Float] struct {
 	a, b, tile, src []T
 }
 
@@ -55,7 +52,7 @@ func roundUp(x, m int) int { return (x + m - 1) / m * m }
 
 // gemm computes C = alpha·op(A)·op(B) + beta·C; the arguments have been
 // checked and m, n are positive.
-func gemm[T float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func gemm[T Float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if alpha == 0 || k == 0 {
 		scale(m, n, beta, c, ldc)
 		return
@@ -137,7 +134,7 @@ func splitPlan(m, n, mr, nr, threads int) (splitN bool, size, per int) {
 }
 
 // gemmSerial is the blocked, packed product on one goroutine.
-func gemmSerial[T float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func gemmSerial[T Float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	bufs := cfg.getBuffers(n)
 	defer cfg.pool.Put(bufs)
 	mc, kc, nc := cfg.mc, cfg.kc, cfg.nc
@@ -161,7 +158,7 @@ func gemmSerial[T float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []
 
 // macroKernel multiplies a packed mb×kb block of A by a packed kb×nb
 // panel of B into the mb×nb block of C at c.
-func macroKernel[T float](cfg *config[T], mb, nb, kb int, alpha T, ap, bp []T, beta T, c []T, ldc int, tile []T) {
+func macroKernel[T Float](cfg *config[T], mb, nb, kb int, alpha T, ap, bp []T, beta T, c []T, ldc int, tile []T) {
 	mr, nr, kernel := cfg.mr, cfg.nr, cfg.kernel
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
@@ -194,7 +191,7 @@ func macroKernel[T float](cfg *config[T], mb, nb, kb int, alpha T, ap, bp []T, b
 // packA packs the mb×kb block of op(A) starting at row i0, column p0 into
 // dst as micro-panels of mr rows: element (i, p) of a micro-panel is at
 // p*mr+i. Rows past mb are zero.
-func packA[T float](tA bool, a []T, lda, i0, p0, mb, kb int, dst []T, mr int) {
+func packA[T Float](tA bool, a []T, lda, i0, p0, mb, kb int, dst []T, mr int) {
 	for ir := 0; ir < mb; ir += mr {
 		rows := min(mr, mb-ir)
 		d := dst[ir*kb : ir*kb+mr*kb]
@@ -259,7 +256,7 @@ func packA[T float](tA bool, a []T, lda, i0, p0, mb, kb int, dst []T, mr int) {
 // packB packs the kb×nb block of op(B) starting at row p0, column j0 into
 // dst as micro-panels of nr columns: element (p, j) of a micro-panel is at
 // p*nr+j. Columns past nb are zero.
-func packB[T float](tB bool, b []T, ldb, p0, j0, kb, nb int, dst []T, nr int) {
+func packB[T Float](tB bool, b []T, ldb, p0, j0, kb, nb int, dst []T, nr int) {
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
 		d := dst[jr*kb : jr*kb+nr*kb]
@@ -312,7 +309,7 @@ func packB[T float](tB bool, b []T, ldb, p0, j0, kb, nb int, dst []T, nr int) {
 }
 
 // scale sets C = beta·C (C = 0 for beta = 0, without reading C).
-func scale[T float](m, n int, beta T, c []T, ldc int) {
+func scale[T Float](m, n int, beta T, c []T, ldc int) {
 	if beta == 1 {
 		return
 	}
@@ -329,7 +326,7 @@ func scale[T float](m, n int, beta T, c []T, ldc int) {
 }
 
 // naive is the unpacked product for very small problems.
-func naive[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func naive[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	sai, sap := lda, 1
 	if tA {
 		sai, sap = 1, lda
@@ -355,7 +352,7 @@ func naive[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ld
 }
 
 // kernelGo4x4 is the pure-Go 4×4 micro-kernel.
-func kernelGo4x4[T float](k int, a, b, c *T, ldc int, alpha, beta T) {
+func kernelGo4x4[T Float](k int, a, b, c *T, ldc int, alpha, beta T) {
 	as := unsafe.Slice(a, 4*k)
 	bs := unsafe.Slice(b, 4*k)
 	var c00, c01, c02, c03 T
@@ -408,7 +405,7 @@ func kernelGo4x4[T float](k int, a, b, c *T, ldc int, alpha, beta T) {
 // kernelGo2x4 is the pure-Go 2×4 micro-kernel: eight accumulators, for
 // targets with 16 floating-point registers (amd64), where the 4×4 kernel
 // spills.
-func kernelGo2x4[T float](k int, a, b, c *T, ldc int, alpha, beta T) {
+func kernelGo2x4[T Float](k int, a, b, c *T, ldc int, alpha, beta T) {
 	as := unsafe.Slice(a, 2*k)
 	bs := unsafe.Slice(b, 4*k)
 	var c00, c01, c02, c03 T
@@ -442,7 +439,7 @@ func kernelGo2x4[T float](k int, a, b, c *T, ldc int, alpha, beta T) {
 // goConfig is the blocked product with a pure-Go kernel: 2×4 on amd64
 // and 386 (16 vector registers), 4×4 elsewhere (arm64 and most other
 // targets have 32 and fuse the multiply-adds).
-func goConfig[T float](goarch string) *config[T] {
+func goConfig[T Float](goarch string) *config[T] {
 	cfg := &config[T]{
 		name: "go4x4", mr: 4, nr: 4, mc: 128, kc: 256, nc: 2048,
 		kernel:         kernelGo4x4[T],

@@ -8,7 +8,7 @@ import (
 // FillA writes the block A[r0:r0+rows, c0:c0+cols] of a matrix A that is
 // never stored whole into dst, row-major with row stride cols. It must
 // write every element of the block.
-type FillA[T float] func(r0, c0, rows, cols int, dst []T)
+type FillA[T Float] func(r0, c0, rows, cols int, dst []T)
 
 // GemmFunc computes C = op(A)·op(B) + beta·C as Sgemm and Dgemm do with
 // alpha = 1, except that A is not stored: fill produces the blocks of A
@@ -30,7 +30,7 @@ type FillA[T float] func(r0, c0, rows, cols int, dst []T)
 // and activation, say).
 //
 // It panics, as Sgemm does, on bad sizes, B and C strides or lengths.
-func GemmFunc[T float](transA, transB bool, m, n, k int, fill FillA[T], b []T, ldb int, beta T, c []T, ldc int, post func(i0, j0, rows, cols int)) {
+func GemmFunc[T Float](transA, transB bool, m, n, k int, fill FillA[T], b []T, ldb int, beta T, c []T, ldc int, post func(i0, j0, rows, cols int)) {
 	GemmFuncPacked(transA, transB, m, n, k, fill, nil, b, ldb, beta, c, ldc, post)
 }
 
@@ -40,7 +40,7 @@ func GemmFunc[T float](transA, transB bool, m, n, k int, fill FillA[T], b []T, l
 // element (i, p) of a panel at p·mr+i, the rows of the last panel past
 // rows zero. It reports false when it cannot produce this block, which the
 // product then gets from its FillA instead (dst may have been written).
-type PackA[T float] func(i0, p0, rows, cols, mr int, dst []T) bool
+type PackA[T Float] func(i0, p0, rows, cols, mr int, dst []T) bool
 
 // GemmFuncPacked is GemmFunc with a second source for A: pack, when not
 // nil, writes each block of op(A) straight into the packed layout the
@@ -51,7 +51,7 @@ type PackA[T float] func(i0, p0, rows, cols, mr int, dst []T) bool
 // A product with few rows and columns and a long depth (a convolution's
 // kernel gradient) and no post is split across goroutines along its depth
 // instead, each part summed into C at the end.
-func GemmFuncPacked[T float](transA, transB bool, m, n, k int, fill FillA[T], pack PackA[T], b []T, ldb int, beta T, c []T, ldc int, post func(i0, j0, rows, cols int)) {
+func GemmFuncPacked[T Float](transA, transB bool, m, n, k int, fill FillA[T], pack PackA[T], b []T, ldb int, beta T, c []T, ldc int, post func(i0, j0, rows, cols int)) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -112,7 +112,7 @@ func GemmFuncPacked[T float](transA, transB bool, m, n, k int, fill FillA[T], pa
 }
 
 // gemmFunc is one GemmFunc or GemmFuncPacked product.
-type gemmFunc[T float] struct {
+type gemmFunc[T Float] struct {
 	cfg    *config[T]
 	tA, tB bool
 	k      int

@@ -76,7 +76,7 @@ var (
 
 // newConfig is the configuration this CPU runs best: the AVX-512 one, else
 // the AVX2 one, else the pure-Go kernel.
-func newConfig[T float](avx512, avx2 func() *config[T]) *config[T] {
+func newConfig[T Float](avx512, avx2 func() *config[T]) *config[T] {
 	if useAVX512 {
 		return avx512()
 	}

@@ -12,13 +12,13 @@ import "unsafe"
 // T is float32 or float64. The zero value is empty; Pack fills it,
 // reusing its memory. Gemm only reads the packed panels, so goroutines
 // may share one PackedB for products into disjoint parts of C.
-type PackedB[T float] struct {
+type PackedB[T Float] struct {
 	k, n int
 	data []T
 }
 
 // cfgOf is the product configuration for T.
-func cfgOf[T float]() *config[T] {
+func cfgOf[T Float]() *config[T] {
 	var z T
 	if unsafe.Sizeof(z) == 4 {
 		return any(sgemmCfg).(*config[T])

@@ -62,10 +62,10 @@ func biasActRows[T Float](y, bias []T, c int, act Act) {
 	}
 	var z T
 	if unsafe.Sizeof(z) == 4 {
-		y32 := actAs32(y)
+		y32 := blas.As32(y)
 		var b32 []float32
 		if bias != nil {
-			b32 = actAs32(bias)
+			b32 = blas.As32(bias)
 		}
 		reluRows32(y32, b32, c)
 		return
@@ -135,7 +135,7 @@ func actGradRange[T Float](act Act, y, g, out []T) {
 	}
 	var z T
 	if unsafe.Sizeof(z) == 4 {
-		y32, g32, o32 := actAs32(y), actAs32(g), actAs32(out)
+		y32, g32, o32 := blas.As32(y), blas.As32(g), blas.As32(out)
 		for i, v := range y32 {
 			o32[i] = math.Float32frombits(math.Float32bits(g32[i]) & -uint32(b2u(v > 0)))
 		}
@@ -148,10 +148,4 @@ func actGradRange[T Float](act Act, y, g, out []T) {
 			out[i] = 0
 		}
 	}
-}
-
-// actAs32 reinterprets a float32 slice of a generic type as []float32
-// (callers check the element size first).
-func actAs32[T Float](s []T) []float32 {
-	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }

@@ -908,7 +908,7 @@ func convCol2im[T Float](g convGeom, cols, dx []T) {
 func convAdd[T Float](dst, src []T) {
 	var z T
 	if unsafe.Sizeof(z) == 4 && len(dst) >= 16 {
-		blas.Add32(actAs32(dst), actAs32(src))
+		blas.Add32(blas.As32(dst), blas.As32(src))
 		return
 	}
 	src = src[:len(dst)]

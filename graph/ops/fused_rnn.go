@@ -484,7 +484,7 @@ func colSums[T Float](dst, m []T, c int) {
 func rnnAdd[T Float](dst, src []T) {
 	var z T
 	if unsafe.Sizeof(z) == 4 {
-		blas.Add32(rnnAs32(dst), rnnAs32(src))
+		blas.Add32(blas.As32(dst), blas.As32(src))
 		return
 	}
 	src = src[:len(dst)]
@@ -534,18 +534,10 @@ func rnnWorkers(n int) int {
 func rnnGemm[T Float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	var z T
 	if unsafe.Sizeof(z) == 4 {
-		blas.Sgemm(tA, tB, m, n, k, float32(alpha), rnnAs32(a), lda, rnnAs32(b), ldb, float32(beta), rnnAs32(c), ldc)
+		blas.Sgemm(tA, tB, m, n, k, float32(alpha), blas.As32(a), lda, blas.As32(b), ldb, float32(beta), blas.As32(c), ldc)
 		return
 	}
-	blas.Dgemm(tA, tB, m, n, k, float64(alpha), rnnAs64(a), lda, rnnAs64(b), ldb, float64(beta), rnnAs64(c), ldc)
-}
-
-func rnnAs32[T Float](s []T) []float32 {
-	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
-}
-
-func rnnAs64[T Float](s []T) []float64 {
-	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+	blas.Dgemm(tA, tB, m, n, k, float64(alpha), blas.As64(a), lda, blas.As64(b), ldb, float64(beta), blas.As64(c), ldc)
 }
 
 // rnnSigmoid applies the gate activation in place.
@@ -564,7 +556,7 @@ func rnnSigmoid[T Float](v []T, hard bool) {
 	}
 	var z T
 	if unsafe.Sizeof(z) == 4 {
-		blas.Sigmoid32(rnnAs32(v))
+		blas.Sigmoid32(blas.As32(v))
 		return
 	}
 	for i, x := range v {
@@ -576,7 +568,7 @@ func rnnSigmoid[T Float](v []T, hard bool) {
 func rnnTanhs[T Float](v []T) {
 	var z T
 	if unsafe.Sizeof(z) == 4 {
-		blas.Tanh32(rnnAs32(v))
+		blas.Tanh32(blas.As32(v))
 		return
 	}
 	for i, x := range v {

@@ -10,13 +10,15 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/kerago/kerago/graph/blas"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// Float is the element type of every kernel: float32 or float64.
-type Float interface{ ~float32 | ~float64 }
+// Float is the element type of every kernel: float32 or float64 (the
+// constraint graph/blas's numerical code shares).
+type Float = blas.Float
 
 // dataOf is t's backing slice as a []T, read without the allocation of
 // Dense.Data. t's dtype must be T's (kernels dispatch on it first).

@@ -437,7 +437,7 @@ func poolBackwardMaxEq[T Float](g poolGeom, offs []int, x, y, gy, dx []T, relu b
 	c := g.c
 	var z T
 	if unsafe.Sizeof(z) == 4 {
-		x32, y32, g32, d32 := actAs32(x), actAs32(y), actAs32(gy), actAs32(dx)
+		x32, y32, g32, d32 := blas.As32(x), blas.As32(y), blas.As32(gy), blas.As32(dx)
 		for oy := 0; oy < g.oh; oy++ {
 			if len(offs) == 4 && g.kh == 2 {
 				// A whole row of 2×2 windows in one call.
@@ -883,7 +883,7 @@ func reluBroadcast[T Float](x, row, dx, buf []T) {
 	copy(buf, row)
 	var z T
 	if unsafe.Sizeof(z) == 4 {
-		x32, d32, b32 := actAs32(x), actAs32(dx), actAs32(buf)
+		x32, d32, b32 := blas.As32(x), blas.As32(dx), blas.As32(buf)
 		for t := 0; t+c <= len(x32); t += c {
 			xr, dr := x32[t:t+c], d32[t:t+c]
 			dr = dr[:len(xr)]
@@ -922,7 +922,7 @@ func b2u(b bool) uint64 {
 func maxInto[T Float](dst, src []T) {
 	var z T
 	if unsafe.Sizeof(z) == 4 {
-		d, s := rnnAs32(dst), rnnAs32(src)
+		d, s := blas.As32(dst), blas.As32(src)
 		s = s[:len(d)]
 		for k, v := range s {
 			b := d[k]
@@ -931,7 +931,7 @@ func maxInto[T Float](dst, src []T) {
 		}
 		return
 	}
-	d, s := rnnAs64(dst), rnnAs64(src)
+	d, s := blas.As64(dst), blas.As64(src)
 	s = s[:len(d)]
 	for k, v := range s {
 		b := d[k]
@@ -946,7 +946,7 @@ func argMaxInto[T Float](best []T, arg []int, src []T, q int) {
 	var z T
 	arg = arg[:len(best)]
 	if unsafe.Sizeof(z) == 4 {
-		d, s := rnnAs32(best), rnnAs32(src)
+		d, s := blas.As32(best), blas.As32(src)
 		s = s[:len(d)]
 		for k, v := range s {
 			b := d[k]
@@ -958,7 +958,7 @@ func argMaxInto[T Float](best []T, arg []int, src []T, q int) {
 		}
 		return
 	}
-	d, s := rnnAs64(best), rnnAs64(src)
+	d, s := blas.As64(best), blas.As64(src)
 	s = s[:len(d)]
 	for k, v := range s {
 		b := d[k]

@@ -142,6 +142,20 @@ func snakeCase(class string) string {
 // (from the inputs, from Build, or a panic inside Build) are carried by the
 // returned tensors, naming the layer and the shapes it got.
 func Apply(l Layer, in ...*Tensor) []*Tensor {
+	return applyMasked(l, nil, in)
+}
+
+// ApplyMasked is Apply with an explicit mask for the first input, Keras's
+// layer(x, mask=m): m, a (time steps) tensor of 1s and 0s whose batch and
+// time axes are x's, replaces the mask x carries, if any.
+func ApplyMasked(l Layer, mask *Tensor, in ...*Tensor) []*Tensor {
+	if mask == nil {
+		return []*Tensor{{layer: l, inputs: in, err: errors.Errorf("layer %s (%s): ApplyMasked with a nil mask", l.Name(), l.Class())}}
+	}
+	return applyMasked(l, mask, in)
+}
+
+func applyMasked(l Layer, mask *Tensor, in []*Tensor) []*Tensor {
 	fail := func(err error) []*Tensor { return []*Tensor{{layer: l, inputs: in, err: err}} }
 	if len(in) == 0 {
 		return fail(errors.Errorf("layer %s (%s): applied to no input", l.Name(), l.Class()))
@@ -156,15 +170,18 @@ func Apply(l Layer, in ...*Tensor) []*Tensor {
 		}
 		shapes[i] = t.shape
 	}
+	if err := checkMask(mask, shapes[0]); err != nil {
+		return fail(errors.Errorf("layer %s (%s): %v", l.Name(), l.Class(), err))
+	}
 	out, err := safeBuild(l, shapes)
 	if err != nil {
 		return fail(errors.Errorf("layer %s (%s): %v (input shape %s)", l.Name(), l.Class(), err, shapesString(shapes)))
 	}
-	masked, err := outputMasked(l, in, len(out))
+	masked, err := outputMasked(l, in, mask != nil, len(out))
 	if err != nil {
 		return fail(errors.Errorf("layer %s (%s): %v", l.Name(), l.Class(), err))
 	}
-	c := &call{layer: l, inputs: in}
+	c := &call{layer: l, inputs: in, mask: mask}
 	for i, s := range out {
 		c.outputs = append(c.outputs, &Tensor{shape: s.Clone(), layer: l, inputs: in, index: i, call: c, masked: masked[i]})
 	}

@@ -56,13 +56,28 @@ func (c *Context) InputMask(i int) Node {
 	return nil
 }
 
+// checkMask checks an explicit mask against the shape of the input it
+// masks: (time steps), the input's first axis.
+func checkMask(mask *Tensor, in Shape) error {
+	if mask == nil {
+		return nil
+	}
+	if mask.err != nil {
+		return mask.err
+	}
+	if len(mask.shape) != 1 || len(in) < 1 || mask.shape[0] != in[0] {
+		return errors.Errorf("mask has shape %s, the input %s: want (None, %d)", mask.shape, in, in[0])
+	}
+	return nil
+}
+
 // outputMasked decides, at Apply time, which outputs of l carry masks.
-func outputMasked(l Layer, in []*Tensor, nOut int) ([]bool, error) {
+func outputMasked(l Layer, in []*Tensor, explicit bool, nOut int) ([]bool, error) {
 	inMasked := make([]bool, len(in))
 	any := false
 	for i, t := range in {
-		inMasked[i] = t.masked
-		any = any || t.masked
+		inMasked[i] = t.masked || (i == 0 && explicit)
+		any = any || inMasked[i]
 	}
 	ml, ok := l.(MaskLayer)
 	if !ok {

@@ -58,7 +58,11 @@ func NewNetwork(inputs, outputs []*Tensor) (*Network, error) {
 			return errors.Errorf("an output depends on input %s (shape %s), which is not among the model's inputs", t.layer.Name(), t.shape)
 		}
 		seen[t.call] = true
-		for _, in := range t.call.inputs {
+		deps := t.call.inputs
+		if t.call.mask != nil {
+			deps = append(append([]*Tensor(nil), deps...), t.call.mask)
+		}
+		for _, in := range deps {
 			if err := visit(in); err != nil {
 				return err
 			}
@@ -154,6 +158,27 @@ func (n *Network) Calls() [][]*Tensor {
 	out := make([][]*Tensor, len(n.calls))
 	for i, c := range n.calls {
 		out[i] = c.inputs
+	}
+	return out
+}
+
+// LayerCall is one application of a layer in a Network (a node of Keras's
+// functional graph): the layer, the tensors it was applied to, the
+// explicit mask of its first input (ApplyMasked) or nil, and the tensors it
+// produced.
+type LayerCall struct {
+	Layer   Layer
+	Inputs  []*Tensor
+	Mask    *Tensor
+	Outputs []*Tensor
+}
+
+// LayerCalls returns every layer application (model inputs included), in
+// topological order: what a model configuration lists.
+func (n *Network) LayerCalls() []LayerCall {
+	out := make([]LayerCall, len(n.calls))
+	for i, c := range n.calls {
+		out[i] = LayerCall{Layer: c.layer, Inputs: c.inputs, Mask: c.mask, Outputs: c.outputs}
 	}
 	return out
 }

@@ -161,6 +161,9 @@ func (c *compiler) emitCall(cl *call) error {
 		in[i] = c.nodes[t]
 		inMasks[i] = c.masks[t]
 	}
+	if cl.mask != nil {
+		inMasks[0] = c.nodes[cl.mask]
+	}
 	c.ctx.inMasks = inMasks
 	out, err := cl.layer.Emit(c.ctx, in)
 	c.ctx.inMasks = nil

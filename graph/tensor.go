@@ -20,11 +20,13 @@ type Tensor struct {
 	masked bool
 }
 
-// call is one application of a layer: the layer, its inputs and outputs.
+// call is one application of a layer: the layer, its inputs and outputs,
+// and the explicit mask of its first input (ApplyMasked), or nil.
 type call struct {
 	layer   Layer
 	inputs  []*Tensor
 	outputs []*Tensor
+	mask    *Tensor
 }
 
 // Shape is the tensor's shape without the batch axis.

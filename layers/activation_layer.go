@@ -73,3 +73,8 @@ func (a *ActivationLayer) Emit(_ *graph.Context, in []graph.Node) ([]graph.Node,
 	}
 	return []graph.Node{y}, nil
 }
+
+// The Keras class of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("Activation", DefaultActivationConfig, NewActivationFromConfig, (*ActivationLayer).Config)
+}

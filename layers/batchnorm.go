@@ -307,3 +307,8 @@ func (b *BatchNormalization) Emit(ctx *graph.Context, in []graph.Node) ([]graph.
 	}
 	return []graph.Node{y}, nil
 }
+
+// The Keras class of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("BatchNormalization", DefaultBatchNormalizationConfig, NewBatchNormalizationFromConfig, (*BatchNormalization).Config)
+}

@@ -1,6 +1,8 @@
 package layers
 
 import (
+	"encoding/json"
+
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 
@@ -42,10 +44,36 @@ type BidirectionalConfig struct {
 	LayerConfig
 	// Layer is the wrapped recurrent layer, the template of both
 	// directions (required).
-	Layer graph.Layer `json:"layer"`
+	Layer graph.Layer `json:"layer" keras:"required"`
 	// MergeMode is "concat" (the default), "sum", "mul", "ave" or "none"
 	// (Keras's None).
-	MergeMode string `json:"merge_mode"`
+	MergeMode MergeMode `json:"merge_mode"`
+}
+
+// MergeMode is how Bidirectional combines its directions: "concat",
+// "sum", "mul", "ave" or "none". Keras writes "none" as null.
+type MergeMode string
+
+// MarshalJSON writes "none" as null.
+func (m MergeMode) MarshalJSON() ([]byte, error) {
+	if m == "none" {
+		return []byte("null"), nil
+	}
+	return json.Marshal(string(m))
+}
+
+// UnmarshalJSON reads null as "none".
+func (m *MergeMode) UnmarshalJSON(b []byte) error {
+	var s *string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return errors.Errorf("merge_mode must be a string or null, got %s", b)
+	}
+	if s == nil {
+		*m = "none"
+	} else {
+		*m = MergeMode(*s)
+	}
+	return nil
 }
 
 // DefaultBidirectionalConfig is Keras's default Bidirectional configuration
@@ -68,7 +96,7 @@ func (o bidirectionalOption) applyBidirectional(c *BidirectionalConfig) { o(c) }
 // WithMergeMode sets how Bidirectional combines its two directions:
 // "concat" (default), "sum", "mul", "ave" or "none" (two outputs).
 func WithMergeMode(mode string) BidirectionalOption {
-	return bidirectionalOption(func(c *BidirectionalConfig) { c.MergeMode = mode })
+	return bidirectionalOption(func(c *BidirectionalConfig) { c.MergeMode = MergeMode(mode) })
 }
 
 var mergeModes = map[string]bool{"concat": true, "sum": true, "mul": true, "ave": true, "none": true}
@@ -94,7 +122,7 @@ func NewBidirectionalFromConfig(cfg BidirectionalConfig) *Bidirectional {
 	case !ok:
 		b.Fail(errors.Errorf("wraps recurrent layers (SimpleRNN, GRU, LSTM); layer %s is a %s", cfg.Layer.Name(), cfg.Layer.Class()))
 	}
-	if !mergeModes[cfg.MergeMode] {
+	if !mergeModes[string(cfg.MergeMode)] {
 		b.Fail(errors.Errorf("invalid merge mode %q; merge mode should be one of concat, sum, mul, ave, none", cfg.MergeMode))
 	}
 	if b.Err() == nil {
@@ -136,7 +164,7 @@ func (b *Bidirectional) Forward() RecurrentLayer { return b.fwd }
 func (b *Bidirectional) Backward() RecurrentLayer { return b.bwd }
 
 // MergeMode is the merge mode.
-func (b *Bidirectional) MergeMode() string { return b.cfg.MergeMode }
+func (b *Bidirectional) MergeMode() string { return string(b.cfg.MergeMode) }
 
 // Weights implements graph.Layer: forward weights, then backward weights.
 func (b *Bidirectional) Weights() []*graph.Weight {
@@ -283,4 +311,9 @@ func (b *Bidirectional) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node,
 	}
 	out = append(out, fo[1:]...)
 	return append(out, bo[1:]...), nil
+}
+
+// The Keras class of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("Bidirectional", DefaultBidirectionalConfig, NewBidirectionalFromConfig, (*Bidirectional).Config)
 }

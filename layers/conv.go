@@ -16,9 +16,9 @@ import (
 type ConvConfig struct {
 	LayerConfig
 	// Filters is the number of output channels (required, positive).
-	Filters int `json:"filters"`
+	Filters int `json:"filters" keras:"required"`
 	// KernelSize is the kernel's size (nil: 1).
-	KernelSize []int `json:"kernel_size"`
+	KernelSize []int `json:"kernel_size" keras:"required"`
 	WindowConfig
 	// DilationRate is the dilation rate (default 1).
 	DilationRate []int `json:"dilation_rate"`
@@ -271,3 +271,9 @@ func NewConv1DFromConfig(cfg ConvConfig) *Conv1D { return &Conv1D{newConv("Conv1
 
 // Apply applies the layer to x and returns its output tensor.
 func (l *Conv1D) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(l, x) }
+
+// The Keras classes of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("Conv1D", DefaultConvConfig, NewConv1DFromConfig, (*Conv1D).Config)
+	registerLayer("Conv2D", DefaultConvConfig, NewConv2DFromConfig, (*Conv2D).Config)
+}

@@ -12,7 +12,7 @@ import (
 type DenseConfig struct {
 	LayerConfig
 	// Units is the output size (required, positive).
-	Units int `json:"units"`
+	Units int `json:"units" keras:"required"`
 	KernelConfig
 }
 
@@ -139,4 +139,9 @@ func (d *Dense) Emit(ctx *graph.Context, in []graph.Node) ([]graph.Node, error) 
 		}
 	}
 	return []graph.Node{y}, nil
+}
+
+// The Keras class of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("Dense", DefaultDenseConfig, NewDenseFromConfig, (*Dense).Config)
 }

@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"slices"
 
@@ -30,12 +31,60 @@ type Dropout struct {
 type DropoutConfig struct {
 	LayerConfig
 	// Rate is the fraction of the elements dropped in training, in [0, 1).
-	Rate float64 `json:"rate"`
+	Rate float64 `json:"rate" keras:"required"`
 	// NoiseShape is the mask's shape without the batch axis (Keras's
 	// noise_shape has it, as None): a 1 shares one mask value along that
 	// axis, a 0 stands for the input's size (Keras's None). nil is the
 	// input's shape.
-	NoiseShape []int `json:"noise_shape"`
+	NoiseShape NoiseShape `json:"noise_shape"`
+}
+
+// NoiseShape is Dropout's mask shape without the batch axis, 0 standing for
+// the input's size. In Keras's JSON it has the batch axis, and None (null)
+// for 0: (None, 1, 5) is NoiseShape{1, 5}.
+type NoiseShape []int
+
+// MarshalJSON writes the Keras form: null, or the batch axis and every 0
+// as null.
+func (n NoiseShape) MarshalJSON() ([]byte, error) {
+	if n == nil {
+		return []byte("null"), nil
+	}
+	out := []*int{nil}
+	for _, d := range n {
+		if d == 0 {
+			out = append(out, nil)
+		} else {
+			out = append(out, &d)
+		}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads the Keras form: null, or a list whose first (batch)
+// element is dropped and whose nulls become 0.
+func (n *NoiseShape) UnmarshalJSON(b []byte) error {
+	var dims []*int
+	if err := json.Unmarshal(b, &dims); err != nil {
+		return errors.Errorf("noise_shape must be null or a list of sizes, got %s", b)
+	}
+	if dims == nil {
+		*n = nil
+		return nil
+	}
+	if len(dims) == 0 {
+		return errors.New("noise_shape must include the batch axis")
+	}
+	out := make(NoiseShape, 0, len(dims)-1)
+	for _, d := range dims[1:] {
+		v := 0
+		if d != nil {
+			v = *d
+		}
+		out = append(out, v)
+	}
+	*n = out
+	return nil
 }
 
 // DefaultDropoutConfig is Keras's default Dropout configuration (rate
@@ -203,4 +252,9 @@ func dropoutFill(full []int, shared []bool, rate float64) func(dst []float64, rn
 			}
 		}
 	}
+}
+
+// The Keras class of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("Dropout", DefaultDropoutConfig, NewDropoutFromConfig, (*Dropout).Config)
 }

@@ -30,9 +30,9 @@ type Embedding struct {
 type EmbeddingConfig struct {
 	LayerConfig
 	// InputDim is the vocabulary size, largest index + 1 (required).
-	InputDim int `json:"input_dim"`
+	InputDim int `json:"input_dim" keras:"required"`
 	// OutputDim is the size of each vector (required).
-	OutputDim int `json:"output_dim"`
+	OutputDim int `json:"output_dim" keras:"required"`
 	// EmbeddingsInitializer initializes the table (default
 	// random_uniform(-0.05, 0.05)).
 	EmbeddingsInitializer graph.Initializer `json:"embeddings_initializer"`
@@ -148,4 +148,9 @@ func (e *Embedding) ComputeMask(_ *graph.Context, in []graph.Node, _ []graph.Nod
 		return nil, err
 	}
 	return []graph.Node{m}, nil
+}
+
+// The Keras class of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("Embedding", DefaultEmbeddingConfig, NewEmbeddingFromConfig, (*Embedding).Config)
 }

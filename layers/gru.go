@@ -300,3 +300,8 @@ func (c *GRUCell) Fused(ctx *graph.Context, x graph.Node, states []graph.Node, m
 	}
 	return all, []graph.Node{last}, nil
 }
+
+// The Keras class of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("GRU", DefaultGRUConfig, NewGRUFromConfig, (*GRU).Config)
+}

@@ -211,3 +211,8 @@ func (c *LSTMCell) Fused(ctx *graph.Context, x graph.Node, states []graph.Node, 
 	}
 	return seq, []graph.Node{hT, cT}, nil
 }
+
+// The Keras class of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("LSTM", DefaultLSTMConfig, NewLSTMFromConfig, (*LSTM).Config)
+}

@@ -9,7 +9,7 @@ import "github.com/kerago/kerago/graph"
 type RecurrentConfig struct {
 	LayerConfig
 	// Units is the state size (required, positive).
-	Units int `json:"units"`
+	Units int `json:"units" keras:"required"`
 	// KernelConfig's activation defaults to tanh here.
 	KernelConfig
 	// RecurrentInitializer initializes the recurrent kernel (default

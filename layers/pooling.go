@@ -419,3 +419,15 @@ func NewGlobalMaxPooling2DFromConfig(cfg GlobalPoolingConfig) *GlobalMaxPooling2
 
 // Apply applies the layer to x and returns its output tensor.
 func (l *GlobalMaxPooling2D) Apply(x *graph.Tensor) *graph.Tensor { return graph.Apply1(l, x) }
+
+// The Keras classes of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("MaxPooling1D", DefaultPoolingConfig, NewMaxPooling1DFromConfig, (*MaxPooling1D).Config)
+	registerLayer("MaxPooling2D", DefaultPoolingConfig, NewMaxPooling2DFromConfig, (*MaxPooling2D).Config)
+	registerLayer("AveragePooling1D", DefaultPoolingConfig, NewAveragePooling1DFromConfig, (*AveragePooling1D).Config)
+	registerLayer("AveragePooling2D", DefaultPoolingConfig, NewAveragePooling2DFromConfig, (*AveragePooling2D).Config)
+	registerLayer("GlobalAveragePooling1D", DefaultGlobalPoolingConfig, NewGlobalAveragePooling1DFromConfig, (*GlobalAveragePooling1D).Config)
+	registerLayer("GlobalMaxPooling1D", DefaultGlobalPoolingConfig, NewGlobalMaxPooling1DFromConfig, (*GlobalMaxPooling1D).Config)
+	registerLayer("GlobalAveragePooling2D", DefaultGlobalPoolingConfig, NewGlobalAveragePooling2DFromConfig, (*GlobalAveragePooling2D).Config)
+	registerLayer("GlobalMaxPooling2D", DefaultGlobalPoolingConfig, NewGlobalMaxPooling2DFromConfig, (*GlobalMaxPooling2D).Config)
+}

@@ -91,7 +91,7 @@ type ReshapeConfig struct {
 	LayerConfig
 	// TargetShape is the output shape without the batch axis; one dim may
 	// be -1, inferred from the input's size (required).
-	TargetShape []int `json:"target_shape"`
+	TargetShape []int `json:"target_shape" keras:"required"`
 }
 
 // DefaultReshapeConfig is Keras's default Reshape configuration (target
@@ -200,4 +200,10 @@ func dimsString(dims []int) string {
 		return "(" + parts[0] + ",)"
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// The Keras classes of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("Flatten", DefaultFlattenConfig, NewFlattenFromConfig, (*Flatten).Config)
+	registerLayer("Reshape", DefaultReshapeConfig, NewReshapeFromConfig, (*Reshape).Config)
 }

@@ -104,3 +104,8 @@ func (c *SimpleRNNCell) Begin(ctx *graph.Context, layer string, x graph.Node) (g
 	}
 	return proj, step, nil
 }
+
+// The Keras class of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("SimpleRNN", DefaultSimpleRNNConfig, NewSimpleRNNFromConfig, (*SimpleRNN).Config)
+}

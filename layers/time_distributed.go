@@ -26,7 +26,7 @@ type TimeDistributed struct {
 type TimeDistributedConfig struct {
 	LayerConfig
 	// Layer is the wrapped layer (required).
-	Layer graph.Layer `json:"layer"`
+	Layer graph.Layer `json:"layer" keras:"required"`
 }
 
 // DefaultTimeDistributedConfig is Keras's default TimeDistributed
@@ -107,4 +107,9 @@ func (td *TimeDistributed) Emit(ctx *graph.Context, in []graph.Node) ([]graph.No
 		return nil, err
 	}
 	return []graph.Node{y}, nil
+}
+
+// The Keras class of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("TimeDistributed", DefaultTimeDistributedConfig, NewTimeDistributedFromConfig, (*TimeDistributed).Config)
 }

@@ -154,3 +154,8 @@ func (u *UnitNormalization) Emit(_ *graph.Context, in []graph.Node) ([]graph.Nod
 	y, err = G.Reshape(y, s.Clone())
 	return []graph.Node{y}, err
 }
+
+// The Keras class of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("UnitNormalization", DefaultUnitNormalizationConfig, NewUnitNormalizationFromConfig, (*UnitNormalization).Config)
+}

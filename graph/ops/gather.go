@@ -114,27 +114,31 @@ func scatterRows[T Float](out, g []T, idx []int, d int) {
 
 // NotZero is x ≠ 0 as 1s and 0s of x's dtype (the mask of
 // Embedding(mask_zero=True)), with no gradient.
-func NotZero(x *G.Node) (*G.Node, error) { return Apply(notZeroKernel{}, x) }
+func NotZero(x *G.Node) (*G.Node, error) { return NotEqual(x, 0) }
 
-type notZeroKernel struct{}
+// NotEqual is x ≠ v, element by element, as 1s and 0s of x's dtype (Keras's
+// ops.not_equal with a number), with no gradient.
+func NotEqual(x *G.Node, v float64) (*G.Node, error) { return Apply(notEqualKernel{v}, x) }
 
-func (notZeroKernel) Name() string                                  { return "NotZero" }
-func (notZeroKernel) Params() []any                                 { return nil }
-func (notZeroKernel) Shape(in []tensor.Shape) (tensor.Shape, error) { return in[0], nil }
+type notEqualKernel struct{ v float64 }
 
-func (notZeroKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
+func (k notEqualKernel) Name() string                                  { return "NotEqual" }
+func (k notEqualKernel) Params() []any                                 { return []any{k.v} }
+func (k notEqualKernel) Shape(in []tensor.Shape) (tensor.Shape, error) { return in[0], nil }
+
+func (k notEqualKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	if out.Dtype() == tensor.Float32 {
-		notZero(out.Float32s(), in[0].Float32s())
+		notEqual(out.Float32s(), in[0].Float32s(), float32(k.v))
 	} else {
-		notZero(out.Float64s(), in[0].Float64s())
+		notEqual(out.Float64s(), in[0].Float64s(), k.v)
 	}
 	return nil
 }
 
-func notZero[T Float](out, x []T) {
-	for i, v := range x {
+func notEqual[T Float](out, x []T, v T) {
+	for i, e := range x {
 		out[i] = 0
-		if v != 0 {
+		if e != v {
 			out[i] = 1
 		}
 	}

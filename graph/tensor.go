@@ -90,3 +90,6 @@ func (l *InputLayer) Build([]Shape) ([]Shape, error) { return []Shape{l.shape}, 
 func (l *InputLayer) Emit(*Context, []Node) ([]Node, error) {
 	return nil, errors.New("InputLayer emits no nodes")
 }
+
+// InputShape is the shape of the input, without the batch axis.
+func (l *InputLayer) InputShape() Shape { return l.shape.Clone() }

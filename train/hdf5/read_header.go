@@ -118,10 +118,12 @@ type headerWalk struct {
 // readChunk reads the messages of chunk i, queueing continuation blocks.
 func (h *headerWalk) readChunk(i int) error {
 	ch := h.chunks[i]
-	if i > 0 {
-		if err := h.r.claim(h.path, ch.addr, "object header continuation block"); err != nil {
-			return err
-		}
+	what := "object header continuation block"
+	if i == 0 {
+		what = "object header messages"
+	}
+	if err := h.r.claim(h.path, ch.addr, what); err != nil {
+		return err
 	}
 	b, err := h.r.read(h.path, ch.addr, ch.size, "object header messages")
 	if err != nil {

@@ -32,6 +32,7 @@ func (r *reader) readAttribute(path string, m message) (Attr, error) {
 	}
 	a := Attr{Name: string(rawName[:nul])}
 	apath := fmt.Sprintf("%s attribute %q", path, a.Name)
+	c.path = apath
 	if r.strict && (nul != nameSize-1 || typeSize != 20) {
 		return Attr{}, r.notKeras(apath, m.at, "attribute name of %d bytes in %d, datatype of %d bytes; Keras's have name length + 1 and 20", nul, nameSize, typeSize)
 	}

@@ -21,8 +21,8 @@ func (r *reader) readObject(path string, e symbolEntry, depth int) (*Group, *Dat
 	default:
 		return nil, nil, corrupt(path, e.at, "symbol-table entry has cache type %d (want 0, 1 or 2)", e.cacheType)
 	}
-	if e.header == undef || e.header >= r.size {
-		return nil, nil, corrupt(path, e.at, "link to an object header at %#x, outside the %d-byte file", e.header, r.size)
+	if e.header == undef {
+		return nil, nil, corrupt(path, e.at, "link to the undefined address")
 	}
 	msgs, err := r.readHeader(path, e.header)
 	if err != nil {

@@ -116,7 +116,7 @@ func (g *Group) Dataset(path string) *Dataset {
 		return nil
 	}
 	for _, d := range parent.Datasets {
-		if d.Name == parts[len(parts)-1] {
+		if d != nil && d.Name == parts[len(parts)-1] {
 			return d
 		}
 	}
@@ -183,9 +183,10 @@ func (g *Group) walk(path string, fn func(string, *Group, *Dataset) error) error
 	for _, m := range g.members() {
 		p := joinPath(path, m.name)
 		var err error
-		if m.group != nil {
+		switch {
+		case m.group != nil:
 			err = m.group.walk(p, fn)
-		} else {
+		case m.dataset != nil:
 			err = fn(p, nil, m.dataset)
 		}
 		if err != nil {
@@ -203,14 +204,22 @@ type member struct {
 }
 
 // members returns g's groups and datasets sorted by name, as HDF5 orders
-// links (byte order).
+// links (byte order); a nil one has an empty name and no object.
 func (g *Group) members() []member {
 	ms := make([]member, 0, len(g.Groups)+len(g.Datasets))
 	for _, c := range g.Groups {
-		ms = append(ms, member{name: c.Name, group: c})
+		if c == nil {
+			ms = append(ms, member{})
+		} else {
+			ms = append(ms, member{name: c.Name, group: c})
+		}
 	}
 	for _, d := range g.Datasets {
-		ms = append(ms, member{name: d.Name, dataset: d})
+		if d == nil {
+			ms = append(ms, member{})
+		} else {
+			ms = append(ms, member{name: d.Name, dataset: d})
+		}
 	}
 	sort.SliceStable(ms, func(i, j int) bool { return ms[i].name < ms[j].name })
 	return ms
@@ -218,7 +227,7 @@ func (g *Group) members() []member {
 
 func (g *Group) child(name string) *Group {
 	for _, c := range g.Groups {
-		if c.Name == name {
+		if c != nil && c.Name == name {
 			return c
 		}
 	}

@@ -36,6 +36,9 @@ func (p *plan) check(path string, g *Group, depth int) error {
 	ms := g.members()
 	for i, m := range ms {
 		mpath := objectPath(path, m.name)
+		if m.group == nil && m.dataset == nil {
+			return invalid(path, "nil member")
+		}
 		if err := checkName(mpath, m.name, "link"); err != nil {
 			return err
 		}
@@ -46,10 +49,8 @@ func (p *plan) check(path string, g *Group, depth int) error {
 		switch {
 		case m.group != nil:
 			err = p.check(mpath, m.group, depth+1)
-		case m.dataset != nil:
-			err = p.checkDataset(mpath, m.dataset)
 		default:
-			err = invalid(mpath, "nil member")
+			err = p.checkDataset(mpath, m.dataset)
 		}
 		if err != nil {
 			return err

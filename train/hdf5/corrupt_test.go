@@ -96,131 +96,172 @@ func TestRefusedFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := locate(base)
-	nilMsg, dLayout, dType, dSpace := l.dMsgs[4], l.dMsgs[3], l.dMsgs[1], l.dMsgs[0]
-	nameAttr, listAttr, noneAttr := l.rootMsgs[1], l.rootMsgs[2], l.rootMsgs[3]
-	for _, c := range refusals(l, nilMsg, dLayout, dType, dSpace, nameAttr, listAttr, noneAttr) {
+	for _, c := range refusals(l) {
 		b := append([]byte{}, base...)
 		c.edit(b, l)
 		checkRefused(t, c, b)
 	}
 }
 
-func refusals(l layout, nilMsg, dLayout, dType, dSpace, nameAttr, listAttr, noneAttr int) []corruption {
-	U, C, K := Unsupported, Corrupt, NotKeras
-	at := func(off int, v ...byte) func(b []byte, _ layout) {
-		return func(b []byte, _ layout) { copy(b[off:], v) }
-	}
+// refusals lists the edits of the base file that must be refused.
+func refusals(l layout) []corruption {
+	cs := append(fileRefusals(l), groupRefusals(l)...)
+	cs = append(cs, datasetRefusals(l)...)
+	return append(cs, attributeRefusals(l)...)
+}
+
+// setBytes returns an edit that writes v at off.
+func setBytes(off int, v ...byte) func(b []byte, _ layout) {
+	return func(b []byte, _ layout) { copy(b[off:], v) }
+}
+
+// Short names for the error kinds in the tables.
+const (
+	uF = Unsupported
+	cF = Corrupt
+	kF = NotKeras
+)
+
+// fileRefusals edits the superblock and the root object header.
+func fileRefusals(l layout) []corruption {
 	return []corruption{
-		{"signature", at(1, 'X'), false, C, "", "no HDF5 signature"},
-		{"superblock v2", at(8, 2), false, U, "", "superblock version 2"},
-		{"free-space version", at(9, 1), false, U, "", "free-space storage version 1"},
-		{"4-byte offsets", at(13, 4), false, U, "", "4-byte offsets"},
-		{"K zero", at(16, 0, 0), false, C, "", "group K values 0 (leaf)"},
-		{"K strict", at(16, 8), true, K, "", "group K values 8 (leaf) and 16"},
-		{"base address", func(b []byte, _ layout) { put64(b, 24, 512) }, false, U, "", "base address 512"},
-		{"driver info", func(b []byte, _ layout) { put64(b, 48, 0) }, false, U, "", "driver information block"},
-		{"eof beyond", func(b []byte, _ layout) { put64(b, 40, uint64(len(b)+1)) }, false, C, "", "superblock says the file ends at"},
-		{"eof short strict", func(b []byte, _ layout) { put64(b, 40, uint64(len(b)-8)) }, true, K, "", "end of file"},
-		{"free space strict", func(b []byte, _ layout) { put64(b, 32, 0) }, true, K, "", "free-space address 0x0"},
-		{"OHDR", at(l.root, 'O', 'H', 'D', 'R'), false, U, "/", "version 2 object header (OHDR)"},
-		{"header version", at(l.root, 3), false, U, "/", "object header version 3"},
-		{"message count", at(l.root+2, 5), false, C, "/", "claims 5 messages, holds 4"},
-		{"header size", func(b []byte, _ layout) { put32(b, l.root+8, 1<<31-8) }, false, C, "/", "truncated file: object header messages needs 2147483640 bytes"},
-		{"refcount strict", at(l.root+4, 2), true, K, "/", "object reference count 2"},
-		{"unaligned message", at(dSpace+2, 33), false, C, "/g/d", "dataspace message of 33 bytes is not aligned"},
-		{"shared message", at(dType+4, 3), false, U, "/g/d", "shared datatype message"},
-		{"message flags", at(dType+4, 5), false, U, "/g/d", "datatype message flags 0x5"},
-		{"flags strict", at(dType+4, 0), true, K, "/g/d", "datatype message flags 0; Keras's have 1"},
-		{"unknown message", at(nilMsg, 0x99), false, U, "/g/d", "unknown message type 0x99 in a dataset"},
-		{"filters", at(nilMsg, 0x0B), false, U, "/g/d", "filter pipeline message (compression or other filters) in a dataset"},
-		{"external files", at(nilMsg, 0x07), false, U, "/g/d", "external data files message"},
-		{"modification time", at(nilMsg, 0x12), false, U, "/g/d", "modification time message in a dataset"},
-		{"dataset attribute", at(nilMsg, 0x0C), false, U, "/g/d", "attributes on datasets"},
-		{"two layouts", at(nilMsg, 0x08), false, C, "/g/d", "dataset has two data layout messages"},
-		{"link message", at(nameAttr, 0x06), false, U, "/", "link message (compact link storage, soft or external links) in a group"},
-		{"link info", at(nameAttr, 0x02), false, U, "/", "link info message (new-style group)"},
-		{"group info", at(nameAttr, 0x0A), false, U, "/", "group info message (new-style group)"},
-		{"dense attributes", at(nameAttr, 0x15), false, U, "/", "attribute info message (dense attribute storage)"},
-		{"no stab or layout", at(l.rootMsgs[0], 0), false, U, "/", "neither a symbol table nor a data layout"},
-		{"chunked", at(dLayout+9, 2), false, U, "/g/d", "chunked data layout"},
-		{"compact", at(dLayout+9, 0), false, U, "/g/d", "compact data layout"},
-		{"virtual", at(dLayout+9, 3), false, U, "/g/d", "data layout class 3"},
-		{"layout v4", at(dLayout+8, 4), false, U, "/g/d", "data layout message version 4"},
-		{"not allocated", func(b []byte, _ layout) { put64(b, dLayout+10, undef) }, false, U, "/g/d", "storage is not allocated"},
-		{"fill v3", at(l.dMsgs[2]+8, 3), false, U, "/g/d", "fill value message version 3"},
-		{"fill strict", at(l.dMsgs[2]+9, 1), true, K, "/g/d", "allocation time 1"},
-		{"integer", at(dType+8, 0x10), false, U, "/g/d", "integer datatype (4 bytes)"},
-		{"float16", at(dType+12, 2), false, U, "/g/d", "16-bit floating point (float16 or bfloat16)"},
-		{"big-endian", at(dType+9, 0x21), false, U, "/g/d", "big-endian"},
-		{"odd float", at(dType+20, 24), false, U, "/g/d", "floating-point datatype other than IEEE"},
-		{"compound", at(dType+8, 0x16), false, U, "/g/d", "compound datatype"},
-		{"fixed string", at(dType+8, 0x13), false, U, "/g/d", "fixed-length string datatype"},
-		{"enum", at(dType+8, 0x18), false, U, "/g/d", "enum datatype"},
-		{"array", at(dType+8, 0x1A), false, U, "/g/d", "array datatype"},
-		{"reference", at(dType+8, 0x17), false, U, "/g/d", "reference datatype"},
-		{"opaque", at(dType+8, 0x15), false, U, "/g/d", "opaque datatype"},
-		{"time", at(dType+8, 0x12), false, U, "/g/d", "time datatype"},
-		{"bitfield", at(dType+8, 0x14), false, U, "/g/d", "bitfield datatype"},
-		{"class 11", at(dType+8, 0x1B), false, C, "/g/d", "datatype class 11"},
-		{"string dataset", func(b []byte, _ layout) { copy(b[dType+8:], stringType(UTF8)) }, false, U, "/g/d", "variable-length string dataset"},
-		{"float64 strict", float64Dataset(dSpace, dType), true, K, "/g/d", "float64 dataset"},
-		{"dataspace v2", at(dSpace+8, 2), false, U, "/g/d", "dataspace version 2"},
-		{"permutation", at(dSpace+10, 3), false, U, "/g/d", "dataspace permutation index"},
-		{"rank 33", at(dSpace+9, 33), false, C, "/g/d", "dataspace of rank 33"},
-		{"maxdims strict", func(b []byte, _ layout) { put64(b, dSpace+32, 7) }, true, K, "/g/d", "maximum dimensions [7 3]"},
-		{"dims over max", func(b []byte, _ layout) { put64(b, dSpace+32, 1) }, false, C, "/g/d", "dimension 0 is 2, more than its maximum 1"},
-		{"dimension huge", func(b []byte, _ layout) { put64(b, dSpace+16, 1<<40); put64(b, dSpace+32, 1<<40) }, false, C, "/g/d", "dimension 0 of 1099511627776 is too large"},
-		{"dims product", hugeDims(dSpace), false, C, "/g/d", "dataspace [2147483647 2147483647] of 4-byte elements exceeds"},
-		{"storage size", func(b []byte, _ layout) { put64(b, dLayout+18, 1<<62) }, false, C, "/g/d", "contiguous storage of 4611686018427387904 bytes for 6 values"},
-		{"data past end", func(b []byte, _ layout) { put64(b, dLayout+10, uint64(len(b)-8)) }, false, C, "/g/d", "truncated file: dataset values needs 24 bytes"},
-		{"vlen sequence", at(nameAttr+25, 0x00), false, U, `/ attribute "name"`, "variable-length sequence datatype"},
-		{"string padding", at(nameAttr+25, 0x11), false, U, `/ attribute "name"`, "variable-length string padding 1"},
-		{"charset", at(nameAttr+26, 2), false, U, `/ attribute "name"`, "string character set 2"},
-		{"string base", at(nameAttr+32, 0x13), false, U, `/ attribute "name"`, "base type is not a 1-byte integer"},
-		{"attribute v2", at(nameAttr+8, 2), false, U, "/", "attribute message version 2"},
-		{"attribute 2-D", at(listAttr+49, 2, 0), false, U, `/ attribute "list"`, "2-dimensional attribute"},
-		{"float32 attribute", func(b []byte, _ layout) { copy(b[noneAttr+24:], float32Type) }, false, U, `/ attribute "none"`, "float32 attribute"},
-		{"attribute count", func(b []byte, _ layout) { put64(b, listAttr+56, 1<<30); put64(b, listAttr+64, 1<<30) }, false, C, `/ attribute "list"`, "exceeds the 32 bytes available"},
-		{"attribute name", at(nameAttr+20, 'x'), false, C, "/", "attribute name of 5 bytes is empty or not NUL-terminated"},
-		{"two attributes", at(listAttr+16, 'n', 'a', 'm', 'e', 0), false, C, "/", `two attributes named "name"`},
-		{"missing heap object", func(b []byte, _ layout) { put32(b, nameAttr+68, 999) }, false, C, `/ attribute "name"`, "has no such object"},
-		{"string too long", func(b []byte, _ layout) { put32(b, nameAttr+56, 1000) }, false, C, `/ attribute "name"`, "string of 1000 bytes in a global heap object of 5"},
-		{"string short strict", func(b []byte, _ layout) { put32(b, nameAttr+56, 4) }, true, K, `/ attribute "name"`, "string of 4 bytes in a global heap object of 5"},
-		{"ASCII strict", at(l.gcol+80, 0xE9), true, K, `/ attribute "list"`, "is not valid ASCII"},
-		{"GCOL version", at(l.gcol+4, 2), false, U, `/ attribute "name"`, "global heap collection version 2"},
-		{"GCOL signature", at(l.gcol, 'X'), false, C, `/ attribute "name"`, "want global heap signature"},
-		{"GCOL size", func(b []byte, _ layout) { put64(b, l.gcol+8, 1<<40) }, false, C, `/ attribute "name"`, "truncated file: global heap collection needs 1099511627776 bytes"},
-		{"GCOL small strict", func(b []byte, _ layout) { put64(b, l.gcol+8, 2048) }, true, K, `/ attribute "name"`, "global heap collection of 2048 bytes"},
-		{"GCOL object size", func(b []byte, _ layout) { put64(b, l.gcol+24, 1<<40) }, false, C, `/ attribute "name"`, "global heap object 1 of 1099511627776 bytes overruns"},
-		{"GCOL refcount strict", at(l.gcol+18, 1), true, K, `/ attribute "name"`, "global heap object 1 has reference count 1"},
-		{"soft link", at(l.snod+8+16, 2), false, U, "/g", "soft link"},
-		{"cache type 7", at(l.snod+8+16, 7), false, C, "/g", "cache type 7"},
-		{"scratch mismatch", at(l.snod+8+24, 0), false, C, "/g", "symbol-table entry caches B-tree"},
-		{"SNOD version", at(l.snod+4, 2), false, U, "/", "symbol-table node version 2"},
-		{"SNOD count", at(l.snod+6, 9), false, C, "/", "holds 9 entries, more than 2K = 8"},
-		{"SNOD signature", at(l.snod, 'X'), false, C, "/", "want symbol-table node signature"},
-		{"name offset", func(b []byte, _ layout) { put64(b, l.snod+8, 10000) }, false, C, "/", "name offset 10000 is outside the 88-byte local heap"},
-		{"name order", func(b []byte, _ layout) { put64(b, l.snod+48, 8) }, false, C, "/", `link "g" follows "g"`},
-		{"name slash", at(l.heap+32+8, '/'), false, C, "/", `invalid link name "/"`},
-		{"heap version", at(l.heap+4, 1), false, U, "/", "local heap version 1"},
-		{"heap signature", at(l.heap, 'X'), false, C, "/", "want local heap signature"},
-		{"heap size", func(b []byte, _ layout) { put64(b, l.heap+8, 1<<50) }, false, C, "/", "truncated file: local heap data needs 1125899906842624 bytes"},
-		{"heap free list", func(b []byte, _ layout) { put64(b, l.heap+16, 80) }, false, C, "/", "bad local heap free list"},
-		{"B-tree type", at(l.btree+4, 1), false, C, "/", "B-tree node type 1"},
-		{"B-tree signature", at(l.btree, 'X'), false, C, "/", "want B-tree node signature"},
-		{"B-tree level", at(l.btree+5, 9), false, U, "/", "group B-tree of level 9"},
-		{"B-tree level 1", at(l.btree+5, 1), false, C, "/", `want B-tree node signature "TREE", got "SNOD"`},
-		{"B-tree entries", at(l.btree+6, 33), false, C, "/", "has 33 children, more than 2K = 32"},
-		{"B-tree key strict", func(b []byte, _ layout) { put64(b, l.btree+40, 0) }, true, K, "/", `B-tree key names "" where the last link before it is "h"`},
-		{"B-tree sibling strict", func(b []byte, _ layout) { put64(b, l.btree+8, 0) }, true, K, "/", "siblings 0x0"},
-		{"cycle", func(b []byte, _ layout) { put64(b, l.snod+16, uint64(l.root)) }, false, C, "/g", "was already read as object header of /: a cycle"},
-		{"hard link twice", func(b []byte, _ layout) {
-			put64(b, l.snod+56, uint64(l.g))
-			copy(b[l.snod+64:], b[l.snod+24:l.snod+48])
-		}, false, C, "/h", "already read as object header of /g"},
-		{"continuation cycle", continuationCycle(l, nilMsg), false, C, "/g/d", "was already read as object header messages of /g/d"},
-		{"link outside file", func(b []byte, _ layout) { put64(b, l.snod+56, 1<<40) }, false, C, "/h", "truncated file: object header prefix needs 16 bytes at offset 1099511627776"},
-		{"link undefined", func(b []byte, _ layout) { put64(b, l.snod+56, undef) }, false, C, "/h", "link to the undefined address"},
+		{"signature", setBytes(1, 'X'), false, cF, "", "no HDF5 signature"},
+		{"superblock v2", setBytes(8, 2), false, uF, "", "superblock version 2"},
+		{"free-space version", setBytes(9, 1), false, uF, "", "free-space storage version 1"},
+		{"4-byte offsets", setBytes(13, 4), false, uF, "", "4-byte offsets"},
+		{"K zero", setBytes(16, 0, 0), false, cF, "", "group K values 0 (leaf)"},
+		{"K strict", setBytes(16, 8), true, kF, "", "group K values 8 (leaf) and 16"},
+		{"base address", func(b []byte, _ layout) { put64(b, 24, 512) }, false, uF, "", "base address 512"},
+		{"driver info", func(b []byte, _ layout) { put64(b, 48, 0) }, false, uF, "", "driver information block"},
+		{"eof beyond", func(b []byte, _ layout) { put64(b, 40, uint64(len(b)+1)) }, false, cF, "", "superblock says the file ends at"},
+		{"eof short strict", func(b []byte, _ layout) { put64(b, 40, uint64(len(b)-8)) }, true, kF, "", "end of file"},
+		{"free space strict", func(b []byte, _ layout) { put64(b, 32, 0) }, true, kF, "", "free-space address 0x0"},
+		{"OHDR", setBytes(l.root, 'O', 'H', 'D', 'R'), false, uF, "/", "version 2 object header (OHDR)"},
+		{"header version", setBytes(l.root, 3), false, uF, "/", "object header version 3"},
+		{"message count", setBytes(l.root+2, 5), false, cF, "/", "claims 5 messages, holds 4"},
+		{"header size", func(b []byte, _ layout) { put32(b, l.root+8, 1<<31-8) }, false, cF, "/", "truncated file: object header messages needs 2147483640 bytes"},
+		{"refcount strict", setBytes(l.root+4, 2), true, kF, "/", "object reference count 2"},
+	}
+}
+
+// groupRefusals edits group structures: links, symbol-table nodes, local
+// heaps, B-trees and group messages.
+func groupRefusals(l layout) []corruption {
+	nameAttr := l.rootMsgs[1]
+	return []corruption{
+		{"link message", setBytes(nameAttr, 0x06), false, uF, "/", "link message (compact link storage, soft or external links) in a group"},
+		{"link info", setBytes(nameAttr, 0x02), false, uF, "/", "link info message (new-style group)"},
+		{"group info", setBytes(nameAttr, 0x0A), false, uF, "/", "group info message (new-style group)"},
+		{"dense attributes", setBytes(nameAttr, 0x15), false, uF, "/", "attribute info message (dense attribute storage)"},
+		{"no stab or layout", setBytes(l.rootMsgs[0], 0), false, uF, "/", "neither a symbol table nor a data layout"},
+		{"soft link", setBytes(l.snod+8+16, 2), false, uF, "/g", "soft link"},
+		{"cache type 7", setBytes(l.snod+8+16, 7), false, cF, "/g", "cache type 7"},
+		{"scratch mismatch", setBytes(l.snod+8+24, 0), false, cF, "/g", "symbol-table entry caches B-tree"},
+		{"SNOD version", setBytes(l.snod+4, 2), false, uF, "/", "symbol-table node version 2"},
+		{"SNOD count", setBytes(l.snod+6, 9), false, cF, "/", "holds 9 entries, more than 2K = 8"},
+		{"SNOD signature", setBytes(l.snod, 'X'), false, cF, "/", "want symbol-table node signature"},
+		{"name offset", func(b []byte, _ layout) { put64(b, l.snod+8, 10000) }, false, cF, "/", "name offset 10000 is outside the 88-byte local heap"},
+		{"name order", func(b []byte, _ layout) { put64(b, l.snod+48, 8) }, false, cF, "/", `link "g" follows "g"`},
+		{"name slash", setBytes(l.heap+32+8, '/'), false, cF, "/", `invalid link name "/"`},
+		{"heap version", setBytes(l.heap+4, 1), false, uF, "/", "local heap version 1"},
+		{"heap signature", setBytes(l.heap, 'X'), false, cF, "/", "want local heap signature"},
+		{"heap size", func(b []byte, _ layout) { put64(b, l.heap+8, 1<<50) }, false, cF, "/", "truncated file: local heap data needs 1125899906842624 bytes"},
+		{"heap free list", func(b []byte, _ layout) { put64(b, l.heap+16, 80) }, false, cF, "/", "bad local heap free list"},
+		{"B-tree type", setBytes(l.btree+4, 1), false, cF, "/", "B-tree node type 1"},
+		{"B-tree signature", setBytes(l.btree, 'X'), false, cF, "/", "want B-tree node signature"},
+		{"B-tree level", setBytes(l.btree+5, 9), false, uF, "/", "group B-tree of level 9"},
+		{"B-tree level 1", setBytes(l.btree+5, 1), false, cF, "/", `want B-tree node signature "TREE", got "SNOD"`},
+		{"B-tree entries", setBytes(l.btree+6, 33), false, cF, "/", "has 33 children, more than 2K = 32"},
+		{"B-tree key strict", func(b []byte, _ layout) { put64(b, l.btree+40, 0) }, true, kF, "/", `B-tree key names "" where the last link before it is "h"`},
+		{"B-tree sibling strict", func(b []byte, _ layout) { put64(b, l.btree+8, 0) }, true, kF, "/", "siblings 0x0"},
+		{"cycle", func(b []byte, _ layout) { put64(b, l.snod+16, uint64(l.root)) }, false, cF, "/g", "was already read as object header of /: a cycle"},
+		{"hard link twice", linkGTwice(l), false, cF, "/h", "already read as object header of /g"},
+		{"continuation cycle", continuationCycle(l, l.dMsgs[4]), false, cF, "/g/d", "was already read as object header messages of /g/d"},
+		{"link outside file", func(b []byte, _ layout) { put64(b, l.snod+56, 1<<40) }, false, cF, "/h", "truncated file: object header prefix needs 16 bytes at offset 1099511627776"},
+		{"link undefined", func(b []byte, _ layout) { put64(b, l.snod+56, undef) }, false, cF, "/h", "link to the undefined address"},
+	}
+}
+
+// datasetRefusals edits /g/d's object header.
+func datasetRefusals(l layout) []corruption {
+	nilMsg, dLayout, dType, dSpace := l.dMsgs[4], l.dMsgs[3], l.dMsgs[1], l.dMsgs[0]
+	return []corruption{
+		{"unaligned message", setBytes(dSpace+2, 33), false, cF, "/g/d", "dataspace message of 33 bytes is not aligned"},
+		{"shared message", setBytes(dType+4, 3), false, uF, "/g/d", "shared datatype message"},
+		{"message flags", setBytes(dType+4, 5), false, uF, "/g/d", "datatype message flags 0x5"},
+		{"flags strict", setBytes(dType+4, 0), true, kF, "/g/d", "datatype message flags 0; Keras's have 1"},
+		{"unknown message", setBytes(nilMsg, 0x99), false, uF, "/g/d", "unknown message type 0x99 in a dataset"},
+		{"filters", setBytes(nilMsg, 0x0B), false, uF, "/g/d", "filter pipeline message (compression or other filters) in a dataset"},
+		{"external files", setBytes(nilMsg, 0x07), false, uF, "/g/d", "external data files message"},
+		{"modification time", setBytes(nilMsg, 0x12), false, uF, "/g/d", "modification time message in a dataset"},
+		{"dataset attribute", setBytes(nilMsg, 0x0C), false, uF, "/g/d", "attributes on datasets"},
+		{"two layouts", setBytes(nilMsg, 0x08), false, cF, "/g/d", "dataset has two data layout messages"},
+		{"chunked", setBytes(dLayout+9, 2), false, uF, "/g/d", "chunked data layout"},
+		{"compact", setBytes(dLayout+9, 0), false, uF, "/g/d", "compact data layout"},
+		{"virtual", setBytes(dLayout+9, 3), false, uF, "/g/d", "data layout class 3"},
+		{"layout v4", setBytes(dLayout+8, 4), false, uF, "/g/d", "data layout message version 4"},
+		{"not allocated", func(b []byte, _ layout) { put64(b, dLayout+10, undef) }, false, uF, "/g/d", "storage is not allocated"},
+		{"fill v3", setBytes(l.dMsgs[2]+8, 3), false, uF, "/g/d", "fill value message version 3"},
+		{"fill strict", setBytes(l.dMsgs[2]+9, 1), true, kF, "/g/d", "allocation time 1"},
+		{"integer", setBytes(dType+8, 0x10), false, uF, "/g/d", "integer datatype (4 bytes)"},
+		{"float16", setBytes(dType+12, 2), false, uF, "/g/d", "16-bit floating point (float16 or bfloat16)"},
+		{"big-endian", setBytes(dType+9, 0x21), false, uF, "/g/d", "big-endian"},
+		{"odd float", setBytes(dType+20, 24), false, uF, "/g/d", "floating-point datatype other than IEEE"},
+		{"compound", setBytes(dType+8, 0x16), false, uF, "/g/d", "compound datatype"},
+		{"fixed string", setBytes(dType+8, 0x13), false, uF, "/g/d", "fixed-length string datatype"},
+		{"enum", setBytes(dType+8, 0x18), false, uF, "/g/d", "enum datatype"},
+		{"array", setBytes(dType+8, 0x1A), false, uF, "/g/d", "array datatype"},
+		{"reference", setBytes(dType+8, 0x17), false, uF, "/g/d", "reference datatype"},
+		{"opaque", setBytes(dType+8, 0x15), false, uF, "/g/d", "opaque datatype"},
+		{"time", setBytes(dType+8, 0x12), false, uF, "/g/d", "time datatype"},
+		{"bitfield", setBytes(dType+8, 0x14), false, uF, "/g/d", "bitfield datatype"},
+		{"class 11", setBytes(dType+8, 0x1B), false, cF, "/g/d", "datatype class 11"},
+		{"string dataset", func(b []byte, _ layout) { copy(b[dType+8:], stringType(UTF8)) }, false, uF, "/g/d", "variable-length string dataset"},
+		{"float64 strict", float64Dataset(dSpace, dType), true, kF, "/g/d", "float64 dataset"},
+		{"dataspace v2", setBytes(dSpace+8, 2), false, uF, "/g/d", "dataspace version 2"},
+		{"permutation", setBytes(dSpace+10, 3), false, uF, "/g/d", "dataspace permutation index"},
+		{"rank 33", setBytes(dSpace+9, 33), false, cF, "/g/d", "dataspace of rank 33"},
+		{"maxdims strict", func(b []byte, _ layout) { put64(b, dSpace+32, 7) }, true, kF, "/g/d", "maximum dimensions [7 3]"},
+		{"dims over max", func(b []byte, _ layout) { put64(b, dSpace+32, 1) }, false, cF, "/g/d", "dimension 0 is 2, more than its maximum 1"},
+		{"dimension huge", func(b []byte, _ layout) { put64(b, dSpace+16, 1<<40); put64(b, dSpace+32, 1<<40) }, false, cF, "/g/d", "dimension 0 of 1099511627776 is too large"},
+		{"dims product", hugeDims(dSpace), false, cF, "/g/d", "dataspace [2147483647 2147483647] of 4-byte elements exceeds"},
+		{"storage size", func(b []byte, _ layout) { put64(b, dLayout+18, 1<<62) }, false, cF, "/g/d", "contiguous storage of 4611686018427387904 bytes for 6 values"},
+		{"data past end", func(b []byte, _ layout) { put64(b, dLayout+10, uint64(len(b)-8)) }, false, cF, "/g/d", "truncated file: dataset values needs 24 bytes"},
+	}
+}
+
+// attributeRefusals edits the root's attributes and the global heap.
+func attributeRefusals(l layout) []corruption {
+	nameAttr, listAttr, noneAttr := l.rootMsgs[1], l.rootMsgs[2], l.rootMsgs[3]
+	return []corruption{
+		{"vlen sequence", setBytes(nameAttr+25, 0x00), false, uF, `/ attribute "name"`, "variable-length sequence datatype"},
+		{"string padding", setBytes(nameAttr+25, 0x11), false, uF, `/ attribute "name"`, "variable-length string padding 1"},
+		{"charset", setBytes(nameAttr+26, 2), false, uF, `/ attribute "name"`, "string character set 2"},
+		{"string base", setBytes(nameAttr+32, 0x13), false, uF, `/ attribute "name"`, "base type is not a 1-byte integer"},
+		{"attribute v2", setBytes(nameAttr+8, 2), false, uF, "/", "attribute message version 2"},
+		{"attribute 2-D", setBytes(listAttr+49, 2, 0), false, uF, `/ attribute "list"`, "2-dimensional attribute"},
+		{"float32 attribute", func(b []byte, _ layout) { copy(b[noneAttr+24:], float32Type) }, false, uF, `/ attribute "none"`, "float32 attribute"},
+		{"attribute count", func(b []byte, _ layout) { put64(b, listAttr+56, 1<<30); put64(b, listAttr+64, 1<<30) }, false, cF, `/ attribute "list"`, "exceeds the 32 bytes available"},
+		{"attribute name", setBytes(nameAttr+20, 'x'), false, cF, "/", "attribute name of 5 bytes is empty or not NUL-terminated"},
+		{"two attributes", setBytes(listAttr+16, 'n', 'a', 'm', 'e', 0), false, cF, "/", `two attributes named "name"`},
+		{"missing heap object", func(b []byte, _ layout) { put32(b, nameAttr+68, 999) }, false, cF, `/ attribute "name"`, "has no such object"},
+		{"string too long", func(b []byte, _ layout) { put32(b, nameAttr+56, 1000) }, false, cF, `/ attribute "name"`, "string of 1000 bytes in a global heap object of 5"},
+		{"string short strict", func(b []byte, _ layout) { put32(b, nameAttr+56, 4) }, true, kF, `/ attribute "name"`, "string of 4 bytes in a global heap object of 5"},
+		{"ASCII strict", setBytes(l.gcol+80, 0xE9), true, kF, `/ attribute "list"`, "is not valid ASCII"},
+		{"GCOL version", setBytes(l.gcol+4, 2), false, uF, `/ attribute "name"`, "global heap collection version 2"},
+		{"GCOL signature", setBytes(l.gcol, 'X'), false, cF, `/ attribute "name"`, "want global heap signature"},
+		{"GCOL size", func(b []byte, _ layout) { put64(b, l.gcol+8, 1<<40) }, false, cF, `/ attribute "name"`, "truncated file: global heap collection needs 1099511627776 bytes"},
+		{"GCOL small strict", func(b []byte, _ layout) { put64(b, l.gcol+8, 2048) }, true, kF, `/ attribute "name"`, "global heap collection of 2048 bytes"},
+		{"GCOL object size", func(b []byte, _ layout) { put64(b, l.gcol+24, 1<<40) }, false, cF, `/ attribute "name"`, "global heap object 1 of 1099511627776 bytes overruns"},
+		{"GCOL refcount strict", setBytes(l.gcol+18, 1), true, kF, `/ attribute "name"`, "global heap object 1 has reference count 1"},
+	}
+}
+
+// linkGTwice points the root's link h to g's object header.
+func linkGTwice(l layout) func(b []byte, _ layout) {
+	return func(b []byte, _ layout) {
+		put64(b, l.snod+56, uint64(l.g))
+		copy(b[l.snod+64:], b[l.snod+24:l.snod+48])
 	}
 }
 

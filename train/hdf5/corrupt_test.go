@@ -185,7 +185,7 @@ func groupRefusals(l layout) []corruption {
 // datasetRefusals edits /g/d's object header.
 func datasetRefusals(l layout) []corruption {
 	nilMsg, dLayout, dType, dSpace := l.dMsgs[4], l.dMsgs[3], l.dMsgs[1], l.dMsgs[0]
-	return []corruption{
+	cs := []corruption{
 		{"unaligned message", setBytes(dSpace+2, 33), false, cF, "/g/d", "dataspace message of 33 bytes is not aligned"},
 		{"shared message", setBytes(dType+4, 3), false, uF, "/g/d", "shared datatype message"},
 		{"message flags", setBytes(dType+4, 5), false, uF, "/g/d", "datatype message flags 0x5"},
@@ -203,18 +203,9 @@ func datasetRefusals(l layout) []corruption {
 		{"not allocated", func(b []byte, _ layout) { put64(b, dLayout+10, undef) }, false, uF, "/g/d", "storage is not allocated"},
 		{"fill v3", setBytes(l.dMsgs[2]+8, 3), false, uF, "/g/d", "fill value message version 3"},
 		{"fill strict", setBytes(l.dMsgs[2]+9, 1), true, kF, "/g/d", "allocation time 1"},
-		{"integer", setBytes(dType+8, 0x10), false, uF, "/g/d", "integer datatype (4 bytes)"},
 		{"float16", setBytes(dType+12, 2), false, uF, "/g/d", "16-bit floating point (float16 or bfloat16)"},
 		{"big-endian", setBytes(dType+9, 0x21), false, uF, "/g/d", "big-endian"},
 		{"odd float", setBytes(dType+20, 24), false, uF, "/g/d", "floating-point datatype other than IEEE"},
-		{"compound", setBytes(dType+8, 0x16), false, uF, "/g/d", "compound datatype"},
-		{"fixed string", setBytes(dType+8, 0x13), false, uF, "/g/d", "fixed-length string datatype"},
-		{"enum", setBytes(dType+8, 0x18), false, uF, "/g/d", "enum datatype"},
-		{"array", setBytes(dType+8, 0x1A), false, uF, "/g/d", "array datatype"},
-		{"reference", setBytes(dType+8, 0x17), false, uF, "/g/d", "reference datatype"},
-		{"opaque", setBytes(dType+8, 0x15), false, uF, "/g/d", "opaque datatype"},
-		{"time", setBytes(dType+8, 0x12), false, uF, "/g/d", "time datatype"},
-		{"bitfield", setBytes(dType+8, 0x14), false, uF, "/g/d", "bitfield datatype"},
 		{"class 11", setBytes(dType+8, 0x1B), false, cF, "/g/d", "datatype class 11"},
 		{"string dataset", func(b []byte, _ layout) { copy(b[dType+8:], stringType(UTF8)) }, false, uF, "/g/d", "variable-length string dataset"},
 		{"float64 strict", float64Dataset(dSpace, dType), true, kF, "/g/d", "float64 dataset"},
@@ -228,6 +219,10 @@ func datasetRefusals(l layout) []corruption {
 		{"storage size", func(b []byte, _ layout) { put64(b, dLayout+18, 1<<62) }, false, cF, "/g/d", "contiguous storage of 4611686018427387904 bytes for 6 values"},
 		{"data past end", func(b []byte, _ layout) { put64(b, dLayout+10, uint64(len(b)-8)) }, false, cF, "/g/d", "truncated file: dataset values needs 24 bytes"},
 	}
+	for class, name := range classNames {
+		cs = append(cs, corruption{name, setBytes(dType+8, 0x10|class), false, uF, "/g/d", name + " datatype (4 bytes)"})
+	}
+	return cs
 }
 
 // attributeRefusals edits the root's attributes and the global heap.
@@ -249,7 +244,7 @@ func attributeRefusals(l layout) []corruption {
 		{"string short strict", func(b []byte, _ layout) { put32(b, nameAttr+56, 4) }, true, kF, `/ attribute "name"`, "string of 4 bytes in a global heap object of 5"},
 		{"ASCII strict", setBytes(l.gcol+80, 0xE9), true, kF, `/ attribute "list"`, "is not valid ASCII"},
 		{"GCOL version", setBytes(l.gcol+4, 2), false, uF, `/ attribute "name"`, "global heap collection version 2"},
-		{"GCOL signature", setBytes(l.gcol, 'X'), false, cF, `/ attribute "name"`, "want global heap signature"},
+		{"GCOL signature", setBytes(l.gcol, 'X'), false, cF, `/ attribute "name"`, "want global heap collection signature"},
 		{"GCOL size", func(b []byte, _ layout) { put64(b, l.gcol+8, 1<<40) }, false, cF, `/ attribute "name"`, "truncated file: global heap collection needs 1099511627776 bytes"},
 		{"GCOL small strict", func(b []byte, _ layout) { put64(b, l.gcol+8, 2048) }, true, kF, `/ attribute "name"`, "global heap collection of 2048 bytes"},
 		{"GCOL object size", func(b []byte, _ layout) { put64(b, l.gcol+24, 1<<40) }, false, cF, `/ attribute "name"`, "global heap object 1 of 1099511627776 bytes overruns"},

@@ -114,6 +114,25 @@ func (r *reader) read(path string, off, n uint64, what string) ([]byte, error) {
 	return nil, errors.Wrapf(err, "hdf5: %s: reading %s at offset %d", path, what, off)
 }
 
+// structure claims the structure at addr as what, reads its n-byte fixed
+// part, checks that it starts with signature sig, and returns a cursor on
+// the part after the signature.
+func (r *reader) structure(path string, addr, n uint64, what, sig string) (*cursor, error) {
+	if err := r.claim(path, addr, what); err != nil {
+		return nil, err
+	}
+	b, err := r.read(path, addr, n, what)
+	if err != nil {
+		return nil, err
+	}
+	if got := string(b[:len(sig)]); got != sig {
+		return nil, corrupt(path, int64(addr), "want %s signature %q, got %q", what, sig, got)
+	}
+	c := newCursor(b, int64(addr), path, what)
+	c.skip(len(sig))
+	return c, nil
+}
+
 // claim records that the structure at addr is read as what, and refuses
 // an address read twice.
 func (r *reader) claim(path string, addr uint64, what string) error {

@@ -150,20 +150,14 @@ func (r *reader) globalHeap(path string, addr uint64) (*globalHeap, error) {
 	if h, ok := r.heaps[addr]; ok {
 		return h, nil
 	}
-	if err := r.claim(path, addr, "global heap collection"); err != nil {
-		return nil, err
-	}
-	head, err := r.read(path, addr, 16, "global heap collection header")
+	c, err := r.structure(path, addr, 16, "global heap collection", "GCOL")
 	if err != nil {
 		return nil, err
 	}
-	c := newCursor(head, int64(addr), path, "global heap collection header")
-	sig, version := string(c.take(4)), c.u8()
+	version := c.u8()
 	c.skip(3)
 	size := c.u64()
 	switch {
-	case sig != "GCOL":
-		return nil, corrupt(path, int64(addr), "want global heap signature \"GCOL\", got %q", sig)
 	case version != 1:
 		return nil, unsupported(path, int64(addr)+4, "global heap collection version %d (only version 1 is supported)", version)
 	case size < 16:

@@ -27,19 +27,13 @@ type btreeWalk struct {
 // returns the name of the last link below the node.
 func (w *btreeWalk) node(addr uint64, want int) (string, error) {
 	r, path := w.r, w.path
-	if err := r.claim(path, addr, "group B-tree node"); err != nil {
-		return "", err
-	}
-	b, err := r.read(path, addr, 24, "group B-tree node")
+	c, err := r.structure(path, addr, 24, "B-tree node", "TREE")
 	if err != nil {
 		return "", err
 	}
-	c := newCursor(b, int64(addr), path, "group B-tree node")
-	sig, typ, level, used := string(c.take(4)), c.u8(), int(c.u8()), int(c.u16())
+	typ, level, used := c.u8(), int(c.u8()), int(c.u16())
 	n := btreeNode{addr: addr, left: c.u64(), right: c.u64(), entries: used}
 	switch {
-	case sig != "TREE":
-		return "", corrupt(path, int64(addr), "want B-tree node signature \"TREE\", got %q", sig)
 	case typ != 0:
 		return "", corrupt(path, int64(addr), "B-tree node type %d where a group's B-tree (type 0) was expected", typ)
 	case want < 0 && level > maxBTreeLevel:
@@ -120,20 +114,14 @@ func (w *btreeWalk) checkKey(at int64, key uint64, want string, cerr error) erro
 // w.entries, and returns its last name.
 func (w *btreeWalk) symbolNode(addr uint64) (string, error) {
 	r, path := w.r, w.path
-	if err := r.claim(path, addr, "symbol-table node"); err != nil {
-		return "", err
-	}
-	b, err := r.read(path, addr, 8, "symbol-table node")
+	c, err := r.structure(path, addr, 8, "symbol-table node", "SNOD")
 	if err != nil {
 		return "", err
 	}
-	c := newCursor(b, int64(addr), path, "symbol-table node")
-	sig, version := string(c.take(4)), c.u8()
+	version := c.u8()
 	c.skip(1)
 	n := int(c.u16())
 	switch {
-	case sig != "SNOD":
-		return "", corrupt(path, int64(addr), "want symbol-table node signature \"SNOD\", got %q", sig)
 	case version != 1:
 		return "", unsupported(path, int64(addr)+4, "symbol-table node version %d (only version 1 is supported)", version)
 	case n > 2*r.leafK:

@@ -3,6 +3,7 @@ package hdf5
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 )
 
 // readDataset reads a dataset (contiguous float32 or float64) from its
@@ -68,22 +69,10 @@ func (r *reader) checkDatasetTypes(path string, spaceAt, typeAt int64, s dataspa
 	if t.kind != kFloat32 {
 		return r.notKeras(path, typeAt, "float64 dataset; Keras's datasets are float32")
 	}
-	if len(s.dims) > 0 && (s.maxdims == nil || !equalDims(s.dims, s.maxdims)) {
+	if len(s.dims) > 0 && (s.maxdims == nil || !slices.Equal(s.dims, s.maxdims)) {
 		return r.notKeras(path, spaceAt, "dataspace with maximum dimensions %v for dimensions %v; Keras's have them equal", s.maxdims, s.dims)
 	}
 	return nil
-}
-
-func equalDims(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // checkFill decodes a fill value message (version 1 or 2). The fill value

@@ -156,16 +156,9 @@ func (h *localHeap) name(path string, off uint64) (string, error) {
 
 // readLocalHeap reads a version 0 local heap and checks its free list.
 func (r *reader) readLocalHeap(path string, addr uint64) (*localHeap, error) {
-	if err := r.claim(path, addr, "local heap"); err != nil {
-		return nil, err
-	}
-	b, err := r.read(path, addr, 32, "local heap header")
+	c, err := r.structure(path, addr, 32, "local heap", "HEAP")
 	if err != nil {
 		return nil, err
-	}
-	c := newCursor(b, int64(addr), path, "local heap header")
-	if sig := string(c.take(4)); sig != "HEAP" {
-		return nil, corrupt(path, int64(addr), "want local heap signature \"HEAP\", got %q", sig)
 	}
 	if v := c.u8(); v != 0 {
 		return nil, unsupported(path, int64(addr)+4, "local heap version %d (only version 0 is supported)", v)

@@ -2,7 +2,6 @@ package train
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -44,29 +43,16 @@ import (
 // half-written file at path.
 func (m *Model) SaveWeightsNPZ(path string) (err error) {
 	defer guard("SaveWeightsNPZ", &err)
-	f, err := createAtomic(path)
-	if err != nil {
-		return errors.Wrap(err, "SaveWeightsNPZ")
-	}
-	defer func() {
-		if err != nil {
-			f.abort()
+	err = writeAtomic(path, func(w io.Writer) error {
+		zw := zip.NewWriter(w)
+		names := m.Weights()
+		for i, t := range m.GetWeights() {
+			if err := writeNPZEntry(zw, i, t); err != nil {
+				return errors.Wrapf(err, "weight %d (%s)", i, names[i].Name())
+			}
 		}
-	}()
-	bw := bufio.NewWriter(f)
-	zw := zip.NewWriter(bw)
-	names := m.Weights()
-	for i, t := range m.GetWeights() {
-		if err = writeNPZEntry(zw, i, t); err != nil {
-			return errors.Wrapf(err, "SaveWeightsNPZ: weight %d (%s)", i, names[i].Name())
-		}
-	}
-	if err = zw.Close(); err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.commit()
-	}
+		return zw.Close()
+	})
 	return errors.Wrap(err, "SaveWeightsNPZ")
 }
 

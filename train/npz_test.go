@@ -166,12 +166,31 @@ func TestNPZRoundTripIsBitExact(t *testing.T) {
 			t.Errorf("entry %d: %s, method %d", i, f.Name, f.Method)
 		}
 	}
-	// Keras's file and kerago's hold the same arrays.
-	if err := a.LoadWeights(filepath.Join(kerasDir, "gru_v1.npz")); err != nil {
+	// A float64 model loads Keras's float32 arrays exactly and saves them
+	// back as the same float32 values.
+	c, err := train.Sequential(graph.Input(6, 4), []graph.Layer{
+		layers.NewGRU(5, layers.WithResetAfter(false)), layers.NewDense(2),
+	}, train.DType(tensor.Float64))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(snapshot(a), snapshot(b)) {
-		t.Fatal("kerago's NPZ does not hold Keras's values")
+	if err := c.LoadWeights(filepath.Join(kerasDir, "gru_v1.npz")); err != nil {
+		t.Fatal(err)
+	}
+	path64 := filepath.Join(t.TempDir(), "w64.npz")
+	if err := c.SaveWeights(path64); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.LoadWeights(path64); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(snapshot(a), snapshot(b)) || !reflect.DeepEqual(snapshot(c), snapshot(b)) {
+		t.Fatal("a float64 model does not keep Keras's values")
+	}
+	// A failed save leaves no file.
+	bad := filepath.Join(t.TempDir(), "no", "dir", "w.npz")
+	if err := a.SaveWeights(bad); err == nil || !strings.Contains(err.Error(), "SaveWeightsNPZ") {
+		t.Fatalf("want a SaveWeightsNPZ error, got %v", err)
 	}
 }
 

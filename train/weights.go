@@ -37,41 +37,30 @@ func (m *Model) SaveWeights(path string) (err error) {
 	if isNPZ(path) {
 		return m.SaveWeightsNPZ(path)
 	}
-	f, err := createAtomic(path)
-	if err != nil {
-		return errors.Wrap(err, "SaveWeights")
-	}
-	defer func() {
-		if err != nil {
-			f.abort()
-		}
-	}()
-	w := bufio.NewWriter(f)
+	return errors.Wrap(writeAtomic(path, m.writeWeights), "SaveWeights")
+}
+
+// writeWeights writes the model's weights to w in kerago's own format.
+func (m *Model) writeWeights(w io.Writer) error {
 	h := weightsHeader{Model: m.name}
 	for _, wt := range m.Weights() {
 		h.Weights = append(h.Weights, weightRecord{Name: wt.Name(), Shape: wt.Shape()})
 	}
 	hdr, err := json.Marshal(h)
 	if err != nil {
-		return errors.Wrap(err, "SaveWeights")
+		return err
 	}
-	if _, err = w.WriteString(weightsMagic + string(hdr) + "\n"); err != nil {
-		return errors.Wrap(err, "SaveWeights")
+	if _, err = io.WriteString(w, weightsMagic+string(hdr)+"\n"); err != nil {
+		return err
 	}
 	buf := make([]byte, 8)
 	for _, wt := range m.Weights() {
 		for _, v := range wt.Float64s() {
 			binary.LittleEndian.PutUint64(buf, math.Float64bits(v))
 			if _, err = w.Write(buf); err != nil {
-				return errors.Wrap(err, "SaveWeights")
+				return err
 			}
 		}
-	}
-	if err = w.Flush(); err != nil {
-		return errors.Wrap(err, "SaveWeights")
-	}
-	if err = f.commit(); err != nil {
-		return errors.Wrap(err, "SaveWeights")
 	}
 	return nil
 }

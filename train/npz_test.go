@@ -140,22 +140,30 @@ func float32s(v []float64) []float32 {
 	return out
 }
 
+// loadSaveLoad loads Keras's gru_v1.npz into src, saves src to a file named
+// name and loads that into dst, returning the file's path.
+func loadSaveLoad(t *testing.T, src, dst *train.Model, name string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	for _, step := range []func() error{
+		func() error { return src.LoadWeights(filepath.Join(kerasDir, "gru_v1.npz")) },
+		func() error { return src.SaveWeights(path) },
+		func() error { return dst.LoadWeights(path) },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
 func TestNPZRoundTripIsBitExact(t *testing.T) {
 	a, b := kerasModel(t, "gru_v1"), kerasModel(t, "gru_v1")
-	if err := b.LoadWeights(filepath.Join(kerasDir, "gru_v1.npz")); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "w.NPZ")
-	if err := b.SaveWeights(path); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.LoadWeightsNPZ(path); err != nil {
-		t.Fatal(err)
-	}
+	path := loadSaveLoad(t, b, a, "w.NPZ")
 	if !reflect.DeepEqual(snapshot(a), snapshot(b)) {
 		t.Fatal("weights differ after an NPZ round trip")
 	}
-	// The file is np.savez's layout: stored arr_<i>.npy entries of '<f4'.
+	// The file is np.savez's layout: stored arr_<i>.npy entries.
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		t.Fatal(err)
@@ -174,20 +182,11 @@ func TestNPZRoundTripIsBitExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.LoadWeights(filepath.Join(kerasDir, "gru_v1.npz")); err != nil {
-		t.Fatal(err)
-	}
-	path64 := filepath.Join(t.TempDir(), "w64.npz")
-	if err := c.SaveWeights(path64); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.LoadWeights(path64); err != nil {
-		t.Fatal(err)
-	}
+	loadSaveLoad(t, c, a, "w64.npz")
 	if !reflect.DeepEqual(snapshot(a), snapshot(b)) || !reflect.DeepEqual(snapshot(c), snapshot(b)) {
 		t.Fatal("a float64 model does not keep Keras's values")
 	}
-	// A failed save leaves no file.
+	// A failed save is reported as the NPZ writer's.
 	bad := filepath.Join(t.TempDir(), "no", "dir", "w.npz")
 	if err := a.SaveWeights(bad); err == nil || !strings.Contains(err.Error(), "SaveWeightsNPZ") {
 		t.Fatalf("want a SaveWeightsNPZ error, got %v", err)

@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/chewxy/hm v1.0.0
 	github.com/pkg/errors v0.9.1
+	github.com/sbinet/npyio v0.6.0
 	github.com/spf13/cobra v1.10.2
 	gonum.org/v1/gonum v0.11.0
 	gonum.org/v1/plot v0.10.1

@@ -1,6 +1,8 @@
 package train
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -47,4 +49,22 @@ func (f *atomicFile) commit() error {
 func (f *atomicFile) abort() {
 	f.Close()
 	os.Remove(f.Name())
+}
+
+// writeAtomic writes path through write, buffered, under a temporary name
+// that is renamed into place only once write and the flush succeed.
+func writeAtomic(path string, write func(w io.Writer) error) error {
+	f, err := createAtomic(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	if err = write(bw); err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		f.abort()
+		return err
+	}
+	return f.commit()
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/pkg/errors"
 )
@@ -26,53 +28,51 @@ type weightRecord struct {
 	Shape []int  `json:"shape"`
 }
 
-// SaveWeights writes every weight of the model to path. The file is written
-// under a temporary name and renamed into place, so a failure never leaves
-// a half-written file at path.
+// SaveWeights writes every weight of the model to path, in the format its
+// extension names: a path ending in ".npz" gets an NPZ file
+// (SaveWeightsNPZ), any other path kerago's own weight file. The file is
+// written under a temporary name and renamed into place, so a failure never
+// leaves a half-written file at path.
 func (m *Model) SaveWeights(path string) (err error) {
-	f, err := createAtomic(path)
-	if err != nil {
-		return errors.Wrap(err, "SaveWeights")
+	if isNPZ(path) {
+		return m.SaveWeightsNPZ(path)
 	}
-	defer func() {
-		if err != nil {
-			f.abort()
-		}
-	}()
-	w := bufio.NewWriter(f)
+	return errors.Wrap(writeAtomic(path, m.writeWeights), "SaveWeights")
+}
+
+// writeWeights writes the model's weights to w in kerago's own format.
+func (m *Model) writeWeights(w io.Writer) error {
 	h := weightsHeader{Model: m.name}
 	for _, wt := range m.Weights() {
 		h.Weights = append(h.Weights, weightRecord{Name: wt.Name(), Shape: wt.Shape()})
 	}
 	hdr, err := json.Marshal(h)
 	if err != nil {
-		return errors.Wrap(err, "SaveWeights")
+		return err
 	}
-	if _, err = w.WriteString(weightsMagic + string(hdr) + "\n"); err != nil {
-		return errors.Wrap(err, "SaveWeights")
+	if _, err = io.WriteString(w, weightsMagic+string(hdr)+"\n"); err != nil {
+		return err
 	}
 	buf := make([]byte, 8)
 	for _, wt := range m.Weights() {
 		for _, v := range wt.Float64s() {
 			binary.LittleEndian.PutUint64(buf, math.Float64bits(v))
 			if _, err = w.Write(buf); err != nil {
-				return errors.Wrap(err, "SaveWeights")
+				return err
 			}
 		}
-	}
-	if err = w.Flush(); err != nil {
-		return errors.Wrap(err, "SaveWeights")
-	}
-	if err = f.commit(); err != nil {
-		return errors.Wrap(err, "SaveWeights")
 	}
 	return nil
 }
 
 // LoadWeights reads a file written by SaveWeights into the model's weights,
-// matched by position as Keras's load_weights does. The whole file is read
-// and checked (weight count and every shape) before any weight changes.
+// matched by position as Keras's load_weights does; a path ending in ".npz"
+// is read as an NPZ file (LoadWeightsNPZ). The whole file is read and
+// checked (weight count and every shape) before any weight changes.
 func (m *Model) LoadWeights(path string) (err error) {
+	if isNPZ(path) {
+		return m.LoadWeightsNPZ(path)
+	}
 	defer guard("LoadWeights", &err)
 	f, err := os.Open(path)
 	if err != nil {
@@ -121,3 +121,6 @@ func (m *Model) LoadWeights(path string) (err error) {
 	}
 	return nil
 }
+
+// isNPZ reports whether path names an NPZ file by its extension.
+func isNPZ(path string) bool { return strings.EqualFold(filepath.Ext(path), ".npz") }

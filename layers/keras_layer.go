@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -187,4 +188,41 @@ func deserializeLayer(obj KerasObject, ctx *decodeContext) (graph.Layer, error) 
 		return nil, errors.Wrapf(err, "layer %s (%s)", name, class)
 	}
 	return l, nil
+}
+
+// WeightPaths are the paths of l's weights, in l.Weights() order, in Keras
+// 3's weights files (model.weights.h5 and .weights.h5), relative to the
+// layer's group: "vars/0", "vars/1", … for a layer's own variables; a
+// recurrent layer's are its cell's ("cell/vars/0"); Bidirectional's are its
+// two layers' ("forward_layer/cell/vars/0", …, then "backward_layer/…");
+// TimeDistributed's are its inner layer's ("layer/vars/0").
+func WeightPaths(l graph.Layer) []string {
+	prefixed := func(prefix string, inner []string) []string {
+		out := make([]string, len(inner))
+		for i, p := range inner {
+			out[i] = prefix + p
+		}
+		return out
+	}
+	switch v := l.(type) {
+	case *Bidirectional:
+		if v.Forward() == nil {
+			return nil
+		}
+		return append(prefixed("forward_layer/", WeightPaths(v.Forward())), prefixed("backward_layer/", WeightPaths(v.Backward()))...)
+	case *TimeDistributed:
+		return prefixed("layer/", WeightPaths(v.Layer()))
+	case RecurrentLayer:
+		return prefixed("cell/", ownVars(len(l.Weights())))
+	}
+	return ownVars(len(l.Weights()))
+}
+
+// ownVars are "vars/0" … "vars/n-1".
+func ownVars(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "vars/" + strconv.Itoa(i)
+	}
+	return out
 }

@@ -29,13 +29,18 @@ type weightRecord struct {
 }
 
 // SaveWeights writes every weight of the model to path, in the format its
-// extension names: a path ending in ".npz" gets an NPZ file
-// (SaveWeightsNPZ), any other path kerago's own weight file. The file is
-// written under a temporary name and renamed into place, so a failure never
-// leaves a half-written file at path.
+// extension names: ".weights.h5" (or ".h5") Keras 3's weights file, which
+// Keras's model.load_weights reads; ".npz" an NPZ file in get_weights()
+// order (SaveWeightsNPZ); any other path kerago's own weight file. The file
+// is written under a temporary name and renamed into place, so a failure
+// never leaves a half-written file at path.
 func (m *Model) SaveWeights(path string) (err error) {
 	if isNPZ(path) {
 		return m.SaveWeightsNPZ(path)
+	}
+	if isExt(path, ".h5") {
+		defer guard("SaveWeights", &err)
+		return errors.Wrap(m.saveKerasWeights(path), "SaveWeights")
 	}
 	return errors.Wrap(writeAtomic(path, m.writeWeights), "SaveWeights")
 }
@@ -67,13 +72,19 @@ func (m *Model) writeWeights(w io.Writer) error {
 
 // LoadWeights reads a file written by SaveWeights into the model's weights,
 // matched by position as Keras's load_weights does; a path ending in ".npz"
-// is read as an NPZ file (LoadWeightsNPZ). The whole file is read and
-// checked (weight count and every shape) before any weight changes.
+// is read as an NPZ file (LoadWeightsNPZ), one ending in ".h5" as a Keras
+// weights file — Keras 3's layout (layers/<class key>/vars, matched by
+// class and order) or the legacy one (layer_names and weight_names, the
+// weighted layers matched in order). The whole file is read and checked
+// (weight count and every shape) before any weight changes.
 func (m *Model) LoadWeights(path string) (err error) {
 	if isNPZ(path) {
 		return m.LoadWeightsNPZ(path)
 	}
 	defer guard("LoadWeights", &err)
+	if isExt(path, ".h5") {
+		return errors.Wrap(m.loadH5Weights(path), "LoadWeights")
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return errors.Wrap(err, "LoadWeights")

@@ -228,6 +228,12 @@ func TestWriteSamples(t *testing.T) {
 		t.Skip("set HDF5_SAMPLES to a folder to write samples for check_h5py.py")
 	}
 	samples := map[string]*File{"random1": randomFile(1), "random4": randomFile(4), "random7": randomFile(7)}
+	levels := NewFile() // a B-tree of level 2: 1025 symbol-table nodes
+	g := levels.Root.CreateGroup("g")
+	for i := 0; i < 8193; i++ {
+		g.CreateDataset(fmt.Sprintf("d%05d", (i*7919)%8193), []int{1}, []float32{float32(i)})
+	}
+	samples["btree_level2"] = levels
 	for _, fx := range fixtures(t) {
 		if fx.name == "mlp.h5" || fx.name == "bigru_text.weights.h5" {
 			f, err := readBytes(fx.data, false)

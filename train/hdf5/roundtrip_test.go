@@ -209,6 +209,9 @@ func TestH5pyManyMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if raw, _ := os.ReadFile("testdata/h5py_many.h5"); btreeLevels(raw)[1] != 1 {
+		t.Errorf("B-tree nodes per level %v, want one of level 1", btreeLevels(raw))
+	}
 	if v, _ := f.Group("extra").Attr("scalar"); v != 1.5 {
 		t.Errorf("scalar = %#v", v)
 	}

@@ -51,7 +51,8 @@
 // dimensions included, without overflow), every structure may be read only
 // once (which stops cycles among groups, B-tree nodes and continuation
 // blocks), group nesting is limited to 100 levels and B-trees to level 8,
-// and datasets whose storage overlaps are refused.
+// and datasets may not together take more bytes than the file holds (which
+// refuses storage shared by many datasets).
 //
 // # Strict mode
 //

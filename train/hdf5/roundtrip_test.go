@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -195,13 +196,30 @@ func TestManyMembers(t *testing.T) {
 	}
 }
 
-// TestH5pyManyMembers reads, in strict mode, a file h5py made with 300
-// links inserted out of order (testdata/check_h5py.py --make-many): the
-// HDF5 library's own B-tree split passes the strict checks, and an empty
-// string is an empty heap object.
+// TestH5pyManyMembers reads a file h5py made with 300 links inserted out
+// of order (testdata/check_h5py.py --make-many): the HDF5 library's own
+// B-tree split passes the strict checks (only the float64 attributes of
+// /extra fail them), and an empty string is an empty heap object.
 func TestH5pyManyMembers(t *testing.T) {
-	f, err := ReadOptions{Strict: true}.Open("testdata/h5py_many.h5")
+	_, err := ReadOptions{Strict: true}.Open("testdata/h5py_many.h5")
+	if err == nil || !strings.Contains(err.Error(), `/extra attribute "scalar": not as Keras writes it: float64 attribute of shape []`) {
+		t.Fatalf("strict: got %v", err)
+	}
+	f, err := Open("testdata/h5py_many.h5")
 	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := os.ReadFile("testdata/h5py_many.h5"); btreeLevels(raw)[1] != 1 {
+		t.Errorf("B-tree nodes per level %v, want one of level 1", btreeLevels(raw))
+	}
+	if v, _ := f.Group("extra").Attr("scalar"); v != 1.5 {
+		t.Errorf("scalar = %#v", v)
+	}
+	if v, _ := f.Group("extra").Attr("vector"); fmt.Sprint(v) != "[1 -2.5]" {
+		t.Errorf("vector = %#v", v)
+	}
+	f.Root.Groups = f.Root.Groups[1:] // without extra, the file is Keras-shaped
+	if _, err := readBytes(writeBytes(t, f), true); err != nil {
 		t.Fatal(err)
 	}
 	g := f.Group("many")
@@ -228,6 +246,12 @@ func TestWriteSamples(t *testing.T) {
 		t.Skip("set HDF5_SAMPLES to a folder to write samples for check_h5py.py")
 	}
 	samples := map[string]*File{"random1": randomFile(1), "random4": randomFile(4), "random7": randomFile(7)}
+	levels := NewFile() // a B-tree of level 2: 1025 symbol-table nodes
+	g := levels.Root.CreateGroup("g")
+	for i := 0; i < 8193; i++ {
+		g.CreateDataset(fmt.Sprintf("d%05d", (i*7919)%8193), []int{1}, []float32{float32(i)})
+	}
+	samples["btree_level2"] = levels
 	for _, fx := range fixtures(t) {
 		if fx.name == "mlp.h5" || fx.name == "bigru_text.weights.h5" {
 			f, err := readBytes(fx.data, false)

@@ -133,6 +133,12 @@ func TestOpenMissing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "none.h5") {
 		t.Errorf("got %v", err)
 	}
+	if _, err := Read(bytes.NewReader(nil), -1); err == nil {
+		t.Error("negative size read")
+	}
+	if f, err := Read(bytes.NewReader(corruptBase(t)), int64(len(corruptBase(t)))); err != nil || f.Dataset("g/e") == nil {
+		t.Errorf("Read: %v", err)
+	}
 	bad := filepath.Join(t.TempDir(), "bad.h5")
 	os.WriteFile(bad, []byte("not hdf5"), 0o644)
 	if _, err := Open(bad); err == nil || !strings.Contains(err.Error(), "bad.h5: hdf5: ") {

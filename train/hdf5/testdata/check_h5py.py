@@ -17,7 +17,8 @@ any mismatch.
     /usr/bin/python3 check_h5py.py --make-many OUT.h5
 
 writes the h5py-made fixture h5py_many.h5 (300 links inserted out of order,
-so that the HDF5 library splits its B-tree to a second level).
+so that the HDF5 library splits its B-tree to a second level, and a group
+"extra" with float64 attributes that only the default mode reads).
 """
 import json
 import sys
@@ -120,6 +121,9 @@ def make_many(path):
         f.attrs["empty"] = ""
         f.attrs["strs"] = ["a", "", "\u00fc"]
         f.attrs.create("none", np.array([], dtype=np.float64))
+        extra = f.create_group("extra")  # float64 attributes Keras does not write
+        extra.attrs["scalar"] = np.float64(1.5)
+        extra.attrs["vector"] = np.array([1.0, -2.5], dtype=np.float64)
 
 
 def main(args):

@@ -16,7 +16,8 @@ import (
 // its json-tagged fields (embedded structs flattened, as encoding/json
 // does); initializers, regularizers and wrapped layers are Keras objects,
 // everything else plain JSON. A field tagged `keras:"required"` must be in
-// a configuration read from a file (Keras's positional arguments).
+// a configuration read from a file (Keras's positional arguments); one
+// tagged `keras:"kerago"` is a kerago setting that Keras files do not carry.
 
 var (
 	initializerType = reflect.TypeFor[graph.Initializer]()
@@ -31,6 +32,10 @@ type configField struct {
 	key      string
 	value    reflect.Value
 	required bool
+	// keragoOnly marks a setting Keras does not have (`keras:"kerago"`):
+	// it is read when present but never written, since Keras refuses
+	// configuration keys it does not know.
+	keragoOnly bool
 }
 
 // configFields lists v's fields (v a struct value; addressable when the
@@ -49,7 +54,8 @@ func configFields(v reflect.Value) []configField {
 		if !f.IsExported() || key == "" || key == "-" {
 			continue
 		}
-		out = append(out, configField{key: key, value: v.Field(i), required: f.Tag.Get("keras") == "required"})
+		kt := f.Tag.Get("keras")
+		out = append(out, configField{key: key, value: v.Field(i), required: kt == "required", keragoOnly: kt == "kerago"})
 	}
 	return out
 }
@@ -58,6 +64,9 @@ func configFields(v reflect.Value) []configField {
 func encodeConfig(cfg reflect.Value, dtype string) (map[string]any, error) {
 	keys := map[string]any{}
 	for _, f := range configFields(cfg) {
+		if f.keragoOnly {
+			continue
+		}
 		v, err := encodeValue(f.value, dtype)
 		if err != nil {
 			return nil, errors.Wrapf(err, "key %s", f.key)

@@ -31,7 +31,7 @@ type RecurrentConfig struct {
 	// Implementation is kerago's, not a Keras argument (Keras 2's
 	// "implementation" key is another setting): "auto" (the default),
 	// "fused" or "unrolled", as WithImplementation describes.
-	Implementation string `json:"kerago_implementation"`
+	Implementation string `json:"kerago_implementation" keras:"kerago"`
 }
 
 // defaultRecurrent is Keras's default RecurrentConfig (units unset).

@@ -1,10 +1,16 @@
 package train
 
 import (
+	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/layers"
+	"gorgonia.org/tensor"
 )
 
 // predictFixture predicts the fixture's inputs with m and compares the
@@ -103,4 +109,159 @@ func TestSaveKerasFiles(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "mlp.keras")); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestWriteKerasSamples writes, when KERAGO_KERAS_SAMPLES names a folder,
+// the files testdata/keras/check_keras_loads.py gives to real Keras: each
+// fixture model and kerago-built models of other layers, as .keras and
+// .weights.h5, with their inputs and kerago's predictions. Without the
+// variable it only checks that the samples build and predict.
+func TestWriteKerasSamples(t *testing.T) {
+	dir := os.Getenv("KERAGO_KERAS_SAMPLES")
+	for _, s := range kerasSamples(t) {
+		preds, err := s.model.PredictAll(Multi(s.inputs...))
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if dir == "" {
+			continue
+		}
+		if err := s.model.SaveModel(filepath.Join(dir, s.name+".keras")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.model.SaveWeights(filepath.Join(dir, s.name+".weights.h5")); err != nil {
+			t.Fatal(err)
+		}
+		writeSampleJSON(t, filepath.Join(dir, s.name+".json"), s.inputs, preds)
+	}
+}
+
+// kerasSample is a model with a batch of inputs, for real Keras to load.
+type kerasSample struct {
+	name   string
+	model  *Model
+	inputs []any
+}
+
+// kerasSamples are the fixture models (loaded from their .keras files) and
+// models kerago builds of the layers the fixtures lack.
+func kerasSamples(t *testing.T) []kerasSample {
+	t.Helper()
+	var out []kerasSample
+	for _, fx := range kerasFixtures(t) {
+		m, err := LoadModel(filepath.Join("../testdata/keras", fx.Name+".keras"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ins []any
+		for _, in := range fx.Inputs {
+			ins = append(ins, fixtureArray(t, in.Shape, in.Data))
+		}
+		out = append(out, kerasSample{fx.Name, m, ins})
+	}
+	for _, b := range []func() (*graph.Tensor, *graph.Tensor, []int){sampleSequence, sampleText, sampleImage} {
+		in, o, shape := b()
+		m, err := NewModel(in, o, Name("kerago_"+in.Layer().Name()), Seed(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(sampleValues(shape, in.Layer().Name() == "tokens")))
+		out = append(out, kerasSample{m.Name(), m, []any{x}})
+	}
+	return out
+}
+
+// sampleValues are values for a sample's inputs: token ids in [0, 6) with
+// padding at the end of every other row, or numbers in [-1, 1).
+func sampleValues(shape []int, tokens bool) []float32 {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	v := make([]float32, n)
+	for i := range v {
+		if tokens {
+			v[i] = float32(1 + rng.IntN(5))
+			if row, col := i/shape[1], i%shape[1]; row%2 == 1 && col >= shape[1]-row {
+				v[i] = 0
+			}
+			continue
+		}
+		v[i] = float32(rng.Float64()*2 - 1)
+	}
+	return v
+}
+
+func sampleSequence() (*graph.Tensor, *graph.Tensor, []int) {
+	in := graph.NamedInput("sequence", 12, 3)
+	x := layers.NewConv1D(4, 3, layers.WithPadding("causal"), layers.WithActivation("relu")).Apply(in)
+	x = layers.NewAveragePooling1D(2).Apply(x)
+	x = layers.NewGRU(5, layers.WithResetAfter(false), layers.WithReturnSequences()).Apply(x)
+	x = layers.NewLSTM(4, layers.WithReturnSequences(), layers.WithKernelRegularizer(layers.L2(1e-3))).Apply(x)
+	x = layers.NewTimeDistributed(layers.NewDense(3, layers.WithActivation("tanh"))).Apply(x)
+	x = layers.NewGlobalMaxPooling1D().Apply(x)
+	return in, layers.NewDense(2, layers.WithActivation("sigmoid"), layers.WithKernelInitializer(layers.HeNormal())).Apply(x), []int{4, 12, 3}
+}
+
+func sampleText() (*graph.Tensor, *graph.Tensor, []int) {
+	in := graph.NamedInput("tokens", 7)
+	x := layers.NewEmbedding(6, 4, layers.WithMaskZero()).Apply(in)
+	x = layers.NewBidirectional(layers.NewSimpleRNN(3, layers.WithReturnSequences()), layers.WithMergeMode("sum")).Apply(x)
+	x = layers.NewLSTM(3, layers.WithReturnSequences(), layers.WithGoBackwards()).Apply(x)
+	x = layers.NewGlobalAveragePooling1D().Apply(x)
+	return in, layers.NewDense(3, layers.WithActivation("softmax")).Apply(x), []int{4, 7}
+}
+
+func sampleImage() (*graph.Tensor, *graph.Tensor, []int) {
+	in := graph.NamedInput("picture", 8, 8, 2)
+	x := layers.NewConv2D(3, 3, layers.WithPadding("same"), layers.WithStrides(2)).Apply(in)
+	x = layers.NewBatchNormalization(layers.WithMomentum(0.9)).Apply(x)
+	x = layers.NewActivation("elu").Apply(x)
+	x = layers.NewMaxPooling2D(2, layers.WithPadding("same")).Apply(x)
+	x = layers.NewFlatten().Apply(x)
+	x = layers.NewReshape([]int{4, 3}).Apply(x)
+	x = layers.NewUnitNormalization(nil).Apply(x)
+	x = layers.NewDropout(0.25, layers.WithNoiseShape(1, 0)).Apply(x)
+	x = layers.NewFlatten().Apply(x)
+	return in, layers.NewDense(2, layers.WithoutBias()).Apply(x), []int{3, 8, 8, 2}
+}
+
+// writeSampleJSON writes a sample's inputs and kerago's predictions.
+func writeSampleJSON(t *testing.T, path string, inputs []any, preds []*tensor.Dense) {
+	t.Helper()
+	arr := func(d *tensor.Dense) map[string]any {
+		v := make([]float64, 0, d.Shape().TotalSize())
+		for _, x := range d.Float32s() {
+			v = append(v, float64(x))
+		}
+		return map[string]any{"shape": d.Shape(), "data": nest(v, d.Shape())}
+	}
+	var ins, outs []any
+	for _, in := range inputs {
+		ins = append(ins, arr(in.(*tensor.Dense)))
+	}
+	for _, p := range preds {
+		outs = append(outs, arr(p))
+	}
+	b, err := json.Marshal(map[string]any{"inputs": ins, "outputs": outs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nest turns flat row-major values into nested lists of the given shape.
+func nest(v []float64, shape []int) any {
+	if len(shape) == 1 {
+		return v
+	}
+	n := len(v) / shape[0]
+	out := make([]any, shape[0])
+	for i := range out {
+		out[i] = nest(v[i*n:(i+1)*n], shape[1:])
+	}
+	return out
 }

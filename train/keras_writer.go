@@ -2,6 +2,7 @@ package train
 
 import (
 	"encoding/json"
+	"strconv"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -21,17 +22,21 @@ func (m *Model) KerasConfig() (b []byte, err error) {
 	if m.dt == tensor.Float64 {
 		dtype = "float64"
 	}
-	w := &configWriter{dtype: dtype, refs: map[*graph.Tensor][3]any{}, entries: map[graph.Layer]*kerasLayer{}, calls: map[graph.Layer]int{}}
-	var list []*kerasLayer
+	w := &configWriter{dtype: dtype, refs: map[*graph.Tensor][3]any{}, entries: map[graph.Layer]*kerasLayer{},
+		calls: map[graph.Layer]int{}, maskOf: map[*graph.Tensor]maskSource{}, notEquals: map[*graph.Tensor]*graph.Tensor{}, names: map[string]bool{}}
+	for _, l := range m.net.Layers() {
+		w.names[l.Name()] = true
+	}
 	for _, c := range m.net.LayerCalls() {
 		e, fresh, err := w.entry(c)
 		if err != nil {
 			return nil, err
 		}
 		if fresh {
-			list = append(list, e)
+			w.list = append(w.list, e)
 		}
 	}
+	list := w.list
 	cfg := map[string]any{
 		"name":          m.name,
 		"trainable":     true,
@@ -54,7 +59,27 @@ type configWriter struct {
 	refs    map[*graph.Tensor][3]any // tensor → [layer, node, index]
 	entries map[graph.Layer]*kerasLayer
 	calls   map[graph.Layer]int
+	list    []*kerasLayer
+	// maskOf is where the mask a tensor carries comes from; names are the
+	// layer names taken, for the NotEqual ops added for masks.
+	maskOf    map[*graph.Tensor]maskSource
+	notEquals map[*graph.Tensor]*graph.Tensor // tokens → the NotEqual written for them
+	names     map[string]bool
 }
+
+// maskSource is where a tensor's Keras mask comes from: an explicit mask
+// tensor, or the input of an Embedding(mask_zero) whose NotEqual(input, 0)
+// op is written when a layer first needs it (as Keras records it).
+type maskSource struct {
+	tensor *graph.Tensor // the mask itself
+	tokens *graph.Tensor // else the Embedding's input
+}
+
+// maskTakers are the Keras classes whose call takes a mask argument: Keras
+// records the mask of a masked input as their mask keyword, and without it
+// would not apply it.
+var maskTakers = map[string]bool{"SimpleRNN": true, "GRU": true, "LSTM": true, "Bidirectional": true,
+	"TimeDistributed": true, "GlobalAveragePooling1D": true}
 
 // entry adds one layer call: to the layer's entry (made, and fresh, on its
 // first call) as an inbound node, and its outputs to the tensors known.
@@ -73,6 +98,7 @@ func (w *configWriter) entry(c graph.LayerCall) (*kerasLayer, bool, error) {
 	for i, t := range c.Outputs {
 		w.refs[t] = [3]any{l.Name(), node, i}
 	}
+	w.trackMasks(c)
 	if _, isInput := l.(*graph.InputLayer); isInput {
 		return e, !seen, nil
 	}
@@ -151,11 +177,16 @@ func (w *configWriter) inboundNode(c graph.LayerCall) (json.RawMessage, error) {
 		args = append(args, ne.Config().Value)
 	}
 	kwargs := map[string]any{}
-	if c.Mask != nil {
-		r, err := w.tensorRef(c.Mask)
+	mask := c.Mask
+	if mask == nil && maskTakers[c.Layer.Class()] && len(c.Inputs) > 0 {
+		mask = w.maskTensor(c.Inputs[0])
+	}
+	if mask != nil {
+		r, err := w.tensorRef(mask)
 		if err != nil {
 			return nil, err
 		}
+		r["config"].(map[string]any)["dtype"] = "bool"
 		kwargs["mask"] = r
 	}
 	return json.Marshal(map[string]any{"args": args, "kwargs": kwargs})
@@ -172,4 +203,63 @@ func (w *configWriter) endpoints(ts []*graph.Tensor) any {
 		return out[0]
 	}
 	return out
+}
+
+// trackMasks records where the masks of a call's outputs come from: an
+// Embedding(mask_zero) makes one from its input, an explicit mask passes
+// on, and a masked output otherwise carries its first input's mask.
+func (w *configWriter) trackMasks(c graph.LayerCall) {
+	for _, t := range c.Outputs {
+		switch {
+		case !t.Masked():
+		case isMaskingEmbedding(c.Layer):
+			w.maskOf[t] = maskSource{tokens: c.Inputs[0]}
+		case c.Mask != nil:
+			w.maskOf[t] = maskSource{tensor: c.Mask}
+		case len(c.Inputs) > 0:
+			w.maskOf[t] = w.maskOf[c.Inputs[0]]
+		}
+	}
+}
+
+func isMaskingEmbedding(l graph.Layer) bool {
+	e, ok := l.(*layers.Embedding)
+	return ok && e.MaskZero()
+}
+
+// maskTensor is the mask tensor of t (nil without one), writing the
+// NotEqual(tokens, 0) op of an Embedding's mask the first time it is
+// needed.
+func (w *configWriter) maskTensor(t *graph.Tensor) *graph.Tensor {
+	src, ok := w.maskOf[t]
+	if !ok {
+		return nil
+	}
+	if src.tensor != nil {
+		return src.tensor
+	}
+	if m, ok := w.notEquals[src.tokens]; ok {
+		return m
+	}
+	name := "not_equal"
+	for i := 1; w.names[name]; i++ {
+		name = "not_equal_" + strconv.Itoa(i)
+	}
+	w.names[name] = true
+	ne := layers.NewNotEqual(0, layers.WithName(name))
+	m := ne.Apply(src.tokens)
+	e, err := w.layerEntry(ne)
+	if err == nil {
+		var n json.RawMessage
+		if n, err = w.inboundNode(graph.LayerCall{Layer: ne, Inputs: []*graph.Tensor{src.tokens}}); err == nil {
+			e.InboundNodes, err = json.Marshal([]json.RawMessage{n})
+		}
+	}
+	if err != nil {
+		return nil // cannot happen: the tokens are written already
+	}
+	w.refs[m] = [3]any{name, 0, 0}
+	w.notEquals[src.tokens] = m
+	w.list = append(w.list, e)
+	return m
 }

@@ -7,11 +7,12 @@ import (
 	"github.com/kerago/kerago/graph/ops"
 )
 
-// Concatenate is Keras's Concatenate: it joins its inputs (apply it with
-// Apply(x1, x2, …), one or more) along an axis, which counts the batch axis
-// as 0 (it cannot be the batch axis) and negative values from the end; the
-// inputs must have one rank and agree on every other axis. It is one node
-// forward and one per input backward (graph/ops.Concat).
+// Concatenate is Keras's Concatenate (docs/SEMANTICS.md §26.2): it joins
+// its inputs (apply it with Apply(x1, x2, …), one or more) along an axis,
+// which counts the batch axis as 0 (it cannot be the batch axis) and
+// negative values from the end; the inputs must have one rank and agree on
+// every other axis. It is one node forward and one per input backward
+// (graph/ops.Concat).
 //
 // Masks (Keras 3): the output is masked when some input is. An unmasked
 // input counts as unmasked at every step; along the time axis (axis 1) the

@@ -9,10 +9,11 @@ import (
 	"github.com/kerago/kerago/graph/ops"
 )
 
-// Dot is Keras's Dot: the batchwise dot product of its two inputs (apply it
-// with Apply(x, y)), Keras's batch_dot. Axis ax of x is contracted with
-// axis ay of y, sample by sample; the output has x's other axes followed by
-// y's (batch axis excluded), or shape (1,) when none is left:
+// Dot is Keras's Dot (docs/SEMANTICS.md §26.3): the batchwise dot product
+// of its two inputs (apply it with Apply(x, y)), Keras's batch_dot. Axis ax
+// of x is contracted with axis ay of y, sample by sample; the output has
+// x's other axes followed by y's (batch axis excluded), or shape (1,) when
+// none is left:
 //
 //	(d,) · (d,), axes 1                → (1,)
 //	(m, k) · (k, p), axes (2, 1)       → (m, p)

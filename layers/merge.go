@@ -9,10 +9,10 @@ import (
 	"github.com/kerago/kerago/graph/ops"
 )
 
-// The element-wise merge layers, Keras 3's Merge family: Add, Subtract,
-// Multiply, Average, Maximum and Minimum combine a list of inputs (apply
-// them with Apply(x1, x2, …); Subtract takes exactly two, the others one or
-// more) element by element.
+// The element-wise merge layers (docs/SEMANTICS.md §26.1), Keras 3's Merge
+// family: Add, Subtract, Multiply, Average, Maximum and Minimum combine a
+// list of inputs (apply them with Apply(x1, x2, …); Subtract takes exactly
+// two, the others one or more) element by element.
 //
 // Shapes: the inputs' shapes (batch axis excluded) are aligned from the
 // end, and on each axis the sizes must be equal or 1 (a 1 is repeated):

@@ -363,3 +363,45 @@ func TestMaximumTieGradient(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeEmbeddingMasks runs the merge layers on the masks an
+// Embedding(mask_zero) computes in the graph: Add and Concatenate along the
+// feature axis pass on the mask itself (an OR of one mask), Concatenate
+// along the time axis the mask twice over, and Dot drops it.
+func TestMergeEmbeddingMasks(t *testing.T) {
+	idx := []float64{1, 2, 0, 0, 3, 0, 1, 1}
+	mask := []float64{1, 1, 0, 0, 1, 0, 1, 1}
+	in := graph.Input(4)
+	e := NewEmbedding(4, 3, WithMaskZero()).Apply(in)
+	d := NewDense(3).Apply(e)
+	dot := NewDot([]int{2}).Apply(e, d)
+	if dot.Err() != nil || dot.Masked() {
+		t.Fatalf("Dot of masked inputs: masked %t, %v", dot.Masked(), dot.Err())
+	}
+	for _, c := range []struct {
+		name string
+		out  *graph.Tensor
+		want []float64
+	}{
+		{"add", NewAdd().Apply(e, d), mask},
+		{"concatenate features", NewConcatenate().Apply(e, d), mask},
+		{"concatenate time", NewConcatenate(WithAxis(1)).Apply(e, d),
+			[]float64{1, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 1, 1}},
+	} {
+		probe := graph.Apply1(&maskProbe{Base: graph.NewBase("MaskProbe", "")}, c.out)
+		net, err := graph.NewNetwork([]*graph.Tensor{in}, []*graph.Tensor{probe, dot})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if err := net.Initialise(tensor.Float32, 1); err != nil {
+			t.Fatal(err)
+		}
+		p, err := net.RunOnce(graph.ProgramSpec{Batch: 2}, [][]float64{idx})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if err := closeTo(graph.Float64s(p.Outputs()[0]), c.want, tolFor(tensor.Float32)); err != nil {
+			t.Errorf("%s: mask %v", c.name, err)
+		}
+	}
+}

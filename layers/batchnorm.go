@@ -104,12 +104,7 @@ type bnOption func(*BatchNormalizationConfig)
 
 func (o bnOption) applyBatchNormalization(c *BatchNormalizationConfig) { o(c) }
 
-// WithAxis sets the feature axis of BatchNormalization (default -1; it
-// counts the batch axis as 0, as Keras does, and negative values count from
-// the end).
-func WithAxis(axis int) BatchNormalizationOption {
-	return bnOption(func(c *BatchNormalizationConfig) { c.Axis = axis })
-}
+func (o AxisOption) applyBatchNormalization(c *BatchNormalizationConfig) { c.Axis = int(o) }
 
 // WithMomentum sets the momentum of the moving statistics (default 0.99).
 func WithMomentum(m float64) BatchNormalizationOption {

@@ -9,6 +9,9 @@
 //   - normalization: BatchNormalization;
 //   - recurrent: SimpleRNN, GRU, LSTM (fused sequence kernels chosen
 //     automatically), Bidirectional, Embedding (mask_zero), TimeDistributed;
+//   - merging, applied to a list of inputs (Apply(x1, x2, …)): Add,
+//     Subtract, Multiply, Average, Maximum, Minimum (sharing MergeConfig),
+//     Concatenate and Dot;
 //   - the activations, initializers and regularizers they use, looked up by
 //     their Keras names.
 //
@@ -16,7 +19,7 @@
 // arguments, tagged with the keys Keras's get_config writes (DenseConfig:
 // units, activation, use_bias, kernel_initializer, …; layers with the same
 // arguments share one: ConvConfig for Conv1D and Conv2D, PoolingConfig,
-// GlobalPoolingConfig), with Keras's defaults from DefaultDenseConfig and
+// GlobalPoolingConfig, MergeConfig), with Keras's defaults from DefaultDenseConfig and
 // the like. A layer is built from its configuration by one constructor
 // (NewDenseFromConfig, …) and returns it with Config. Settings Keras lacks
 // (the recurrent layers' Implementation) are marked as kerago's.
@@ -32,10 +35,11 @@
 // option a layer does not take is a compile error
 // (layers.NewDense(64, layers.WithStrides(2)) does not build). Options that
 // several layers take set a part of the configuration they share:
-// WithName (NameOption, every layer) the LayerConfig, WithActivation,
-// WithoutBias and the kernel and bias initializers and regularizers
-// (KernelOption) the KernelConfig of Dense, the convolutions and the
-// recurrent layers, WithStrides and WithPadding (WindowOption) the
+// WithName (NameOption, every layer) the LayerConfig, WithAxis
+// (AxisOption) the axis of BatchNormalization and Concatenate,
+// WithActivation, WithoutBias and the kernel and bias initializers and
+// regularizers (KernelOption) the KernelConfig of Dense, the convolutions
+// and the recurrent layers, WithStrides and WithPadding (WindowOption) the
 // WindowConfig of the convolutions and window pooling layers, the
 // recurrent options (RecurrentOption) the RecurrentConfig of SimpleRNN, GRU
 // and LSTM. RNNOption holds an option any recurrent layer takes.

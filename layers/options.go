@@ -52,6 +52,16 @@ func (o NameOption) applyLayer(c *LayerConfig) { c.Name = string(o) }
 // WithName names the layer (default: the class in snake case plus a counter).
 func WithName(name string) NameOption { return NameOption(name) }
 
+// AxisOption is WithAxis's type: BatchNormalization (its feature axis) and
+// Concatenate (the axis it joins along) take it.
+type AxisOption int
+
+// WithAxis sets the axis a layer works along: BatchNormalization's feature
+// axis, Concatenate's concatenation axis (default -1 for both). It counts
+// the batch axis as 0, as Keras does, and negative values count from the
+// end.
+func WithAxis(axis int) AxisOption { return AxisOption(axis) }
+
 // KernelConfig is the activation, kernel and bias configuration that Dense,
 // Conv1D, Conv2D, SimpleRNN, GRU and LSTM share, with Keras's argument
 // names. A nil initializer stands for the default one.

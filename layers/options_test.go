@@ -35,6 +35,9 @@ var notCompiling = []struct{ call, optionType string }{
 	{`layers.NewBidirectional(layers.NewGRU(2), layers.WithActivation("relu"))`, "BidirectionalOption"},
 	{`layers.NewEmbedding(5, 3, layers.WithActivation("relu"))`, "EmbeddingOption"},
 	{`layers.NewLambda(nil, layers.WithActivation("relu"))`, "LambdaOption"},
+	{`layers.NewConcatenate(layers.WithNormalize())`, "ConcatenateOption"},
+	{`layers.NewDot(nil, layers.WithAxis(1))`, "DotOption"},
+	{`layers.NewAdd(layers.WithAxis(1))`, "Option"},
 }
 
 // TestOptionsOfOtherLayersDoNotCompile builds a package of calls that pass
@@ -132,6 +135,9 @@ func TestConfigKeys(t *testing.T) {
 		{DefaultTimeDistributedConfig(), []string{"name", "layer"}},
 		{lambda, []string{"name", "output_shape"}},
 		{DefaultUnitNormalizationConfig(), []string{"name", "axis"}},
+		{DefaultMergeConfig(), []string{"name"}},
+		{DefaultConcatenateConfig(), []string{"name", "axis"}},
+		{DefaultDotConfig(), []string{"name", "axes", "normalize"}},
 	} {
 		b, err := json.Marshal(c.cfg)
 		if err != nil {

@@ -356,13 +356,23 @@ func carryMasked(maskE graph.Node, t int, next, prev []graph.Node) ([]graph.Node
 }
 
 // expandMask repeats a (N, T) mask H times on a new last axis. The mask
-// gets no gradient. A constant mask (no graph yet) is put in ctx's graph.
+// gets no gradient.
 func expandMask(ctx *graph.Context, m graph.Node, h int) (graph.Node, error) {
+	m, err := maskInGraph(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return ops.RepeatLast(m, h)
+}
+
+// maskInGraph checks that m is a (N, T) mask and returns it as a node of
+// ctx's graph: a constant mask (no graph yet) is put in it.
+func maskInGraph(ctx *graph.Context, m graph.Node) (graph.Node, error) {
 	if m.Dims() != 2 {
 		return nil, errors.Errorf("mask must be (batch, time), got shape %v", m.Shape())
 	}
 	if m.Graph() == nil {
 		m = G.NewConstant(m.Value(), G.In(ctx.Graph()), G.WithName(m.Name()+"#in"))
 	}
-	return ops.RepeatLast(m, h)
+	return m, nil
 }

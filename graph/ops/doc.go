@@ -26,7 +26,9 @@
 //   - channels-last convolution (Conv1D, Conv2D and their fused bias and
 //     relu forms) and pooling (Pool, GlobalPool, MaskedGlobalAveragePool);
 //   - batch normalization (BatchNormTrain, BatchNormInfer, MovingStat);
-//   - element-wise maximum and minimum of two tensors (Maximum, Minimum);
+//   - element-wise maximum and minimum of two tensors (Maximum, Minimum),
+//     broadcasting along axes of size 1 (BroadcastTo) and the per-sample
+//     matrix product (BatchMatMul), used by the merge layers;
 //   - reductions, the mean, l2-normalization, softmax and concatenation
 //     (Reduce, Mean, L2Normalize, Softmax, Concat), used by graph/backend;
 //   - fused GRU and LSTM sequence kernels (FusedGRU, FusedLSTM);

@@ -164,3 +164,8 @@ func (c *Concatenate) ComputeMask(ctx *graph.Context, in []graph.Node, masks []g
 	joined, err := ops.Concat(1, full...)
 	return []graph.Node{joined}, err
 }
+
+// The Keras class of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("Concatenate", DefaultConcatenateConfig, NewConcatenateFromConfig, (*Concatenate).Config)
+}

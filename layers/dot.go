@@ -216,3 +216,8 @@ func asMatrices(x graph.Node, a int, right bool) (graph.Node, bool, error) {
 	m, err := G.Reshape(t, tensor.Shape{s[0], rest, k})
 	return m, right, err
 }
+
+// The Keras class of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("Dot", DefaultDotConfig, NewDotFromConfig, (*Dot).Config)
+}

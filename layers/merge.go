@@ -432,3 +432,13 @@ func extremum(pick func(a, b graph.Node) (graph.Node, error)) mergeFunc {
 		return out, nil
 	}
 }
+
+// The Keras classes of this file, for SerializeLayer and DeserializeLayer.
+func init() {
+	registerLayer("Add", DefaultMergeConfig, NewAddFromConfig, (*Add).Config)
+	registerLayer("Subtract", DefaultMergeConfig, NewSubtractFromConfig, (*Subtract).Config)
+	registerLayer("Multiply", DefaultMergeConfig, NewMultiplyFromConfig, (*Multiply).Config)
+	registerLayer("Average", DefaultMergeConfig, NewAverageFromConfig, (*Average).Config)
+	registerLayer("Maximum", DefaultMergeConfig, NewMaximumFromConfig, (*Maximum).Config)
+	registerLayer("Minimum", DefaultMergeConfig, NewMinimumFromConfig, (*Minimum).Config)
+}

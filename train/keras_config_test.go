@@ -49,9 +49,6 @@ func kerasFixtures(t *testing.T) []kerasFixture {
 		if err := json.Unmarshal(b, &fx); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if fx.Name == "functional_2io" {
-			continue // its Concatenate layer is being added on another branch
-		}
 		out = append(out, fx)
 	}
 	return out

@@ -38,7 +38,7 @@ import (
 // entries arr_0.npy … arr_N.npy in GetWeights order, each a C-order
 // little-endian float32 ('<f4') NPY array, which numpy.load and Keras's
 // set_weights read. A float64 model's weights are rounded to float32; a
-// value too large for float32 is an error. The file is written under a
+// finite value too large for float32 is an error. The file is written under a
 // temporary name and renamed into place, so a failure never leaves a
 // half-written file at path.
 func (m *Model) SaveWeightsNPZ(path string) (err error) {
@@ -80,7 +80,7 @@ func float32Array(t *tensor.Dense) (any, error) {
 	case []float64:
 		vals = make([]float32, len(d))
 		for j, v := range d {
-			if math.Abs(v) > math.MaxFloat32 {
+			if !math.IsInf(v, 0) && math.Abs(v) > math.MaxFloat32 {
 				return nil, errors.Errorf("value %d (%g) overflows float32", j, v)
 			}
 			vals[j] = float32(v)
@@ -168,7 +168,7 @@ func npzIndex(name string) (int, bool) {
 
 // readNPZ reads and checks every entry of the NPZ file r (size bytes)
 // against the model's weights want.
-func readNPZ(r *os.File, size int64, want []*graph.Weight) ([]*tensor.Dense, error) {
+func readNPZ(r io.ReaderAt, size int64, want []*graph.Weight) ([]*tensor.Dense, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, errors.Wrap(err, "not a readable NPZ (zip) file")

@@ -417,3 +417,25 @@ func FuzzLoadNPZ(f *testing.F) {
 		}
 	})
 }
+
+// TestSaveNPZRefusesFloat32Overflow: a float64 model's value beyond
+// float32's range is an error, not an infinity in the file.
+func TestSaveNPZRefusesFloat32Overflow(t *testing.T) {
+	m, err := train.Sequential(graph.Input(2), []graph.Layer{layers.NewDense(1, layers.WithName("d"))}, train.DType(tensor.Float64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := m.GetWeights()
+	ws[1].Data().([]float64)[0] = -1e300
+	if err := m.SetWeights(ws); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "w.npz")
+	err = m.SaveWeights(path)
+	if err == nil || !strings.Contains(err.Error(), "SaveWeightsNPZ: weight 1 (d/bias): value 0 (-1e+300) overflows float32") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("a failed save left a file: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"sort"
@@ -45,7 +46,8 @@ type KerasObject struct {
 type layerCodec struct {
 	// decode builds a layer from its Keras configuration keys.
 	decode func(keys map[string]json.RawMessage, ctx *decodeContext) (graph.Layer, error)
-	// encode returns the layer's configuration struct (its Config()).
+	// encode returns the layer's configuration struct (its Config()), or
+	// its Keras keys ready made (a map[string]any).
 	encode func(l graph.Layer) (any, bool)
 }
 
@@ -128,13 +130,22 @@ func SerializeLayer(l graph.Layer, dtype string) (KerasObject, error) {
 	if !ok {
 		return KerasObject{}, errors.Errorf("layer %s: class %s is not the registered type", l.Name(), l.Class())
 	}
-	keys, err := encodeConfig(reflect.ValueOf(cfg), dtype)
+	var keys map[string]any
+	var err error
+	switch v := cfg.(type) {
+	case map[string]any:
+		keys = v
+	case lambdaUnregistered:
+		return KerasObject{}, errors.Errorf("layer %s (Lambda): its Go function has no registered name, so no file can refer to it: register it with layers.RegisterLambda and create the layer with WithRegisteredFunction (or NewRegisteredLambda)", v.name)
+	default:
+		keys, err = encodeConfig(reflect.ValueOf(cfg), dtype)
+	}
 	if err != nil {
 		return KerasObject{}, errors.Wrapf(err, "layer %s (%s)", l.Name(), l.Class())
 	}
 	keys["trainable"] = true
 	keys["dtype"] = dtypePolicy(dtype)
-	raw, err := json.Marshal(keys)
+	raw, err := MarshalJSON(keys)
 	if err != nil {
 		return KerasObject{}, errors.Wrapf(err, "layer %s (%s)", l.Name(), l.Class())
 	}
@@ -225,4 +236,16 @@ func ownVars(n int) []string {
 		out[i] = "vars/" + strconv.Itoa(i)
 	}
 	return out
+}
+
+// MarshalJSON is json.Marshal without HTML escaping, so that Keras's
+// registered names ("package>name") are written as they are.
+func MarshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }

@@ -57,6 +57,12 @@ type LambdaConfig struct {
 	// SingleInput is kerago's, not a Keras argument: the layer takes
 	// exactly one input, as NewLambda's layers do.
 	SingleInput bool `json:"-"`
+	// FunctionName is the name Function is registered under with
+	// RegisterLambda ("package>name", as Keras's registered functions), set
+	// by WithRegisteredFunction; a model file stores this name (Keras's
+	// "function") and its loader finds the function by it. "" is an
+	// unregistered function, which cannot be saved.
+	FunctionName string `json:"-"`
 }
 
 // DefaultLambdaConfig is Keras's default Lambda configuration (function

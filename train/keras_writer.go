@@ -44,12 +44,12 @@ func (m *Model) KerasConfig() (b []byte, err error) {
 		"input_layers":  w.endpoints(m.net.Inputs()),
 		"output_layers": w.endpoints(m.net.Outputs()),
 	}
-	raw, err := json.Marshal(cfg)
+	raw, err := layers.MarshalJSON(cfg)
 	if err != nil {
 		return nil, errors.Wrap(err, "KerasConfig")
 	}
 	reg := "Functional"
-	return json.Marshal(kerasModel{Module: "keras.src.models.functional", ClassName: "Functional", Config: raw,
+	return layers.MarshalJSON(kerasModel{Module: "keras.src.models.functional", ClassName: "Functional", Config: raw,
 		RegisteredName: &reg, BuildConfig: json.RawMessage(`{"input_shape": null}`)})
 }
 

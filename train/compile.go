@@ -61,6 +61,14 @@ func (m *Model) Compile(optimizer any, loss any, metricList ...any) (err error) 
 		}
 	}
 	ms := make([][]metrics.Metric, len(outs))
+	var specs []string
+	for _, spec := range metricList {
+		if name, ok := spec.(string); ok {
+			specs = append(specs, name)
+		} else if me, ok := spec.(metrics.Metric); ok {
+			specs = append(specs, me.Name())
+		}
+	}
 	seen := map[string]int{}
 	for i := range outs {
 		for _, spec := range metricList {
@@ -91,6 +99,7 @@ func (m *Model) Compile(optimizer any, loss any, metricList ...any) (err error) 
 		}
 	}
 	m.opt, m.losses, m.metrics, m.targets, m.names = opt, ls, ms, targets, names
+	m.metricSpecs = specs
 	m.compiled = true
 	m.trainProgs = map[int]*graph.Program{}
 	m.evalProgs = map[int]*graph.Program{}

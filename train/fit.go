@@ -249,7 +249,7 @@ func (m *Model) newFitRun(x, y any, opts []FitOption) (*fitRun, error) {
 		m: m, c: c, data: data, val: val,
 		steps: (data.n + c.batchSize - 1) / c.batchSize,
 		cbs:   append(cbs, c.callbacks...),
-		order: indices(data.n),
+		order: m.sampleOrder(data.n),
 		means: make([]metrics.Mean, len(m.names)),
 	}, nil
 }
@@ -311,6 +311,7 @@ func (f *fitRun) epoch(epoch int) (Logs, error) {
 	f.cbs.OnEpochBegin(epoch)
 	if f.c.shuffle {
 		f.m.shuffleRand.Shuffle(len(f.order), func(i, j int) { f.order[i], f.order[j] = f.order[j], f.order[i] })
+		f.m.order = f.order
 	}
 	for i := range f.means {
 		f.means[i].Reset()

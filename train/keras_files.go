@@ -2,6 +2,7 @@ package train
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -62,6 +63,13 @@ func loadKeras(path string, opts []ModelOption) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	var st *savedState
+	if raw, err := zipEntry(&zr.Reader, keragoEntry, maxConfigSize<<4); err == nil {
+		if st, err = parseState(raw); err != nil {
+			return nil, err
+		}
+		opts = append(st.modelOptions(), opts...)
+	}
 	m, err := ModelFromKerasConfig(cfg, opts...)
 	if err != nil {
 		return nil, err
@@ -78,8 +86,24 @@ func loadKeras(path string, opts []ModelOption) (*Model, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "model.weights.h5")
 	}
-	return m, m.SetWeights(ws)
+	if err := m.SetWeights(ws); err != nil {
+		return nil, err
+	}
+	if raw, err := zipEntry(&zr.Reader, fullWeightsEntry, 1<<40); err == nil {
+		if err := m.readWeights(bufio.NewReader(bytes.NewReader(raw)), fullWeightsEntry); err != nil {
+			return nil, err
+		}
+	}
+	if st != nil {
+		return m, st.restore(m)
+	}
+	return m, nil
 }
+
+// fullWeightsEntry holds a float64 model's weights in full precision, in
+// kerago's own weight format (model.weights.h5 holds them as float32, as
+// Keras's files do); LoadModel prefers it.
+const fullWeightsEntry = "kerago.weights"
 
 // zipEntry reads one entry of a zip, refusing one larger than limit
 // (whatever its header claims, no more than limit+1 bytes are read).
@@ -107,8 +131,13 @@ func zipEntry(zr *zip.Reader, name string, limit int64) ([]byte, error) {
 
 // SaveModel writes the whole model to path as a .keras file that Keras 3
 // loads (keras.saving.load_model) and LoadModel reads back: config.json,
-// metadata.json and model.weights.h5. The file is written under a temporary
-// name and renamed into place.
+// metadata.json and model.weights.h5, and kerago.json, which Keras ignores:
+// the compile configuration, the optimizer's state and the random sources'
+// states, so that training resumes exactly after LoadModel (Fit with
+// InitialEpoch). A model compiled with a loss or optimizer kerago cannot
+// rebuild by name (a losses.Func, an optimizer of the program's own) cannot
+// be saved whole. The file is written under a temporary name and renamed
+// into place.
 func (m *Model) SaveModel(path string) (err error) {
 	defer guard("SaveModel", &err)
 	if !isExt(path, ".keras") {
@@ -126,16 +155,22 @@ func (m *Model) SaveModel(path string) (err error) {
 	if err != nil {
 		return errors.Wrap(err, "SaveModel")
 	}
+	state, err := m.keragoState()
+	if err != nil {
+		return errors.Wrap(err, "SaveModel")
+	}
 	return errors.Wrap(writeAtomic(path, func(w io.Writer) error {
 		zw := zip.NewWriter(w)
-		for _, e := range []struct {
-			name  string
-			write func(io.Writer) error
-		}{
+		entries := []zipWrite{
 			{"metadata.json", func(w io.Writer) error { _, err := w.Write(meta); return err }},
 			{"config.json", func(w io.Writer) error { _, err := w.Write(cfg); return err }},
 			{"model.weights.h5", tree.Write},
-		} {
+			{keragoEntry, func(w io.Writer) error { _, err := w.Write(state); return err }},
+		}
+		if m.dt == tensor.Float64 {
+			entries = append(entries, zipWrite{fullWeightsEntry, m.writeWeights})
+		}
+		for _, e := range entries {
 			ew, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Store, Modified: time.Now()})
 			if err != nil {
 				return err
@@ -146,6 +181,12 @@ func (m *Model) SaveModel(path string) (err error) {
 		}
 		return zw.Close()
 	}), "SaveModel")
+}
+
+// zipWrite is one entry of a zip to write.
+type zipWrite struct {
+	name  string
+	write func(io.Writer) error
 }
 
 // loadLegacyH5 reads a legacy Keras 2 full-model .h5 file.

@@ -32,6 +32,16 @@ type Model struct {
 	predictProgs map[int]*graph.Program
 	dropoutRand  *rand.Rand
 	shuffleRand  *rand.Rand
+	// dropoutSrc and shuffleSrc are the two sources' states, saved with
+	// the model so that training resumes exactly.
+	dropoutSrc, shuffleSrc *rand.PCG
+	// metricSpecs are the metrics given to Compile, by name, for saving.
+	metricSpecs []string
+	// order is the sample order of the last epoch Fit shuffled: each epoch
+	// shuffles the previous one, and a Fit on as many samples continues
+	// from it, so that training split over several Fit calls (or resumed
+	// from a saved model) shuffles as one uninterrupted run.
+	order []int
 
 	stop bool
 }
@@ -83,14 +93,16 @@ func NewModel(inputs, outputs any, opts ...ModelOption) (m *Model, err error) {
 	if err := net.Initialise(c.dt, c.seed); err != nil {
 		return nil, err
 	}
-	return &Model{
+	m = &Model{
 		name: c.name, net: net, dt: c.dt, seed: c.seed,
 		trainProgs:   map[int]*graph.Program{},
 		evalProgs:    map[int]*graph.Program{},
 		predictProgs: map[int]*graph.Program{},
-		dropoutRand:  rand.New(rand.NewPCG(c.seed, 0xd40f)),
-		shuffleRand:  rand.New(rand.NewPCG(c.seed, 0x5ff1e)),
-	}, nil
+		dropoutSrc:   rand.NewPCG(c.seed, 0xd40f),
+		shuffleSrc:   rand.NewPCG(c.seed, 0x5ff1e),
+	}
+	m.dropoutRand, m.shuffleRand = rand.New(m.dropoutSrc), rand.New(m.shuffleSrc)
+	return m, nil
 }
 
 // Sequential stacks layers on an input, like keras.Sequential([Input(...),
@@ -146,3 +158,12 @@ func (m *Model) MetricsNames() []string { return append([]string(nil), m.names..
 // StopTraining asks Fit to stop after the current epoch (callbacks use it,
 // as Keras's model.stop_training = True).
 func (m *Model) StopTraining() { m.stop = true }
+
+// sampleOrder is the order Fit starts from for n samples: the last one
+// shuffled when it has n samples, else 0…n-1.
+func (m *Model) sampleOrder(n int) []int {
+	if len(m.order) == n {
+		return append([]int(nil), m.order...)
+	}
+	return indices(n)
+}

@@ -90,7 +90,12 @@ func (m *Model) LoadWeights(path string) (err error) {
 		return errors.Wrap(err, "LoadWeights")
 	}
 	defer f.Close()
-	r := bufio.NewReader(f)
+	return m.readWeights(bufio.NewReader(f), path)
+}
+
+// readWeights reads a weight file in kerago's own format from r (path names
+// it in errors) into the model's weights.
+func (m *Model) readWeights(r *bufio.Reader, path string) error {
 	magic := make([]byte, len(weightsMagic))
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != weightsMagic {
 		return errors.Errorf("LoadWeights: %s is not a kerago weight file", path)

@@ -238,14 +238,21 @@ func (o *optimizer) stateFor(w *graph.Weight) *state {
 	if st, ok := o.state[w]; ok && st.dt == dt && st.n == n {
 		return st
 	}
+	st := o.newState(w, o.rule.slots(&o.s))
+	o.state[w] = st
+	return st
+}
+
+// newState is a fresh state for w: zeros in every slot spec uses.
+func (o *optimizer) newState(w *graph.Weight, spec []slot) *state {
+	val := w.Value()
+	dt, n := val.Dtype(), val.DataSize()
 	st := &state{dt: dt, n: n, decay: o.s.decays(w.Name())}
-	spec := o.rule.slots(&o.s)
 	if dt == tensor.Float64 {
 		st.s64 = makeSlots[float64](spec, n)
 	} else {
 		st.s32 = makeSlots[float32](spec, n)
 	}
-	o.state[w] = st
 	return st
 }
 

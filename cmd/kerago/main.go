@@ -27,6 +27,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(trainCommand(), benchCommand())
+	root.AddCommand(trainCommand(), benchCommand(), summaryCommand(), predictCommand(), convertCommand())
 	return root
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func TestNPYFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Dtype() != src.Dtype() || !got.Shape().Eq(src.Shape()) || !slices.Equal(got.Float64s(), src.Float64s()) {
+		if got.Dtype() != src.Dtype() || !got.Shape().Eq(src.Shape()) || !reflect.DeepEqual(got.Data(), src.Data()) {
 			t.Fatalf("read back %v %v %v, wrote %v", got.Dtype(), got.Shape(), got.Data(), src.Data())
 		}
 	}

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
 	"gorgonia.org/tensor"
@@ -27,9 +24,9 @@ func exportCommand() *cobra.Command {
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: demoNames(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, ok := demos[args[0]]
-			if !ok {
-				return fmt.Errorf("unknown dataset %q; valid datasets: %s", args[0], strings.Join(demoNames(), ", "))
+			d, err := lookupDemo(args[0])
+			if err != nil {
+				return err
 			}
 			return runExport(d, e)
 		},

@@ -58,6 +58,15 @@ var demos = map[string]demo{
 // demoNames are the train datasets, sorted.
 func demoNames() []string { return slices.Sorted(maps.Keys(demos)) }
 
+// lookupDemo is the demo of a dataset name, or an error listing them.
+func lookupDemo(name string) (demo, error) {
+	d, ok := demos[name]
+	if !ok {
+		return d, fmt.Errorf("unknown dataset %q; valid datasets: %s", name, strings.Join(demoNames(), ", "))
+	}
+	return d, nil
+}
+
 func trainCommand() *cobra.Command {
 	var cfg demoConfig
 	var lines []string
@@ -71,9 +80,9 @@ func trainCommand() *cobra.Command {
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: demoNames(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, ok := demos[args[0]]
-			if !ok {
-				return fmt.Errorf("unknown dataset %q; valid datasets: %s", args[0], strings.Join(demoNames(), ", "))
+			d, err := lookupDemo(args[0])
+			if err != nil {
+				return err
 			}
 			if !cmd.Flags().Changed("epochs") {
 				cfg.epochs = d.epochs

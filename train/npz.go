@@ -9,12 +9,10 @@ import (
 	"math"
 	"math/bits"
 	"os"
-	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/pkg/errors"
 	"github.com/sbinet/npyio/npy"
@@ -86,18 +84,10 @@ func float32Array(t *tensor.Dense) (any, error) {
 			vals[j] = float32(v)
 		}
 	}
-	shape := t.Shape()
-	if len(shape) == 0 {
-		return vals[0], nil
+	if len(t.Shape()) > 0 && len(vals) == 0 {
+		return nil, errors.Errorf("shape %v has no elements; NPZ weight files cannot hold empty weights", []int(t.Shape()))
 	}
-	if len(vals) == 0 {
-		return nil, errors.Errorf("shape %v has no elements; NPZ weight files cannot hold empty weights", []int(shape))
-	}
-	typ := reflect.TypeFor[float32]()
-	for d := len(shape) - 1; d >= 0; d-- {
-		typ = reflect.ArrayOf(shape[d], typ)
-	}
-	return reflect.NewAt(typ, unsafe.Pointer(&vals[0])).Interface(), nil
+	return nestedArray(vals, t.Shape()), nil
 }
 
 // LoadWeightsNPZ reads an NPZ weight file (one written by SaveWeightsNPZ or
@@ -199,6 +189,9 @@ func npzEntry(f *zip.File, fileSize int64, w *graph.Weight) (*tensor.Dense, erro
 	if err != nil {
 		return nil, err
 	}
+	if h.descr != "<f4" && h.descr != "<f8" {
+		return nil, errors.Errorf("dtype %q is not supported (want '<f4' or '<f8', little-endian float)", h.descr)
+	}
 	data := h.size * h.item
 	switch got := f.UncompressedSize64 - uint64(len(h.raw)); {
 	case f.Method == zip.Store && data > uint64(fileSize):
@@ -223,14 +216,7 @@ func decodeNPY(h *npyHeader, r io.Reader) (*tensor.Dense, error) {
 	if d := rr.Header.Descr; d.Type != h.descr || d.Fortran || !slices.Equal(d.Shape, h.shape) {
 		return nil, errors.Errorf("npyio read the header as %v, kerago as %s %v", rr.Header, h.descr, h.shape)
 	}
-	var backing any
-	if h.item == 4 {
-		v := make([]float32, h.size)
-		err, backing = rr.Read(&v), v
-	} else {
-		v := make([]float64, h.size)
-		err, backing = rr.Read(&v), v
-	}
+	backing, err := npyDTypes[h.descr].read(rr, h.size)
 	if fr.err != nil {
 		return nil, errors.Wrap(fr.err, "truncated or corrupt data")
 	}
@@ -266,7 +252,7 @@ func (f *fullReader) Read(p []byte) (int, error) {
 // npyHeader is an NPY header that passed readNPYHeader's checks.
 type npyHeader struct {
 	raw   []byte // the header as read: magic, version, length, dictionary
-	descr string // '<f4' or '<f8'
+	descr string // a key of npyDTypes: '<f4', '<f8' or an integer type
 	item  uint64 // bytes per element
 	shape []int
 	size  uint64 // element count
@@ -282,7 +268,7 @@ var npyDict = regexp.MustCompile(`^\{'descr': '([^']*)', 'fortran_order': (True|
 
 // readNPYHeader reads and checks an NPY header from r, an entry of
 // entrySize bytes: magic, format 1.0 or 2.0, a bounded length, numpy's
-// dictionary form, a float dtype in C order, and dims whose byte count
+// dictionary form, a known dtype (npyDTypes) in C order, and dims whose byte count
 // does not overflow.
 func readNPYHeader(r io.Reader, entrySize uint64) (*npyHeader, error) {
 	raw := make([]byte, 8, 12)
@@ -329,14 +315,11 @@ func parseNPYDict(raw []byte, start uint64) (*npyHeader, error) {
 		return nil, errors.Errorf("NPY header %q is not numpy's {'descr': …, 'fortran_order': …, 'shape': (…), }", dict)
 	}
 	h := &npyHeader{raw: raw, descr: string(m[1])}
-	switch h.descr {
-	case "<f4":
-		h.item = 4
-	case "<f8":
-		h.item = 8
-	default:
-		return nil, errors.Errorf("dtype %q is not supported (want '<f4' or '<f8', little-endian float)", h.descr)
+	dt, ok := npyDTypes[h.descr]
+	if !ok {
+		return nil, errors.Errorf("dtype %q is not supported (want '<f4' or '<f8', little-endian float, or a little-endian integer)", h.descr)
 	}
+	h.item = dt.item
 	if string(m[2]) == "True" {
 		return nil, errors.New("array is in Fortran order; only C order ('fortran_order': False) is supported")
 	}

@@ -2,7 +2,10 @@
 // trains a Keras-style model on a dataset embedded in the binary, printing
 // the model summary, a progress bar per epoch, and on its last line
 // `test_loss=<float> test_accuracy=<float>` on the held-out part;
-// `kerago bench` measures training throughput on standard workloads.
+// `kerago bench` measures training throughput on standard workloads;
+// `kerago summary`, `predict` and `convert` work on model files (.keras,
+// legacy .h5, .weights.h5, .npz), and `kerago export` writes a demo's data
+// as NPY or CSV for `predict`.
 package main
 
 import (
@@ -27,6 +30,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(trainCommand(), benchCommand())
+	root.AddCommand(trainCommand(), benchCommand(), summaryCommand(), predictCommand(), convertCommand(), exportCommand())
 	return root
 }

@@ -17,23 +17,38 @@ import (
 // cosine schedule over the epochs (train.CosineDecay, down to 5 % of the
 // peak): the peak rate was the setting that mattered most when tuning
 // (1.5e-3 underfits), and the annealing settles the weights by the end.
-func runWords(cfg demoConfig, out io.Writer) (float64, float64, error) {
+func runWords(cfg demoConfig, out io.Writer) (trained, error) {
 	d, err := kerago.WordsLanguage()
 	if err != nil {
-		return 0, 0, err
+		return trained{}, err
 	}
-	cut := len(d.X) * 8 / 10
-	tr, te := d.Slice(0, cut), d.Slice(cut, len(d.X))
+	s := wordsSplit(d)
 	in := graph.Input(len(d.X[0]))
 	x := layers.NewEmbedding(len(d.Alphabet)+1, 64, layers.WithMaskZero()).Apply(in)
 	x = layers.NewBidirectional(layers.NewGRU(96, layers.WithReturnSequences(), layers.WithDropoutRate(0.3))).Apply(x)
 	x = layers.NewGlobalMaxPooling1D().Apply(x)
 	x = layers.NewDropout(0.5).Apply(x)
-	o := layers.NewDense(len(d.Classes), layers.WithActivation("softmax")).Apply(x)
+	o := layers.NewDense(s.classes, layers.WithActivation("softmax")).Apply(x)
 	m, err := train.NewModel(in, o, train.Seed(cfg.seed), train.Name("words_bigru"))
 	if err != nil {
-		return 0, 0, err
+		return trained{}, err
 	}
 	sched := &train.LearningRateScheduler{Schedule: train.CosineDecay(cfg.lr, 0.05, cfg.epochs)}
-	return fitAndScore(m, cfg, out, "sparse_categorical_crossentropy", splitOf(tr, te, "words"), train.Callbacks(sched))
+	return fitAndScore(m, cfg, out, "sparse_categorical_crossentropy", s, train.Callbacks(sched))
+}
+
+// wordsSplit is the words dataset split as the demo trains on it: the
+// first 80 % of the words, and the last 20 %.
+func wordsSplit(d *kerago.Dataset) demoSplit {
+	cut := len(d.X) * 8 / 10
+	return splitOf(d.Slice(0, cut), d.Slice(cut, len(d.X)), "words")
+}
+
+// wordsData is the words dataset's split (see wordsSplit).
+func wordsData(demoConfig) (demoSplit, error) {
+	d, err := kerago.WordsLanguage()
+	if err != nil {
+		return demoSplit{}, err
+	}
+	return wordsSplit(d), nil
 }

@@ -5,9 +5,11 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
 
 	"github.com/kerago/kerago"
@@ -21,7 +23,16 @@ type demo struct {
 	epochs int
 	batch  int
 	lr     float64
-	run    func(cfg demoConfig, out io.Writer) (loss, acc float64, err error)
+	run    func(cfg demoConfig, out io.Writer) (trained, error)
+	// data is the split the demo trains and scores on, as it feeds it to
+	// the model (`kerago export` writes it).
+	data func(cfg demoConfig) (demoSplit, error)
+}
+
+// trained is a demo's trained model and its test loss and accuracy.
+type trained struct {
+	model     *train.Model
+	loss, acc float64
 }
 
 // demoConfig is what the command line sets.
@@ -34,17 +45,27 @@ type demoConfig struct {
 	data          string
 	head          string
 	plot          string
+	save          string
 }
 
 var demos = map[string]demo{
-	"cancer": {about: "breast-cancer diagnosis (569 samples, 30 features): Dense+Dropout, binary cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runCancer},
-	"mnist":  {about: "28×28 MNIST digits (embedded 6000/1000 subset, or --data DIR for the full IDX files): a small CNN", epochs: 12, batch: 64, lr: 3e-3, run: runMNIST},
-	"words":  {about: "a word's language (en/es/nl/pl) from its letters: Embedding → Bidirectional(GRU) → GlobalMaxPooling1D", epochs: 45, batch: 64, lr: 6e-3, run: runWords},
-	"digits": {about: "8×8 handwritten digits (1797 samples): softmax classifier, sparse categorical cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runDigits},
+	"cancer": {about: "breast-cancer diagnosis (569 samples, 30 features): Dense+Dropout, binary cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runCancer, data: cancerData},
+	"mnist":  {about: "28×28 MNIST digits (embedded 6000/1000 subset, or --data DIR for the full IDX files): a small CNN", epochs: 12, batch: 64, lr: 3e-3, run: runMNIST, data: mnistData},
+	"words":  {about: "a word's language (en/es/nl/pl) from its letters: Embedding → Bidirectional(GRU) → GlobalMaxPooling1D", epochs: 45, batch: 64, lr: 6e-3, run: runWords, data: wordsData},
+	"digits": {about: "8×8 handwritten digits (1797 samples): softmax classifier, sparse categorical cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runDigits, data: digitsData},
 }
 
 // demoNames are the train datasets, sorted.
 func demoNames() []string { return slices.Sorted(maps.Keys(demos)) }
+
+// lookupDemo is the demo of a dataset name, or an error listing them.
+func lookupDemo(name string) (demo, error) {
+	d, ok := demos[name]
+	if !ok {
+		return d, fmt.Errorf("unknown dataset %q; valid datasets: %s", name, strings.Join(demoNames(), ", "))
+	}
+	return d, nil
+}
 
 func trainCommand() *cobra.Command {
 	var cfg demoConfig
@@ -59,9 +80,9 @@ func trainCommand() *cobra.Command {
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: demoNames(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, ok := demos[args[0]]
-			if !ok {
-				return fmt.Errorf("unknown dataset %q; valid datasets: %s", args[0], strings.Join(demoNames(), ", "))
+			d, err := lookupDemo(args[0])
+			if err != nil {
+				return err
 			}
 			if !cmd.Flags().Changed("epochs") {
 				cfg.epochs = d.epochs
@@ -72,12 +93,20 @@ func trainCommand() *cobra.Command {
 			if !cmd.Flags().Changed("lr") {
 				cfg.lr = d.lr
 			}
+			if err := checkSavePath(cfg.save); err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
-			loss, acc, err := d.run(cfg, out)
+			res, err := d.run(cfg, out)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "test_loss=%.6f test_accuracy=%.6f\n", loss, acc)
+			if cfg.save != "" {
+				if err := res.model.SaveModel(cfg.save); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(out, "test_loss=%.6f test_accuracy=%.6f\n", res.loss, res.acc)
 			return nil
 		},
 	}
@@ -91,6 +120,7 @@ func trainCommand() *cobra.Command {
 	f.StringVar(&cfg.plot, "plot", "", "draw the training curves as a PNG to this file")
 	f.StringVar(&cfg.data, "data", "", "mnist: read the full MNIST IDX files from this directory")
 	f.StringVar(&cfg.head, "head", "gap", "mnist: the head after the convolutions: flatten, gap or gmp")
+	f.StringVar(&cfg.save, "save", "", "after training, save the whole model to this .keras file (kerago summary/predict read it, as does Keras 3)")
 	return cmd
 }
 
@@ -100,20 +130,21 @@ type demoSplit struct {
 	trX, trY, teX, teY any
 	nTrain, nTest      int
 	unit               string
+	classes            int
 }
 
 // splitOf is the split of two datasets' X and Y.
 func splitOf(tr, te *kerago.Dataset, unit string) demoSplit {
-	return demoSplit{trX: tr.X, trY: tr.Y, teX: te.X, teY: te.Y, nTrain: len(tr.X), nTest: len(te.X), unit: unit}
+	return demoSplit{trX: tr.X, trY: tr.Y, teX: te.X, teY: te.Y, nTrain: len(tr.X), nTest: len(te.X), unit: unit, classes: len(tr.Classes)}
 }
 
 // fitAndScore compiles m with Adam at cfg.lr, loss and the accuracy metric,
 // prints its summary and the split's sizes (verbose), trains on the train
 // part with cfg's epochs, batch size and verbosity plus opts, and scores on
 // the test part (see finish).
-func fitAndScore(m *train.Model, cfg demoConfig, out io.Writer, loss string, s demoSplit, opts ...train.FitOption) (float64, float64, error) {
+func fitAndScore(m *train.Model, cfg demoConfig, out io.Writer, loss string, s demoSplit, opts ...train.FitOption) (trained, error) {
 	if err := m.Compile(optimizers.Adam(optimizers.LR(cfg.lr)), loss, "accuracy"); err != nil {
-		return 0, 0, err
+		return trained{}, err
 	}
 	if cfg.verbose > 0 {
 		fmt.Fprint(out, m.Summary())
@@ -122,28 +153,43 @@ func fitAndScore(m *train.Model, cfg demoConfig, out io.Writer, loss string, s d
 	opts = append([]train.FitOption{train.Epochs(cfg.epochs), train.BatchSize(cfg.batch), train.Verbose(cfg.verbose), train.Output(out)}, opts...)
 	hist, err := m.Fit(s.trX, s.trY, opts...)
 	if err != nil {
-		return 0, 0, err
+		return trained{}, err
 	}
 	return finish(m, hist, cfg, s.teX, s.teY)
 }
 
 // finish evaluates on the test part and writes the history if asked.
-func finish(m *train.Model, hist *train.History, cfg demoConfig, x, y any) (float64, float64, error) {
+func finish(m *train.Model, hist *train.History, cfg demoConfig, x, y any) (trained, error) {
 	if cfg.history != "" {
 		if err := os.WriteFile(cfg.history, []byte(hist.CSV()), 0o644); err != nil {
-			return 0, 0, err
+			return trained{}, err
 		}
 	}
 	if cfg.plot != "" {
 		if err := hist.SavePlot(cfg.plot); err != nil {
-			return 0, 0, err
+			return trained{}, err
 		}
 	}
 	logs, err := m.Evaluate(x, y, train.BatchSize(cfg.batch))
 	if err != nil {
-		return 0, 0, err
+		return trained{}, err
 	}
 	loss, _ := logs.Get("loss")
 	acc, _ := logs.Get("accuracy")
-	return loss, acc, nil
+	return trained{model: m, loss: loss, acc: acc}, nil
+}
+
+// checkSavePath checks --save before any training: a .keras file in an
+// existing directory (or no --save at all).
+func checkSavePath(path string) error {
+	if path == "" {
+		return nil
+	}
+	if !isExt(path, ".keras") {
+		return errors.Errorf("--save %s: the model is saved as a .keras file", path)
+	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return errors.Errorf("--save %s: no directory %s to write it in", path, filepath.Dir(path))
+	}
+	return nil
 }

@@ -52,20 +52,29 @@ func mnistModel(head string, seed uint64) (*train.Model, error) {
 	return train.NewModel(in, out, train.Seed(seed), train.Name("mnist_cnn"))
 }
 
-// runMNIST trains the CNN on the embedded MNIST subset (or the full files
-// in --data) and scores it on the test images.
-func runMNIST(cfg demoConfig, out io.Writer) (float64, float64, error) {
+// mnistData is the embedded MNIST subset (or the full files in cfg.data)
+// as the CNN takes it: images scaled to [0, 1], labels.
+func mnistData(cfg demoConfig) (demoSplit, error) {
 	tr, te, err := kerago.MNIST()
 	if cfg.data != "" {
 		tr, te, err = kerago.LoadMNIST(cfg.data)
 	}
 	if err != nil {
-		return 0, 0, err
+		return demoSplit{}, err
+	}
+	return demoSplit{trX: images(tr), trY: tr.Y, teX: images(te), teY: te.Y, nTrain: len(tr.X), nTest: len(te.X), unit: "samples", classes: len(tr.Classes)}, nil
+}
+
+// runMNIST trains the CNN on the embedded MNIST subset (or the full files
+// in --data) and scores it on the test images.
+func runMNIST(cfg demoConfig, out io.Writer) (trained, error) {
+	s, err := mnistData(cfg)
+	if err != nil {
+		return trained{}, err
 	}
 	m, err := mnistModel(cfg.head, cfg.seed)
 	if err != nil {
-		return 0, 0, err
+		return trained{}, err
 	}
-	s := demoSplit{trX: images(tr), trY: tr.Y, teX: images(te), teY: te.Y, nTrain: len(tr.X), nTest: len(te.X), unit: "samples"}
 	return fitAndScore(m, cfg, out, "sparse_categorical_crossentropy", s)
 }

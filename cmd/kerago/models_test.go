@@ -19,9 +19,9 @@ import (
 // fixtureDir holds Keras-written model files and their inputs and outputs.
 const fixtureDir = "../../testdata/keras"
 
-// fixtureNames are the fixtures the CLI tests use (functional_2io needs
-// the Concatenate layer).
-var fixtureNames = []string{"mlp", "cnn", "bigru_text", "gru_v1", "l2norm_unit"}
+// fixtureNames are the fixtures the CLI tests use: every Keras-written
+// model, functional_2io's two inputs and two outputs included.
+var fixtureNames = []string{"mlp", "cnn", "bigru_text", "gru_v1", "l2norm_unit", "functional_2io"}
 
 // fixtureArray is one array of a fixture's <name>.json.
 type fixtureArray struct {
@@ -121,14 +121,19 @@ func TestPredictFixtures(t *testing.T) {
 		for _, ext := range []string{".npy", ".csv"} {
 			dir := t.TempDir()
 			ins := writeInputs(t, dir, inputs, ext)
-			out := filepath.Join(dir, "y"+ext)
-			if _, err := runCLI(t, "predict", filepath.Join(fixtureDir, name+".keras"), "--input", strings.Join(ins, ","), "--output", out, "--batch-size", "3"); err != nil {
+			var outs []string
+			for i := range outputs {
+				outs = append(outs, filepath.Join(dir, fmt.Sprintf("y%d%s", i, ext)))
+			}
+			if _, err := runCLI(t, "predict", filepath.Join(fixtureDir, name+".keras"), "--input", strings.Join(ins, ","), "--output", strings.Join(outs, ","), "--batch-size", "3"); err != nil {
 				t.Fatalf("%s %s: %v", name, ext, err)
 			}
-			got := readArray(t, out, outputs[0].Shape)
-			for j, w := range outputs[0].values() {
-				if d := math.Abs(got[j] - w); !(d <= 1e-5) {
-					t.Fatalf("%s %s: output[%d] = %v, Keras %v", name, ext, j, got[j], w)
+			for i, o := range outputs {
+				got := readArray(t, outs[i], o.Shape)
+				for j, w := range o.values() {
+					if d := math.Abs(got[j] - w); !(d <= 1e-5) {
+						t.Fatalf("%s %s: output %s[%d] = %v, Keras %v", name, ext, o.Name, j, got[j], w)
+					}
 				}
 			}
 		}

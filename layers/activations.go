@@ -1,8 +1,9 @@
 package layers
 
 import (
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -183,14 +184,7 @@ func Activation(name string) (ActivationFunc, error) {
 }
 
 // ActivationNames lists the known activation names, sorted.
-func ActivationNames() []string {
-	names := make([]string, 0, len(activations))
-	for n := range activations {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func ActivationNames() []string { return slices.Sorted(maps.Keys(activations)) }
 
 // b2u32 is 1 for true and 0 for false, compiled without a branch.
 func b2u32(b bool) uint32 {

@@ -1,9 +1,10 @@
 package layers
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -254,11 +255,4 @@ func Initializer(name string) (graph.Initializer, error) {
 }
 
 // InitializerNames lists the Keras names Initializer knows, sorted.
-func InitializerNames() []string {
-	names := make([]string, 0, len(initializers))
-	for n := range initializers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func InitializerNames() []string { return slices.Sorted(maps.Keys(initializers)) }

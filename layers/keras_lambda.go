@@ -3,7 +3,8 @@ package layers
 import (
 	"bytes"
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -75,12 +76,7 @@ func NewRegisteredLambda(name string, opts ...LambdaOption) *Lambda {
 func registeredNames() []string {
 	lambdas.RLock()
 	defer lambdas.RUnlock()
-	out := make([]string, 0, len(lambdas.byName))
-	for n := range lambdas.byName {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(lambdas.byName))
 }
 
 // decodeLambda builds a Lambda from its Keras configuration.

@@ -3,8 +3,9 @@ package layers
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,12 +111,7 @@ func codecOf(class string) (layerCodec, bool) {
 func Classes() []string {
 	codecs.RLock()
 	defer codecs.RUnlock()
-	out := make([]string, 0, len(codecs.byClass))
-	for c := range codecs.byClass {
-		out = append(out, c)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(codecs.byClass))
 }
 
 // SerializeLayer returns l in Keras's serialized form, with the dtype

@@ -53,12 +53,15 @@ func loadPoolingGolden(t *testing.T) *poolingGolden {
 	return &g
 }
 
-// windowPool builds the window pooling layer of a kind ("max", "avg") and a
-// number of spatial axes.
-func newTestPool(kind string, axes, pool int, opts ...PoolingOption) interface {
+// singleInputLayer is a layer with a one-tensor Apply.
+type singleInputLayer interface {
 	graph.Layer
 	Apply(*graph.Tensor) *graph.Tensor
-} {
+}
+
+// newTestPool builds the window pooling layer of a kind ("max", "avg") and a
+// number of spatial axes.
+func newTestPool(kind string, axes, pool int, opts ...PoolingOption) singleInputLayer {
 	switch {
 	case kind == "max" && axes == 2:
 		return NewMaxPooling2D(pool, opts...)
@@ -72,10 +75,9 @@ func newTestPool(kind string, axes, pool int, opts ...PoolingOption) interface {
 	panic("no such pooling layer: " + kind)
 }
 
-func newTestGlobalPool(kind string, axes int, opts ...GlobalPoolingOption) interface {
-	graph.Layer
-	Apply(*graph.Tensor) *graph.Tensor
-} {
+// newTestGlobalPool builds the global pooling layer of a kind and a number
+// of spatial axes.
+func newTestGlobalPool(kind string, axes int, opts ...GlobalPoolingOption) singleInputLayer {
 	switch {
 	case kind == "max" && axes == 2:
 		return NewGlobalMaxPooling2D(opts...)
@@ -99,21 +101,29 @@ func TestGoldenPooling(t *testing.T) {
 		if c.Strides != nil {
 			opts = append(opts, WithStrides(c.Strides...))
 		}
-		axes := len(c.InputShape) - 2
-		for _, dt := range dtypes {
-			in := graph.Input(c.InputShape[1:]...)
-			out := newTestPool(c.Kind, axes, 1, opts...).Apply(in)
-			if out.Err() != nil {
-				t.Fatalf("%s: %v", c.Name, out.Err())
-			}
-			if got := out.Shape(); !got.Equal(graph.Shape(c.OutputShape[1:])) {
-				t.Fatalf("%s: output shape %v, want %v", c.Name, got, c.OutputShape[1:])
-			}
-			net := newNet(t, in, out, dt, 1)
-			got, _ := runOnce(t, net, graph.ProgramSpec{Batch: c.InputShape[0]}, c.Input)
-			if err := closeTo(got, c.Output, tolFor(dt)); err != nil {
-				t.Errorf("%s %v: %v", c.Name, dt, err)
-			}
+		layer := func() singleInputLayer { return newTestPool(c.Kind, len(c.InputShape)-2, 1, opts...) }
+		checkPoolGolden(t, c.Name, layer, c.InputShape, c.OutputShape, c.Input, c.Output)
+	}
+}
+
+// checkPoolGolden applies a fresh layer to an input of inShape (batch
+// first), checks the output shape and, in each dtype, the output for input
+// against want.
+func checkPoolGolden(t *testing.T, name string, layer func() singleInputLayer, inShape, outShape []int, input, want []float64) {
+	t.Helper()
+	for _, dt := range dtypes {
+		in := graph.Input(inShape[1:]...)
+		out := layer().Apply(in)
+		if out.Err() != nil {
+			t.Fatalf("%s: %v", name, out.Err())
+		}
+		if got := out.Shape(); !got.Equal(graph.Shape(outShape[1:])) {
+			t.Fatalf("%s: output shape %v, want %v", name, got, outShape[1:])
+		}
+		net := newNet(t, in, out, dt, 1)
+		got, _ := runOnce(t, net, graph.ProgramSpec{Batch: inShape[0]}, input)
+		if err := closeTo(got, want, tolFor(dt)); err != nil {
+			t.Errorf("%s %v: %v", name, dt, err)
 		}
 	}
 }
@@ -127,21 +137,8 @@ func TestGoldenGlobalPooling(t *testing.T) {
 		if c.KeepDims {
 			opts = append(opts, WithKeepDims())
 		}
-		for _, dt := range dtypes {
-			in := graph.Input(c.InputShape[1:]...)
-			out := newTestGlobalPool(c.Kind, len(c.InputShape)-2, opts...).Apply(in)
-			if out.Err() != nil {
-				t.Fatalf("%s: %v", c.Name, out.Err())
-			}
-			if got := out.Shape(); !got.Equal(graph.Shape(c.OutputShape[1:])) {
-				t.Fatalf("%s: output shape %v, want %v", c.Name, got, c.OutputShape[1:])
-			}
-			net := newNet(t, in, out, dt, 1)
-			got, _ := runOnce(t, net, graph.ProgramSpec{Batch: c.InputShape[0]}, c.Input)
-			if err := closeTo(got, c.Output, tolFor(dt)); err != nil {
-				t.Errorf("%s %v: %v", c.Name, dt, err)
-			}
-		}
+		layer := func() singleInputLayer { return newTestGlobalPool(c.Kind, len(c.InputShape)-2, opts...) }
+		checkPoolGolden(t, c.Name, layer, c.InputShape, c.OutputShape, c.Input, c.Output)
 	}
 	m := g.Masked
 	for _, dt := range dtypes {

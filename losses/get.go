@@ -1,7 +1,8 @@
 package losses
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -49,14 +50,7 @@ var unimplemented = map[string]bool{
 }
 
 // Names lists the loss names Get accepts, sorted.
-func Names() []string {
-	out := make([]string, 0, len(constructors))
-	for n := range constructors {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return slices.Sorted(maps.Keys(constructors)) }
 
 // Get returns the loss Keras knows by name ("binary_crossentropy",
 // "categorical_crossentropy", "sparse_categorical_crossentropy",

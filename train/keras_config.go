@@ -19,12 +19,9 @@ import (
 
 // kerasModel is a serialized Keras model.
 type kerasModel struct {
-	Module         string          `json:"module,omitempty"`
-	ClassName      string          `json:"class_name"`
-	Config         json.RawMessage `json:"config"`
-	RegisteredName *string         `json:"registered_name,omitempty"`
-	BuildConfig    json.RawMessage `json:"build_config,omitempty"`
-	CompileConfig  json.RawMessage `json:"compile_config,omitempty"`
+	layers.KerasObject
+	BuildConfig   json.RawMessage `json:"build_config,omitempty"`
+	CompileConfig json.RawMessage `json:"compile_config,omitempty"`
 }
 
 // kerasModelConfig is the config of a Sequential or Functional model.

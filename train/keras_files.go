@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -263,7 +264,7 @@ func (m *Model) legacyWeightsFrom(f *hdf5.File) ([]*tensor.Dense, error) {
 			if d == nil {
 				return nil, errors.Errorf("layer %s: no dataset %s", fl.name, fl.weights[j])
 			}
-			if !sameInts(d.Shape, w.Shape()) {
+			if !slices.Equal(d.Shape, w.Shape()) {
 				return nil, errors.Errorf("weight %s: %s/%s has shape %v, the weight %v", w.Name(), fl.name, fl.weights[j], d.Shape, []int(w.Shape()))
 			}
 			out = append(out, datasetTensor(d))

@@ -2,6 +2,7 @@ package train
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -139,7 +140,7 @@ func (m *Model) kerasWeightsFrom(f *hdf5.File) ([]*tensor.Dense, error) {
 			if d == nil {
 				return nil, errors.Errorf("layer %s (%s): no dataset layers/%s/%s for weight %s", l.Name(), l.Class(), keys[i], paths[j], w.Name())
 			}
-			if !sameInts(d.Shape, w.Shape()) {
+			if !slices.Equal(d.Shape, w.Shape()) {
 				return nil, errors.Errorf("weight %s: layers/%s/%s has shape %v, the weight %v", w.Name(), keys[i], paths[j], d.Shape, []int(w.Shape()))
 			}
 			out = append(out, datasetTensor(d))
@@ -155,16 +156,4 @@ func datasetTensor(d *hdf5.Dataset) *tensor.Dense {
 		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), d.Float64...)))
 	}
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float32(nil), d.Float32...)))
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -49,8 +49,8 @@ func (m *Model) KerasConfig() (b []byte, err error) {
 		return nil, errors.Wrap(err, "KerasConfig")
 	}
 	reg := "Functional"
-	return layers.MarshalJSON(kerasModel{Module: "keras.src.models.functional", ClassName: "Functional", Config: raw,
-		RegisteredName: &reg, BuildConfig: json.RawMessage(`{"input_shape": null}`)})
+	return layers.MarshalJSON(kerasModel{KerasObject: layers.KerasObject{Module: "keras.src.models.functional",
+		ClassName: "Functional", Config: raw, RegisteredName: &reg}, BuildConfig: json.RawMessage(`{"input_shape": null}`)})
 }
 
 // configWriter builds the layer entries of a functional configuration.

@@ -23,13 +23,9 @@ func exportCommand() *cobra.Command {
 			"reproduces the demo's predictions; --labels writes the class indices too.",
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: demoNames(),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := lookupDemo(args[0])
-			if err != nil {
-				return err
-			}
+		RunE: onDemo(func(_ *cobra.Command, d demo) error {
 			return runExport(d, e)
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&e.split, "split", "test", "the part to write: test or train")

@@ -58,13 +58,16 @@ var demos = map[string]demo{
 // demoNames are the train datasets, sorted.
 func demoNames() []string { return slices.Sorted(maps.Keys(demos)) }
 
-// lookupDemo is the demo of a dataset name, or an error listing them.
-func lookupDemo(name string) (demo, error) {
-	d, ok := demos[name]
-	if !ok {
-		return d, fmt.Errorf("unknown dataset %q; valid datasets: %s", name, strings.Join(demoNames(), ", "))
+// onDemo is a RunE for commands whose one argument names a demo dataset: it
+// looks the demo up (an error lists the valid names) and hands it to run.
+func onDemo(run func(cmd *cobra.Command, d demo) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		d, ok := demos[args[0]]
+		if !ok {
+			return fmt.Errorf("unknown dataset %q; valid datasets: %s", args[0], strings.Join(demoNames(), ", "))
+		}
+		return run(cmd, d)
 	}
-	return d, nil
 }
 
 func trainCommand() *cobra.Command {
@@ -79,11 +82,7 @@ func trainCommand() *cobra.Command {
 		Long:      "Train a demo model on an embedded dataset (80/20 split fixed by --seed).\n\nDatasets:\n" + strings.Join(lines, "\n"),
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: demoNames(),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := lookupDemo(args[0])
-			if err != nil {
-				return err
-			}
+		RunE: onDemo(func(cmd *cobra.Command, d demo) error {
 			if !cmd.Flags().Changed("epochs") {
 				cfg.epochs = d.epochs
 			}
@@ -108,7 +107,7 @@ func trainCommand() *cobra.Command {
 			}
 			fmt.Fprintf(out, "test_loss=%.6f test_accuracy=%.6f\n", res.loss, res.acc)
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.IntVar(&cfg.epochs, "epochs", 0, "number of epochs (default: the dataset's)")

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -32,7 +33,7 @@ func TestBroadcast(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := Float64s(y), []float64{1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6}; !sameFloats(got, want) {
+		if got, want := Float64s(y), []float64{1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6}; !slices.Equal(got, want) {
 			t.Errorf("%v forward: %v, want %v", dt, got, want)
 		}
 		g := convDense(dt, tensor.Shape{2, 2, 3}, []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
@@ -40,7 +41,7 @@ func TestBroadcast(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := Float64s(dx), []float64{5, 7, 9, 17, 19, 21}; !sameFloats(got, want) || !dx.Shape().Eq(tensor.Shape{2, 1, 3}) {
+		if got, want := Float64s(dx), []float64{5, 7, 9, 17, 19, 21}; !slices.Equal(got, want) || !dx.Shape().Eq(tensor.Shape{2, 1, 3}) {
 			t.Errorf("%v gradient: %v %v, want %v", dt, dx.Shape(), got, want)
 		}
 		k2 := newBroadcastKernel(tensor.Shape{1, 2, 1}, tensor.Shape{2, 2, 2})
@@ -48,7 +49,7 @@ func TestBroadcast(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := Float64s(y2), []float64{1, 1, 2, 2, 1, 1, 2, 2}; !sameFloats(got, want) {
+		if got, want := Float64s(y2), []float64{1, 1, 2, 2, 1, 1, 2, 2}; !slices.Equal(got, want) {
 			t.Errorf("%v two axes: %v, want %v", dt, got, want)
 		}
 	}

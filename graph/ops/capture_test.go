@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -48,7 +49,7 @@ func TestCaptureCopies(t *testing.T) {
 			}
 		}
 		for _, d := range []*tensor.Dense{d1, d2} {
-			if !sameValues(d, in) {
+			if !slices.Equal(Float64s(d), Float64s(in)) {
 				t.Errorf("%v: captured %v, want %v", dt, d, in)
 			}
 		}
@@ -56,19 +57,4 @@ func TestCaptureCopies(t *testing.T) {
 			t.Errorf("%v: a destination of the wrong size accepted", dt)
 		}
 	}
-}
-
-// sameValues reports whether a and b hold the same elements, whatever
-// their shapes.
-func sameValues(a, b *tensor.Dense) bool {
-	x, y := Float64s(a), Float64s(b)
-	if len(x) != len(y) {
-		return false
-	}
-	for i := range x {
-		if x[i] != y[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,20 +42,7 @@ func TestGatherRejectsBadIndices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := Float64s(y); !sameFloats(got, []float64{5, 6, 1, 2, 5, 6}) {
+	if got := Float64s(y); !slices.Equal(got, []float64{5, 6, 1, 2, 5, 6}) {
 		t.Errorf("gather: %v", got)
 	}
-}
-
-// sameFloats reports whether a and b hold the same values.
-func sameFloats(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

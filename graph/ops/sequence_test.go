@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -57,7 +58,7 @@ func TestSequenceOps(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if got := Float64s(y); !sameFloats(got, c.want) {
+		if got := Float64s(y); !slices.Equal(got, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
@@ -67,7 +68,7 @@ func TestSequenceOps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := Float64s(y); !sameFloats(got, []float64{1, 3, 2, 4}) || !y.Shape().Eq(tensor.Shape{2, 2, 1}) {
+	if got := Float64s(y); !slices.Equal(got, []float64{1, 3, 2, 4}) || !y.Shape().Eq(tensor.Shape{2, 2, 1}) {
 		t.Errorf("stack: %v %v", y.Shape(), got)
 	}
 }

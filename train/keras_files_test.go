@@ -1,15 +1,20 @@
 package train
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/layers"
+	"github.com/kerago/kerago/train/hdf5"
 	"gorgonia.org/tensor"
 )
 
@@ -89,6 +94,8 @@ func TestSaveKerasFiles(t *testing.T) {
 			t.Fatalf("%s: reading back: %v", fx.Name, err)
 		}
 		predictFixture(t, fx.Name+" saved as .keras", back, fx, 1e-5)
+		sameWeights(t, fx.Name+" .keras", back, m)
+		checkStrictKeras(t, path)
 		wpath := filepath.Join(dir, fx.Name+".weights.h5")
 		if err := m.SaveWeights(wpath); err != nil {
 			t.Fatal(err)
@@ -100,15 +107,59 @@ func TestSaveKerasFiles(t *testing.T) {
 		if err := fresh.LoadWeights(wpath); err != nil {
 			t.Fatalf("%s: %v", fx.Name, err)
 		}
-		for i, w := range fresh.GetWeights() {
-			if want := m.GetWeights()[i]; !w.Eq(want) {
-				t.Errorf("%s: weight %d differs after .weights.h5", fx.Name, i)
-			}
+		sameWeights(t, fx.Name+" .weights.h5", fresh, m)
+		if _, err := (hdf5.ReadOptions{Strict: true}).Open(wpath); err != nil {
+			t.Errorf("%s: the .weights.h5 file kerago wrote fails the strict reader: %v", fx.Name, err)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "mlp.keras")); err != nil {
 		t.Error(err)
 	}
+}
+
+// sameWeights fails unless got's weights equal want's bit for bit.
+func sameWeights(t *testing.T, what string, got, want *Model) {
+	t.Helper()
+	gw, ww := got.GetWeights(), want.GetWeights()
+	if len(gw) != len(ww) {
+		t.Fatalf("%s: %d weights, want %d", what, len(gw), len(ww))
+	}
+	for i, w := range gw {
+		if !w.Shape().Eq(ww[i].Shape()) || !reflect.DeepEqual(w.Data(), ww[i].Data()) {
+			t.Errorf("%s: weight %d differs from the saved model's", what, i)
+		}
+	}
+}
+
+// checkStrictKeras opens the .keras archive at path and reads its
+// model.weights.h5 with the strict HDF5 reader, which refuses anything
+// Keras itself would not write.
+func checkStrictKeras(t *testing.T, path string) {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		if f.Name != "model.weights.h5" {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := (hdf5.ReadOptions{Strict: true}).Read(bytes.NewReader(data), int64(len(data))); err != nil {
+			t.Errorf("%s: model.weights.h5 fails the strict reader: %v", path, err)
+		}
+		return
+	}
+	t.Errorf("%s: no model.weights.h5", path)
 }
 
 // TestWriteKerasSamples writes, when KERAGO_KERAS_SAMPLES names a folder,

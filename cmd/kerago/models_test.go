@@ -227,9 +227,10 @@ func predictFile(t *testing.T, path, arch string, inputs []fixtureArray) []*tens
 	return ys
 }
 
-// TestConvertKeepsPredictions converts every fixture's .keras and legacy
-// .h5 file to .keras, .weights.h5 and .npz, and each weights file back to
-// .keras through --model: the predictions stay the same, bit for bit.
+// TestConvertKeepsPredictions converts between every pair of formats: each
+// fixture's .keras and legacy .h5 file to .keras, .weights.h5 and .npz, and
+// each weights file so written (.weights.h5, .npz) to all three again
+// through --model. The predictions stay the same, bit for bit.
 func TestConvertKeepsPredictions(t *testing.T) {
 	for _, name := range fixtureNames {
 		inputs, _ := fixture(t, name)
@@ -237,8 +238,11 @@ func TestConvertKeepsPredictions(t *testing.T) {
 		want := predictFile(t, base+".keras", "", inputs)
 		dir := t.TempDir()
 		check := func(what, path, arch string) {
-			if got := predictFile(t, path, arch, inputs); !reflect.DeepEqual(got[0].Data(), want[0].Data()) {
-				t.Fatalf("%s %s: predictions differ from %s.keras's", name, what, name)
+			got := predictFile(t, path, arch, inputs)
+			for i := range want {
+				if !reflect.DeepEqual(got[i].Data(), want[i].Data()) {
+					t.Fatalf("%s %s: output %d differs from %s.keras's", name, what, i, name)
+				}
 			}
 		}
 		for _, in := range []string{".keras", ".h5"} {
@@ -255,11 +259,17 @@ func TestConvertKeepsPredictions(t *testing.T) {
 			}
 		}
 		for _, in := range []string{".weights.h5", ".npz"} {
-			dst := filepath.Join(dir, "back"+strings.ReplaceAll(in, ".", "_")+".keras")
-			if _, err := runCLI(t, "convert", filepath.Join(dir, "from_keras"+in), dst, "--model", base+".h5"); err != nil {
-				t.Fatalf("%s%s → .keras: %v", name, in, err)
+			for _, out := range []string{".keras", ".weights.h5", ".npz"} {
+				dst := filepath.Join(dir, "back"+strings.ReplaceAll(in, ".", "_")+out)
+				if _, err := runCLI(t, "convert", filepath.Join(dir, "from_keras"+in), dst, "--model", base+".h5"); err != nil {
+					t.Fatalf("%s%s → %s: %v", name, in, out, err)
+				}
+				arch := ""
+				if out != ".keras" {
+					arch = base + ".keras"
+				}
+				check(in+" → "+out, dst, arch)
 			}
-			check(in+" → .keras", dst, "")
 		}
 	}
 }

@@ -71,7 +71,7 @@ func (sp InputSpec) checkAxes(s Shape) error {
 		if a < 0 {
 			i = len(s) + a
 		}
-		if i == -1 || (i >= 0 && i < len(s) && s[i] == sp.Axes[a]) {
+		if i == -1 || (i >= 0 && i < len(s) && SameDim(s[i], sp.Axes[a])) {
 			continue
 		}
 		return errors.Errorf("expected axis %d of input shape to have value %d but got shape %s", a, sp.Axes[a], s)

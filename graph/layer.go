@@ -224,6 +224,12 @@ func Build(l Layer, in []Shape) ([]Shape, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range l.Weights() {
+		if !w.shape.Known() {
+			dims := strings.ReplaceAll(fmt.Sprint([]int(w.shape)), "-1", "None")
+			return nil, errors.Errorf("weight %s would have shape %s: an input axis it depends on is None (graph.Unknown); that axis needs a size", w.name, dims)
+		}
+	}
 	if b, ok := l.(interface{ markBuilt() }); ok {
 		b.markBuilt()
 	}

@@ -65,7 +65,7 @@ func checkMask(mask *Tensor, in Shape) error {
 	if mask.err != nil {
 		return mask.err
 	}
-	if len(mask.shape) != 1 || len(in) < 1 || mask.shape[0] != in[0] {
+	if len(mask.shape) != 1 || len(in) < 1 || !SameDim(mask.shape[0], in[0]) {
 		return errors.Errorf("mask has shape %s, the input %s: want (None, %d)", mask.shape, in, in[0])
 	}
 	return nil

@@ -101,6 +101,11 @@ func checkSpec(net *Network, spec ProgramSpec) error {
 	if spec.Batch <= 0 {
 		return errors.Errorf("batch size must be positive, got %d", spec.Batch)
 	}
+	for _, t := range net.inputs {
+		if !t.shape.Known() {
+			return errors.Errorf("input %s has shape %s: compile Network.Concrete(shapes) for the data's shape", t.layer.Name(), t.shape)
+		}
+	}
 	return nil
 }
 

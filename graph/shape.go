@@ -1,21 +1,52 @@
 package graph
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
 
-// Shape is a tensor shape without the batch axis.
+// Shape is a tensor shape without the batch axis. A dim may be Unknown.
 type Shape []int
 
-// Size is the number of elements of one sample (the product of the dims).
+// Unknown is the size of an axis known only when data arrives, Keras's None
+// (Input(shape=(None,)) for text of any length): a network with such axes
+// compiles one program per concrete shape it meets (Network.Concrete).
+const Unknown = -1
+
+// Size is the number of elements of one sample (the product of the dims),
+// or Unknown when a dim is.
 func (s Shape) Size() int {
 	n := 1
 	for _, d := range s {
+		if d == Unknown {
+			return Unknown
+		}
 		n *= d
 	}
 	return n
 }
+
+// Known reports whether every dim of s is known.
+func (s Shape) Known() bool { return !slices.Contains(s, Unknown) }
+
+// Fits reports whether the concrete shape c fits s: the same rank, and
+// the same size on every axis s knows.
+func (s Shape) Fits(c Shape) bool {
+	if len(s) != len(c) {
+		return false
+	}
+	for i, d := range s {
+		if d != Unknown && d != c[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// SameDim reports whether two axis sizes may be equal: they are, or one is
+// Unknown.
+func SameDim(a, b int) bool { return a == b || a == Unknown || b == Unknown }
 
 // Clone returns a copy of s.
 func (s Shape) Clone() Shape { return append(Shape(nil), s...) }
@@ -40,6 +71,10 @@ func (s Shape) WithBatch(batch int) []int { return append([]int{batch}, s...) }
 func (s Shape) String() string {
 	parts := []string{"None"}
 	for _, d := range s {
+		if d == Unknown {
+			parts = append(parts, "None")
+			continue
+		}
 		parts = append(parts, strconv.Itoa(d))
 	}
 	if len(parts) == 1 {

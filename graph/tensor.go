@@ -76,8 +76,8 @@ func NamedInput(name string, shape ...int) *Tensor {
 	t := &Tensor{shape: l.shape, layer: l}
 	t.call = &call{layer: l, outputs: []*Tensor{t}}
 	for _, d := range shape {
-		if d <= 0 {
-			t.err = errors.Errorf("Input %s: every dim must be positive, got shape %v", l.Name(), []int(shape))
+		if d <= 0 && d != Unknown {
+			t.err = errors.Errorf("Input %s: every dim must be positive or graph.Unknown (None), got shape %v", l.Name(), []int(shape))
 		}
 	}
 	return t

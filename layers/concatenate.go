@@ -88,11 +88,15 @@ func (c *Concatenate) Build(in []graph.Shape) ([]graph.Shape, error) {
 			return nil, errors.Errorf("input %d has shape %s, input 0 %s: the ranks differ", i+1, s, in[0])
 		}
 		for j, d := range s {
-			if j+1 != a && d != out[j] {
+			if j+1 != a && !graph.SameDim(d, out[j]) {
 				return nil, errors.Errorf("input %d has shape %s, input 0 %s: they differ on an axis other than the concatenation axis %d", i+1, s, in[0], c.cfg.Axis)
 			}
 		}
-		out[a-1] += s[a-1]
+		if out[a-1] == graph.Unknown || s[a-1] == graph.Unknown {
+			out[a-1] = graph.Unknown
+		} else {
+			out[a-1] += s[a-1]
+		}
 	}
 	return []graph.Shape{out}, nil
 }

@@ -169,6 +169,10 @@ func (l *conv) Build(in []graph.Shape) ([]graph.Shape, error) {
 	out := make(graph.Shape, l.rank+1)
 	for i := 0; i < l.rank; i++ {
 		n, k, st, d := s[i], l.cfg.KernelSize[i], l.cfg.Strides[i], l.cfg.DilationRate[i]
+		if n == graph.Unknown {
+			out[i] = graph.Unknown
+			continue
+		}
 		o, _, _, err := ops.ConvOutputLength(n, k, st, d, l.cfg.Padding)
 		if err != nil {
 			dk := (k-1)*d + 1

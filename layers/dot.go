@@ -132,7 +132,7 @@ func (d *Dot) Build(in []graph.Shape) ([]graph.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	if x[ax-1] != y[ay-1] {
+	if !graph.SameDim(x[ax-1], y[ay-1]) {
 		return nil, errors.Errorf("the dot axes differ in size: %d (axis %d of %s) and %d (axis %d of %s)", x[ax-1], ax, x, y[ay-1], ay, y)
 	}
 	return []graph.Shape{dotShape(x, y, ax, ay)}, nil

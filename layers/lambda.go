@@ -162,7 +162,7 @@ func (l *Lambda) Build(in []graph.Shape) ([]graph.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	traced, err := l.trace(in)
+	traced, err := l.traceShapes(in)
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +225,44 @@ func (l *Lambda) call(ctx *graph.Context, in []graph.Node) (out graph.Node, err 
 
 // trace infers the output shape by emitting the function into a throwaway
 // inference program with placeholder inputs of batch size traceBatch.
+// traceShapes is trace for inputs that may have Unknown axes: it traces
+// with every Unknown axis of size 2, then 3, and an output axis whose size
+// differs between the two is Unknown.
+func (l *Lambda) traceShapes(in []graph.Shape) (graph.Shape, error) {
+	known := true
+	for _, s := range in {
+		known = known && s.Known()
+	}
+	if known {
+		return l.trace(in)
+	}
+	var outs [2]graph.Shape
+	for k, size := range []int{2, 3} {
+		sub := make([]graph.Shape, len(in))
+		for i, s := range in {
+			sub[i] = s.Clone()
+			for j, d := range sub[i] {
+				if d == graph.Unknown {
+					sub[i][j] = size
+				}
+			}
+		}
+		var err error
+		if outs[k], err = l.trace(sub); err != nil {
+			return nil, err
+		}
+	}
+	if len(outs[0]) != len(outs[1]) {
+		return nil, errors.Errorf("the function's output rank depends on the size of the input's None axes (%s, then %s)", outs[0], outs[1])
+	}
+	for j := range outs[0] {
+		if outs[0][j] != outs[1][j] {
+			outs[0][j] = graph.Unknown
+		}
+	}
+	return outs[0], nil
+}
+
 func (l *Lambda) trace(in []graph.Shape) (graph.Shape, error) {
 	inputs := make([]*graph.Tensor, len(in))
 	for i, s := range in {

@@ -83,6 +83,8 @@ func mergeShape(in []graph.Shape) (graph.Shape, error) {
 		off := len(long) - len(short)
 		for j, d := range short {
 			switch e := long[off+j]; {
+			case e == graph.Unknown || d == graph.Unknown:
+				res[off+j] = graph.Unknown
 			case e == d || d == 1:
 			case e == 1:
 				res[off+j] = d

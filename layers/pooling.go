@@ -140,6 +140,10 @@ func (p *pooling) Build(in []graph.Shape) ([]graph.Shape, error) {
 	out := s.Clone()
 	for i := 0; i < p.axes; i++ {
 		n, k, st := s[i], p.cfg.PoolSize[i], p.cfg.Strides[i]
+		if n == graph.Unknown {
+			out[i] = graph.Unknown
+			continue
+		}
 		o, _ := ops.PoolOutputSize(n, k, st, p.same)
 		if o <= 0 {
 			return nil, errors.Errorf("computed output size would be zero or negative: axis %d has size %d, pool size %d, strides %d, padding %s",
@@ -301,7 +305,7 @@ func (p *globalPooling) Build(in []graph.Shape) ([]graph.Shape, error) {
 	}
 	s := in[0]
 	for i, d := range s {
-		if d <= 0 {
+		if d <= 0 && d != graph.Unknown {
 			return nil, errors.Errorf("axis %d has size %d: nothing to pool", i+1, d)
 		}
 	}

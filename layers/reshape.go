@@ -158,6 +158,9 @@ func (r *Reshape) Build(in []graph.Shape) ([]graph.Shape, error) {
 		}
 	}
 	out := graph.Shape(append([]int(nil), r.cfg.TargetShape...))
+	if original == graph.Unknown {
+		return []graph.Shape{out}, nil // checked again once the input's size is known
+	}
 	if unknown >= 0 {
 		if original%known != 0 {
 			return nil, errors.Errorf("cannot reshape input shape %s into target shape %s: total size of new array must be unchanged (%d elements per sample is not a multiple of %d)", in[0], dimsString(r.cfg.TargetShape), original, known)

@@ -101,8 +101,8 @@ func (m *Model) Compile(optimizer any, loss any, metricList ...any) (err error) 
 	m.opt, m.losses, m.metrics, m.targets, m.names = opt, ls, ms, targets, names
 	m.metricSpecs = specs
 	m.compiled = true
-	m.trainProgs = map[int]*graph.Program{}
-	m.evalProgs = map[int]*graph.Program{}
+	m.trainProgs = newProgramCache()
+	m.evalProgs = newProgramCache()
 	return nil
 }
 
@@ -154,7 +154,11 @@ func (m *Model) head(ctx *graph.Context, outs []graph.Node) (graph.Node, []graph
 	var cost graph.Node
 	var lossReports, metricReports []graph.Node
 	for i, out := range outs {
-		yTrue := ctx.Placeholder("y_true", m.targets[i].WithBatch(ctx.Batch()))
+		target, err := m.losses[i].TargetShape(graph.Shape(out.Shape()[1:]))
+		if err != nil {
+			return nil, nil, err
+		}
+		yTrue := ctx.Placeholder("y_true", target.WithBatch(ctx.Batch()))
 		per, err := m.losses[i].PerSample(ctx, yTrue, out)
 		if err != nil {
 			return nil, nil, errors.Wrapf(err, "loss %s", m.losses[i].Name())

@@ -133,7 +133,7 @@ func rows(what string, n int, width func(int) int, at func(i, j int) float64) (*
 // outputs, (N,1) sparse labels for (N,) targets). what and role name the
 // array in errors, Keras-style.
 func conform(a *array, want graph.Shape, role, what string) error {
-	if a.shape.Equal(want) {
+	if a.shape.Equal(want) || (!want.Known() && want.Fits(a.shape)) {
 		return nil
 	}
 	if a.shape.Size() == want.Size() {
@@ -154,7 +154,8 @@ func trimOnes(s graph.Shape) graph.Shape {
 	return s
 }
 
-// sampleShape prints a per-sample shape as a Python tuple: (784,), (28, 28, 1).
+// sampleShape prints a per-sample shape as a Python tuple: (784,), (28, 28, 1),
+// (None, 32).
 func sampleShape(s graph.Shape) string {
 	if len(s) == 0 {
 		return "()"
@@ -164,7 +165,11 @@ func sampleShape(s graph.Shape) string {
 		if i > 0 {
 			out += ", "
 		}
-		out += fmt.Sprint(d)
+		if d == graph.Unknown {
+			out += "None"
+		} else {
+			out += fmt.Sprint(d)
+		}
 	}
 	if len(s) == 1 {
 		out += ","

@@ -165,22 +165,6 @@ func (m *Model) prepare(x, y any, withTargets bool) (*dataset, error) {
 	return d, nil
 }
 
-func (m *Model) program(cache map[int]*graph.Program, batch int, training, withHead bool) (*graph.Program, error) {
-	if p, ok := cache[batch]; ok {
-		return p, nil
-	}
-	spec := graph.ProgramSpec{Training: training, Batch: batch, Rand: m.dropoutRand}
-	if withHead {
-		spec.Head = m.head
-	}
-	p, err := graph.NewProgram(m.net, spec)
-	if err != nil {
-		return nil, err
-	}
-	cache[batch] = p
-	return p, nil
-}
-
 // feed writes the rows idx of d into p's feeds (inputs, then targets).
 func feed(p *graph.Program, d *dataset, idx []int, withTargets bool) {
 	feeds := p.Feeds()
@@ -367,7 +351,7 @@ func (m *Model) trainStep(d *dataset, idx []int) ([]float64, error) {
 
 // trainStepInto is trainStep appending the values to dst.
 func (m *Model) trainStepInto(d *dataset, idx []int, dst []float64) ([]float64, error) {
-	p, err := m.program(m.trainProgs, len(idx), true, true)
+	p, err := m.program(m.trainProgs, d, len(idx), true, true)
 	if err != nil {
 		return nil, err
 	}
@@ -414,7 +398,7 @@ func (m *Model) evaluate(d *dataset, batchSize int) (Logs, error) {
 	idx := make([]int, 0, batchSize)
 	for from := 0; from < d.n; from += batchSize {
 		idx = span(idx, from, min(from+batchSize, d.n))
-		p, err := m.program(m.evalProgs, len(idx), false, true)
+		p, err := m.program(m.evalProgs, d, len(idx), false, true)
 		if err != nil {
 			return Logs{}, err
 		}

@@ -159,9 +159,10 @@ func inputOfShape(name string, raw json.RawMessage) (*graph.Tensor, error) {
 		return nil, errors.Errorf("input %s: batch shape %s is not a list with the batch axis first", name, raw)
 	}
 	shape := make([]int, 0, len(dims)-1)
-	for i, d := range dims[1:] {
+	for _, d := range dims[1:] {
 		if d == nil {
-			return nil, errors.Errorf("input %s: batch shape %s: axis %d has no size (None); kerago needs every size but the batch's", name, raw, i+1)
+			shape = append(shape, graph.Unknown)
+			continue
 		}
 		shape = append(shape, *d)
 	}

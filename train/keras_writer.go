@@ -138,10 +138,15 @@ func (w *configWriter) layerEntry(l graph.Layer) (*kerasLayer, error) {
 	return e, err
 }
 
-// batchShape is a shape with the batch axis first, as None.
+// batchShape is a shape with the batch axis first, as None, and Unknown
+// axes as None too.
 func batchShape(s graph.Shape) []*int {
 	out := []*int{nil}
 	for _, d := range s {
+		if d == graph.Unknown {
+			out = append(out, nil)
+			continue
+		}
 		out = append(out, &d)
 	}
 	return out

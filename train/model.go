@@ -27,9 +27,9 @@ type Model struct {
 	targets  []graph.Shape
 	names    []string // log names: loss, per-output losses, metrics
 
-	trainProgs   map[int]*graph.Program
-	evalProgs    map[int]*graph.Program
-	predictProgs map[int]*graph.Program
+	trainProgs   *programCache
+	evalProgs    *programCache
+	predictProgs *programCache
 	dropoutRand  *rand.Rand
 	shuffleRand  *rand.Rand
 	// dropoutSrc and shuffleSrc are the two sources' states, saved with
@@ -95,9 +95,9 @@ func NewModel(inputs, outputs any, opts ...ModelOption) (m *Model, err error) {
 	}
 	m = &Model{
 		name: c.name, net: net, dt: c.dt, seed: c.seed,
-		trainProgs:   map[int]*graph.Program{},
-		evalProgs:    map[int]*graph.Program{},
-		predictProgs: map[int]*graph.Program{},
+		trainProgs:   newProgramCache(),
+		evalProgs:    newProgramCache(),
+		predictProgs: newProgramCache(),
 		dropoutSrc:   rand.NewPCG(c.seed, 0xd40f),
 		shuffleSrc:   rand.NewPCG(c.seed, 0x5ff1e),
 	}

@@ -32,15 +32,11 @@ func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, e
 	if err != nil {
 		return nil, errors.Wrap(err, "Predict")
 	}
-	outs := m.net.Outputs()
-	results = make([]*tensor.Dense, len(outs))
-	for i, o := range outs {
-		results[i] = tensor.New(tensor.Of(m.dt), tensor.WithShape(o.Shape().WithBatch(d.n)...))
-	}
+	results = make([]*tensor.Dense, len(m.net.Outputs()))
 	idx := make([]int, 0, c.batchSize)
 	for from := 0; from < d.n; from += c.batchSize {
 		idx = span(idx, from, min(from+c.batchSize, d.n))
-		p, err := m.program(m.predictProgs, len(idx), false, false)
+		p, err := m.program(m.predictProgs, d, len(idx), false, false)
 		if err != nil {
 			return nil, errors.Wrap(err, "Predict")
 		}
@@ -49,8 +45,11 @@ func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, e
 			return nil, errors.Wrap(err, "Predict")
 		}
 		for i, out := range p.Outputs() {
-			size := outs[i].Shape().Size()
-			copyRows(results[i], out, from*size)
+			sample := out.Shape()[1:] // concrete, also for outputs with None axes
+			if results[i] == nil {
+				results[i] = tensor.New(tensor.Of(m.dt), tensor.WithShape(append([]int{d.n}, sample...)...))
+			}
+			copyRows(results[i], out, from*sample.TotalSize())
 		}
 	}
 	return results, nil

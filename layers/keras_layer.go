@@ -83,8 +83,17 @@ func registerLayer[C any, L graph.Layer](class string, defaults func() C, build 
 // DeserializeLayer (and so to the model loaders), as Keras's custom
 // objects: name is the class name or the registered name ("package>Name")
 // the files carry, and build makes the layer from the configuration's JSON.
-// Registering a name twice replaces the first.
+// Registering a name twice replaces the first. A registered layer that
+// implements ConfigGetter can also be saved: SerializeLayer writes its
+// GetConfig under its Class, with name as the registered name.
 func Register(name string, build func(config json.RawMessage) (graph.Layer, error)) {
+	class := name
+	if i := strings.LastIndex(name, ">"); i >= 0 {
+		class = name[i+1:]
+	}
+	customNames.Lock()
+	customNames.byClass[class] = name
+	customNames.Unlock()
 	setCodec(name, layerCodec{decode: func(keys map[string]json.RawMessage, _ *decodeContext) (graph.Layer, error) {
 		raw, err := json.Marshal(keys)
 		if err != nil {
@@ -92,6 +101,43 @@ func Register(name string, build func(config json.RawMessage) (graph.Layer, erro
 		}
 		return build(raw)
 	}})
+}
+
+// ConfigGetter is implemented by a program's own layers that can be saved,
+// as Keras's get_config: the configuration keys build (given to Register)
+// reads back. SerializeLayer adds name, trainable and dtype.
+type ConfigGetter interface {
+	GetConfig() map[string]any
+}
+
+// customNames maps the class of each layer given to Register to the name
+// it was registered under.
+var customNames = struct {
+	sync.Mutex
+	byClass map[string]string
+}{byClass: map[string]string{}}
+
+// serializeCustom is SerializeLayer for a registered layer of the
+// program's own.
+func serializeCustom(l graph.Layer, cg ConfigGetter, dtype string) (KerasObject, error) {
+	customNames.Lock()
+	reg, ok := customNames.byClass[l.Class()]
+	customNames.Unlock()
+	if !ok {
+		return KerasObject{}, errors.Errorf("layer %s: class %s is not registered: register it with layers.Register so that a loading program can rebuild it", l.Name(), l.Class())
+	}
+	keys := maps.Clone(cg.GetConfig())
+	if keys == nil {
+		keys = map[string]any{}
+	}
+	keys["name"] = l.Name()
+	keys["trainable"] = true
+	keys["dtype"] = dtypePolicy(dtype)
+	raw, err := MarshalJSON(keys)
+	if err != nil {
+		return KerasObject{}, errors.Wrapf(err, "layer %s (%s)", l.Name(), l.Class())
+	}
+	return KerasObject{ClassName: l.Class(), Config: raw, RegisteredName: &reg}, nil
 }
 
 func setCodec(class string, c layerCodec) {
@@ -119,8 +165,11 @@ func Classes() []string {
 // serialize is an error naming it.
 func SerializeLayer(l graph.Layer, dtype string) (KerasObject, error) {
 	c, ok := codecOf(l.Class())
+	if cg, custom := l.(ConfigGetter); custom && (!ok || c.encode == nil) {
+		return serializeCustom(l, cg, dtype)
+	}
 	if !ok || c.encode == nil {
-		return KerasObject{}, errors.Errorf("layer %s: class %s cannot be serialized", l.Name(), l.Class())
+		return KerasObject{}, errors.Errorf("layer %s: class %s cannot be serialized (a layer of your own needs a GetConfig method and layers.Register)", l.Name(), l.Class())
 	}
 	cfg, ok := c.encode(l)
 	if !ok {

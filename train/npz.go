@@ -213,7 +213,7 @@ func decodeNPY(h *npyHeader, r io.Reader) (*tensor.Dense, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "bad NPY header")
 	}
-	if d := rr.Header.Descr; d.Type != h.descr || d.Fortran || !slices.Equal(d.Shape, h.shape) {
+	if d := rr.Header.Descr; d.Type != h.descr || d.Fortran != h.fortran || !slices.Equal(d.Shape, h.shape) {
 		return nil, errors.Errorf("npyio read the header as %v, kerago as %s %v", rr.Header, h.descr, h.shape)
 	}
 	backing, err := npyDTypes[h.descr].read(rr, h.size)
@@ -227,7 +227,30 @@ func decodeNPY(h *npyHeader, r io.Reader) (*tensor.Dense, error) {
 	if _, err := io.ReadFull(r, b[:]); err != io.EOF {
 		return nil, errors.Errorf("corrupt entry after the data: %v", err)
 	}
+	if h.fortran && len(h.shape) > 1 {
+		return fromFortranOrder(h.shape, backing)
+	}
 	return tensor.New(tensor.WithShape(h.shape...), tensor.WithBacking(backing)), nil
+}
+
+// fromFortranOrder lays out data stored in Fortran (column-major) order
+// for shape in C order: the data are, in C order, the array of the
+// reversed shape, whose axes are then reversed. numpy writes get_weights()
+// arrays that are transposes of others this way.
+func fromFortranOrder(shape []int, backing any) (*tensor.Dense, error) {
+	n := len(shape)
+	rev, perm := make([]int, n), make([]int, n)
+	for i := range shape {
+		rev[i], perm[i] = shape[n-1-i], n-1-i
+	}
+	t := tensor.New(tensor.WithShape(rev...), tensor.WithBacking(backing))
+	if err := t.T(perm...); err != nil {
+		return nil, errors.Wrap(err, "reordering a Fortran-order array")
+	}
+	if err := t.Transpose(); err != nil {
+		return nil, errors.Wrap(err, "reordering a Fortran-order array")
+	}
+	return t, nil
 }
 
 // fullReader reads whole buffers or fails: npyio ignores short reads and
@@ -256,6 +279,8 @@ type npyHeader struct {
 	item  uint64 // bytes per element
 	shape []int
 	size  uint64 // element count
+	// fortran is numpy's fortran_order: the data are in column-major order.
+	fortran bool
 }
 
 // maxNPYHeader bounds the header length read from a file (numpy itself
@@ -268,7 +293,7 @@ var npyDict = regexp.MustCompile(`^\{'descr': '([^']*)', 'fortran_order': (True|
 
 // readNPYHeader reads and checks an NPY header from r, an entry of
 // entrySize bytes: magic, format 1.0 or 2.0, a bounded length, numpy's
-// dictionary form, a known dtype (npyDTypes) in C order, and dims whose byte count
+// dictionary form, a known dtype (npyDTypes) in C or Fortran order, and dims whose byte count
 // does not overflow.
 func readNPYHeader(r io.Reader, entrySize uint64) (*npyHeader, error) {
 	raw := make([]byte, 8, 12)
@@ -320,9 +345,7 @@ func parseNPYDict(raw []byte, start uint64) (*npyHeader, error) {
 		return nil, errors.Errorf("dtype %q is not supported (want '<f4' or '<f8', little-endian float, or a little-endian integer)", h.descr)
 	}
 	h.item = dt.item
-	if string(m[2]) == "True" {
-		return nil, errors.New("array is in Fortran order; only C order ('fortran_order': False) is supported")
-	}
+	h.fortran = string(m[2]) == "True"
 	var err error
 	h.shape, h.size, err = parseNPYShape(string(m[3]), h.item)
 	return h, err

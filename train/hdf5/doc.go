@@ -75,8 +75,10 @@
 // datatypes with extra padding, and string attributes whose data is not
 // exactly their elements; strings that are not valid in their charset,
 // that do not fill their heap object, or empty ones without a heap object;
-// global heap collections smaller than 4096 bytes, objects with a
-// reference count, or more than one collection in the file.
+// global heap collections smaller than 4096 bytes, or objects with a
+// reference count. (A file may hold several collections: the HDF5 library
+// starts a new one when the current is full, as in the legacy .h5 file of
+// a model with many layers.)
 //
 // # Reading
 //

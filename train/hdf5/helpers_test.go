@@ -112,7 +112,8 @@ func readNPZ(t testing.TB, path string) []npyArray {
 	}
 }
 
-// parseNPY parses a float32 little-endian C-order NPY 1.0 array.
+// parseNPY parses a float32 little-endian NPY 1.0 array, in C order or
+// (numpy's layout for transposed arrays) Fortran order.
 func parseNPY(t testing.TB, b []byte) npyArray {
 	t.Helper()
 	if len(b) < 10 || string(b[:6]) != "\x93NUMPY" || b[6] != 1 {
@@ -120,7 +121,8 @@ func parseNPY(t testing.TB, b []byte) npyArray {
 	}
 	hlen := int(binary.LittleEndian.Uint16(b[8:]))
 	header := string(b[10 : 10+hlen])
-	if !strings.Contains(header, "'descr': '<f4'") || !strings.Contains(header, "'fortran_order': False") {
+	fortran := strings.Contains(header, "'fortran_order': True")
+	if !strings.Contains(header, "'descr': '<f4'") || (!fortran && !strings.Contains(header, "'fortran_order': False")) {
 		t.Fatalf("unexpected NPY header %q", header)
 	}
 	m := npyShape.FindStringSubmatch(header)
@@ -137,7 +139,29 @@ func parseNPY(t testing.TB, b []byte) npyArray {
 	for p := b[10+hlen:]; len(p) >= 4; p = p[4:] {
 		a.bits = append(a.bits, binary.LittleEndian.Uint32(p))
 	}
+	if fortran {
+		a.bits = fortranToC(a.shape, a.bits)
+	}
 	return a
+}
+
+// fortranToC reorders column-major values of shape into row-major order.
+func fortranToC(shape []int, f []uint32) []uint32 {
+	c := make([]uint32, len(f))
+	idx := make([]int, len(shape))
+	for fi := range f {
+		// idx is fi's multi-index, the first axis varying fastest.
+		r := fi
+		for k, d := range shape {
+			idx[k], r = r%d, r/d
+		}
+		ci := 0
+		for k, d := range shape {
+			ci = ci*d + idx[k]
+		}
+		c[ci] = f[fi]
+	}
+	return c
 }
 
 // datasetArray converts a float32 dataset to an npyArray.

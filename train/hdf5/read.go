@@ -65,9 +65,6 @@ func (o ReadOptions) Read(r io.ReaderAt, size int64) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rd.strict && len(rd.heaps) > 1 {
-		return nil, rd.notKeras("", -1, "%d global heap collections; Keras's files have one", len(rd.heaps))
-	}
 	return &File{Root: g}, nil
 }
 

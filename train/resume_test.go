@@ -2,7 +2,10 @@ package train
 
 import (
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"slices"
 	"testing"
 
@@ -37,13 +40,7 @@ func resumeModel(t *testing.T, dt tensor.Dtype) *Model {
 // as a new model and trains 2 more (InitialEpoch 2): the weights are bit for
 // bit those of 4 epochs in one run, in float32 and float64.
 func TestResumeTrainingExactly(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	x := make([][]float64, 60)
-	y := make([]float64, 60)
-	for i := range x {
-		x[i] = []float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
-		y[i] = float64(rng.IntN(3))
-	}
+	x, y := resumeData()
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		whole := resumeModel(t, dt)
 		if _, err := whole.Fit(x, y, Epochs(4), BatchSize(16), Verbose(0)); err != nil {
@@ -73,6 +70,84 @@ func TestResumeTrainingExactly(t *testing.T) {
 				t.Errorf("%v: weight %s differs from the uninterrupted run", dt, whole.Weights()[i].Name())
 			}
 		}
+	}
+}
+
+// resumeData is the resume tests' training set: 60 samples, 3 classes.
+func resumeData() ([][]float64, []float64) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([][]float64, 60)
+	y := make([]float64, 60)
+	for i := range x {
+		x[i] = []float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
+		y[i] = float64(rng.IntN(3))
+	}
+	return x, y
+}
+
+// resumeChildEnv names, in the environment of the test binary run again
+// by TestResumeInNewProcess, the model file to resume from and the file to
+// save the result to (separated by a path-list separator).
+const resumeChildEnv = "KERAGO_TEST_RESUME_CHILD"
+
+// TestResumeInNewProcess is TestResumeTrainingExactly with the last two
+// epochs in another process: the test binary runs again, loads the saved
+// model, trains epochs 3 and 4 and saves it; the weights it saved are bit
+// for bit those of 4 epochs in one run.
+func TestResumeInNewProcess(t *testing.T) {
+	if env := os.Getenv(resumeChildEnv); env != "" {
+		resumeChild(t, filepath.SplitList(env))
+		return
+	}
+	x, y := resumeData()
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		whole := resumeModel(t, dt)
+		if _, err := whole.Fit(x, y, Epochs(4), BatchSize(16), Verbose(0)); err != nil {
+			t.Fatal(err)
+		}
+		first := resumeModel(t, dt)
+		if _, err := first.Fit(x, y, Epochs(2), BatchSize(16), Verbose(0)); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		half, done := filepath.Join(dir, "half.keras"), filepath.Join(dir, "done.keras")
+		if err := first.SaveModel(half); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestResumeInNewProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(), resumeChildEnv+"="+strings.Join([]string{half, done}, string(filepath.ListSeparator)))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: the resuming process failed: %v\n%s", dt, err, out)
+		}
+		second, err := LoadModel(done)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, got := whole.GetWeights(), second.GetWeights()
+		for i := range want {
+			if !sameValues(got[i], want[i]) {
+				t.Errorf("%v: weight %s differs from the uninterrupted run", dt, whole.Weights()[i].Name())
+			}
+		}
+	}
+}
+
+// resumeChild is the other process of TestResumeInNewProcess: it resumes
+// the model at paths[0] for epochs 3 and 4 and saves it to paths[1].
+func resumeChild(t *testing.T, paths []string) {
+	if len(paths) != 2 {
+		t.Fatalf("%s=%v: want two paths", resumeChildEnv, paths)
+	}
+	x, y := resumeData()
+	m, err := LoadModel(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Fit(x, y, Epochs(4), InitialEpoch(2), BatchSize(16), Verbose(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SaveModel(paths[1]); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -43,6 +43,7 @@ type Base struct {
 	specs   []InputSpec
 	built   bool
 	err     error
+	frozen  bool
 }
 
 // NewBase names a layer of the given class; an empty name picks the Keras
@@ -69,6 +70,37 @@ func (b *Base) Built() bool { return b.built }
 
 func (b *Base) markBuilt() { b.built = true }
 
+// Trainable reports whether the layer's weights are trained, Keras's
+// layer.trainable (true unless SetTrainable(false)).
+func (b *Base) Trainable() bool { return !b.frozen }
+
+// SetTrainable freezes (false) or unfreezes the layer's weights, Keras's
+// layer.trainable = …: a frozen layer's weights get no gradient, no
+// optimizer update and no regularization penalty, and BatchNormalization
+// runs in inference mode. Weights created later follow the setting. As
+// in Keras, Compile again for a model's training to see a change.
+// Wrappers (Bidirectional, TimeDistributed) pass it on to the layers they
+// wrap.
+func (b *Base) SetTrainable(trainable bool) {
+	b.frozen = !trainable
+	for _, w := range b.weights {
+		w.frozen = b.frozen
+	}
+}
+
+// Trainability is what a layer embedding Base has: Keras's trainable.
+type Trainability interface {
+	Trainable() bool
+	SetTrainable(bool)
+}
+
+// IsTrainable reports whether l is trainable: true for a layer that does
+// not embed Base.
+func IsTrainable(l Layer) bool {
+	t, ok := l.(Trainability)
+	return !ok || t.Trainable()
+}
+
 // Fail records err (if it is the first non-nil one) as the layer's
 // configuration error: a constructor calls it for an invalid argument, and
 // every Apply of the layer then returns that error.
@@ -93,7 +125,7 @@ func (b *Base) InputSpec() []InputSpec { return b.specs }
 // AddWeight creates a weight named "<layer>/<name>" and appends it to the
 // layer's weights. reg may be nil.
 func (b *Base) AddWeight(name string, shape Shape, init Initializer, reg Regularizer, trainable bool) *Weight {
-	w := &Weight{name: b.name + "/" + name, shape: shape.Clone(), init: init, reg: reg, trainable: trainable}
+	w := &Weight{name: b.name + "/" + name, shape: shape.Clone(), init: init, reg: reg, trainable: trainable, frozen: b.frozen}
 	b.weights = append(b.weights, w)
 	return w
 }

@@ -287,14 +287,15 @@ func (c *compiler) captureCost(cost Node) (Node, error) {
 	return cost, nil
 }
 
-// penalty is the sum of the regularization penalties of the weights this
-// graph uses, in network order, and of the penalties layers added with
+// penalty is the sum of the regularization penalties of the trainable
+// weights this graph uses (Keras regularizes trainable_weights only), in
+// network order, and of the penalties layers added with
 // Context.AddPenalty (nil when there are none).
 func (c *compiler) penalty() (Node, error) {
 	var pens []Node
 	for _, w := range c.net.weights {
 		n, used := c.ctx.weights[w]
-		if !used || w.reg == nil {
+		if !used || w.reg == nil || !w.Trainable() {
 			continue
 		}
 		pen, err := w.reg.Penalty(c.ctx, n)
@@ -355,7 +356,7 @@ func (c *compiler) gradientTargets(cost Node) ([]Node, error) {
 	reach := ancestors(c.ctx.g, cost)
 	var wrt []Node
 	for _, w := range c.net.weights {
-		if n, ok := c.ctx.weights[w]; ok && w.trainable && reach[n] {
+		if n, ok := c.ctx.weights[w]; ok && w.Trainable() && reach[n] {
 			c.p.params = append(c.p.params, w)
 			wrt = append(wrt, n)
 		}

@@ -29,7 +29,9 @@ type Weight struct {
 	init      Initializer
 	reg       Regularizer
 	trainable bool
-	value     *tensor.Dense
+	// frozen is set while the weight's layer is not trainable.
+	frozen bool
+	value  *tensor.Dense
 }
 
 // Name is "<layer>/<weight>", for example "dense/kernel".
@@ -38,8 +40,9 @@ func (w *Weight) Name() string { return w.name }
 // Shape is the weight's full shape (weights have no batch axis).
 func (w *Weight) Shape() Shape { return w.shape.Clone() }
 
-// Trainable reports whether optimizers update the weight.
-func (w *Weight) Trainable() bool { return w.trainable }
+// Trainable reports whether optimizers update the weight: it was created
+// trainable (a kernel, not a moving mean) and its layer is trainable.
+func (w *Weight) Trainable() bool { return w.trainable && !w.frozen }
 
 // Regularizer is the weight's regularizer, or nil.
 func (w *Weight) Regularizer() Regularizer { return w.reg }

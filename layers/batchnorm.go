@@ -275,7 +275,7 @@ func (b *BatchNormalization) Emit(ctx *graph.Context, in []graph.Node) ([]graph.
 	if err != nil {
 		return nil, err
 	}
-	if !ctx.Training() {
+	if !ctx.Training() || !b.Trainable() { // Keras 3: a frozen layer normalizes with the moving statistics
 		y, err := ops.BatchNormInfer(x, mm, mv, gamma, beta, a, b.cfg.Epsilon)
 		if err != nil {
 			return nil, err

@@ -129,12 +129,25 @@ func NewBidirectionalFromConfig(cfg BidirectionalConfig) *Bidirectional {
 		b.layer = rl
 		b.fwd = rl.Clone("forward_"+rl.Name(), rl.GoBackwards())
 		b.bwd = rl.Clone("backward_"+rl.Name(), !rl.GoBackwards())
+		if !graph.IsTrainable(rl) {
+			b.SetTrainable(false)
+		}
 	}
 	b.nMergedOutput = 1
 	if cfg.MergeMode == "none" {
 		b.nMergedOutput = 2
 	}
 	return b
+}
+
+// SetTrainable freezes or unfreezes the wrapper and both directions.
+func (b *Bidirectional) SetTrainable(trainable bool) {
+	b.Base.SetTrainable(trainable)
+	for _, l := range []graph.Layer{b.layer, b.fwd, b.bwd} {
+		if t, ok := l.(graph.Trainability); ok {
+			t.SetTrainable(trainable)
+		}
+	}
 }
 
 // Config returns the layer's configuration.

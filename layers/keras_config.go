@@ -206,7 +206,7 @@ func intOrInts(raw json.RawMessage) ([]int, error) {
 // (Keras's defaults, mostly): a file asking for more is refused rather than
 // misread.
 var kerasOnlyKeys = map[string]func(raw json.RawMessage, ctx *decodeContext) error{
-	"trainable":             want("true"),
+	"trainable":             want("true", "false"), // applied by deserializeLayer
 	"dtype":                 checkDtype,
 	"activity_regularizer":  want("null"),
 	"kernel_constraint":     want("null"),

@@ -131,7 +131,7 @@ func serializeCustom(l graph.Layer, cg ConfigGetter, dtype string) (KerasObject,
 		keys = map[string]any{}
 	}
 	keys["name"] = l.Name()
-	keys["trainable"] = true
+	keys["trainable"] = graph.IsTrainable(l)
 	keys["dtype"] = dtypePolicy(dtype)
 	raw, err := MarshalJSON(keys)
 	if err != nil {
@@ -188,7 +188,7 @@ func SerializeLayer(l graph.Layer, dtype string) (KerasObject, error) {
 	if err != nil {
 		return KerasObject{}, errors.Wrapf(err, "layer %s (%s)", l.Name(), l.Class())
 	}
-	keys["trainable"] = true
+	keys["trainable"] = graph.IsTrainable(l)
 	keys["dtype"] = dtypePolicy(dtype)
 	raw, err := MarshalJSON(keys)
 	if err != nil {
@@ -242,6 +242,13 @@ func deserializeLayer(obj KerasObject, ctx *decodeContext) (graph.Layer, error) 
 	l, err := c.decode(keys, ctx)
 	if err != nil {
 		return nil, errors.Wrapf(err, "layer %s (%s)", name, class)
+	}
+	if string(bytes.TrimSpace(keys["trainable"])) == "false" {
+		t, ok := l.(graph.Trainability)
+		if !ok {
+			return nil, errors.Errorf("layer %s (%s): trainable is false, but the layer cannot be frozen (it does not embed graph.Base)", name, class)
+		}
+		t.SetTrainable(false)
 	}
 	return l, nil
 }

@@ -115,7 +115,7 @@ func TestDeserializeLayerErrors(t *testing.T) {
 		{obj("Dense", `{"name": "d", "units": 3, "kernel_initializer": {"class_name": "RandomNormal", "config": {"mean": 0, "wobble": 1}}}`), `initializer RandomNormal: json: unknown field "wobble"`},
 		{obj("Dense", `{"name": "d", "units": 3, "kernel_regularizer": {"class_name": "OrthogonalRegularizer", "config": {}}}`), "unknown regularizer OrthogonalRegularizer (L1, L2 or L1L2)"},
 		{obj("Dense", `{"name": "d", "units": 3, "dtype": "mixed_float16"}`), `key dtype: dtype "mixed_float16" is not supported (float32 or float64)`},
-		{obj("Dense", `{"name": "d", "units": 3, "trainable": false}`), "key trainable: kerago supports only true, got false"},
+		{obj("Dense", `{"name": "d", "units": 3, "trainable": 0}`), "key trainable: kerago supports only true or false, got 0"},
 		{obj("Conv2D", `{"name": "c", "filters": 2, "kernel_size": 3, "data_format": "channels_first"}`), `key data_format: kerago supports only "channels_last" or null`},
 		{obj("GRU", `{"name": "g", "units": 2, "zero_output_for_mask": true}`), "key zero_output_for_mask: kerago supports only false"},
 		{obj("Dropout", `{"name": "dr", "rate": 0.5, "noise_shape": 3}`), "noise_shape must be null or a list of sizes"},

@@ -62,6 +62,14 @@ func (td *TimeDistributed) Apply(x *graph.Tensor) *graph.Tensor { return graph.A
 // Layer is the wrapped layer.
 func (td *TimeDistributed) Layer() graph.Layer { return td.inner }
 
+// SetTrainable freezes or unfreezes the wrapper and the layer it wraps.
+func (td *TimeDistributed) SetTrainable(trainable bool) {
+	td.Base.SetTrainable(trainable)
+	if t, ok := td.inner.(graph.Trainability); ok {
+		t.SetTrainable(trainable)
+	}
+}
+
 // Weights implements graph.Layer: the inner layer's weights.
 func (td *TimeDistributed) Weights() []*graph.Weight {
 	if td.inner == nil {

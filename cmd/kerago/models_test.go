@@ -21,7 +21,7 @@ const fixtureDir = "../../testdata/keras"
 
 // fixtureNames are the fixtures the CLI tests use: every Keras-written
 // model, functional_2io's two inputs and two outputs included.
-var fixtureNames = []string{"mlp", "cnn", "bigru_text", "gru_v1", "l2norm_unit", "functional_2io", "nested", "frozen"}
+var fixtureNames = []string{"mlp", "cnn", "bigru_text", "gru_v1", "l2norm_unit", "functional_2io", "nested", "frozen", "shared"}
 
 // fixtureArray is one array of a fixture's <name>.json.
 type fixtureArray struct {

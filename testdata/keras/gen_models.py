@@ -1,18 +1,20 @@
-"""Writes the `nested` and `frozen` fixtures. `nested` has what the six
+"""Writes the `nested`, `frozen` and `shared` fixtures. `nested` has what the six
 fixtures from Keras do not reach: wrapped layers nested in the weights
 files (Bidirectional(LSTM) with its forward_layer/backward_layer cells,
 TimeDistributed(Dense)), and a `layers` group of more than forty members,
 so that HDF5 stores it as a B-tree with several symbol-table nodes.
 `frozen` is a transfer-learning model: its first Dense and its
 BatchNormalization (with non-trivial moving statistics) have
-trainable=False.
+trainable=False. `shared` is a siamese model: one Dense applied to two
+inputs (two inbound nodes; later layers refer to its node 1) and an
+Embedding-free Dot of the two branches.
 
 Run from the repository root with Keras 3 on its numpy backend:
 
     PYTHONPATH=<keras-src>:<keras-env>/shims KERAS_BACKEND=numpy \
         /usr/bin/python3 testdata/keras/gen_models.py
 
-It writes testdata/keras/{nested,frozen}.{keras,weights.h5,h5,npz,json},
+It writes testdata/keras/{nested,frozen,shared}.{keras,weights.h5,h5,npz,json},
 the JSON in the form of the other fixtures (configuration, weights, inputs
 and Keras's predictions).
 """
@@ -58,8 +60,22 @@ def array(name, a):
     return {"name": name, "dtype": str(a.dtype), "shape": list(a.shape), "data": a.tolist()}
 
 
-def write(name, m, input_name, x, output_name, notes):
-    y = np.asarray(m.predict(x, verbose=0))
+def shared():
+    a = keras.Input(shape=(4,), name="left")
+    b = keras.Input(shape=(4,), name="right")
+    enc = keras.layers.Dense(3, activation="tanh", name="encoder")
+    ea, eb = enc(a), enc(b)
+    diff = keras.layers.Subtract(name="diff")([ea, eb])
+    sim = keras.layers.Dot(axes=1, normalize=True, name="cosine")([ea, eb])
+    h = keras.layers.Concatenate(name="join")([diff, sim])
+    y = keras.layers.Dense(1, activation="sigmoid", name="same")(h)
+    return keras.Model([a, b], y, name="shared")
+
+
+def write(name, m, input_names, xs, output_name, notes):
+    if not isinstance(xs, list):
+        input_names, xs = [input_names], [xs]
+    y = np.asarray(m.predict(xs if len(xs) > 1 else xs[0], verbose=0))
     base = os.path.join(HERE, name)
     m.save(base + ".keras")
     m.save_weights(base + ".weights.h5")
@@ -70,7 +86,7 @@ def write(name, m, input_name, x, output_name, notes):
                 "trainable": bool(v.trainable)} for i, v in enumerate(m.weights)]
     out = {"name": name, "keras_version": keras.__version__, "backend": keras.backend.backend(),
            "model_class": "Functional", "model_config": json.loads(m.to_json()), "weights": weights,
-           "inputs": [array(input_name, x)], "outputs": [array(output_name, y)], "notes": notes}
+           "inputs": [array(n, x) for n, x in zip(input_names, xs)], "outputs": [array(output_name, y)], "notes": notes}
     with open(base + ".json", "w") as f:
         json.dump(out, f)
 
@@ -82,6 +98,11 @@ def main():
     keras.utils.set_random_seed(12)
     write("frozen", frozen(), "features", np.random.default_rng(3).normal(size=(4, 5)).astype("float32"), "head",
           "base and bn have trainable=False (transfer learning)")
+    keras.utils.set_random_seed(13)
+    rng = np.random.default_rng(4)
+    write("shared", shared(), ["left", "right"], [rng.normal(size=(4, 4)).astype("float32"),
+                                                   rng.normal(size=(4, 4)).astype("float32")], "same",
+          "one Dense shared by two inputs: two inbound nodes, node 1 referred to downstream")
 
 
 if __name__ == "__main__":

@@ -39,8 +39,8 @@ func loadModelInfo(t *testing.T, model string) (modelInfo, []npyArray) {
 // mode, and checks its tree against the model's weight list and values.
 func TestFixturesRead(t *testing.T) {
 	fs := fixtures(t)
-	if len(fs) != 24 {
-		t.Fatalf("%d fixtures, want 24 (8 models × .h5, .weights.h5, .keras)", len(fs))
+	if len(fs) != 27 {
+		t.Fatalf("%d fixtures, want 27 (9 models × .h5, .weights.h5, .keras)", len(fs))
 	}
 	for _, fx := range fs {
 		t.Run(fx.name, func(t *testing.T) {

@@ -131,13 +131,19 @@ func serializeCustom(l graph.Layer, cg ConfigGetter, dtype string) (KerasObject,
 		keys = map[string]any{}
 	}
 	keys["name"] = l.Name()
+	return layerObject(l, keys, dtype, "", &reg)
+}
+
+// layerObject adds Keras's standard keys trainable and dtype to a layer's
+// configuration keys and wraps them as a serialized layer.
+func layerObject(l graph.Layer, keys map[string]any, dtype, module string, registered *string) (KerasObject, error) {
 	keys["trainable"] = graph.IsTrainable(l)
 	keys["dtype"] = dtypePolicy(dtype)
 	raw, err := MarshalJSON(keys)
 	if err != nil {
 		return KerasObject{}, errors.Wrapf(err, "layer %s (%s)", l.Name(), l.Class())
 	}
-	return KerasObject{ClassName: l.Class(), Config: raw, RegisteredName: &reg}, nil
+	return KerasObject{Module: module, ClassName: l.Class(), Config: raw, RegisteredName: registered}, nil
 }
 
 func setCodec(class string, c layerCodec) {
@@ -188,13 +194,7 @@ func SerializeLayer(l graph.Layer, dtype string) (KerasObject, error) {
 	if err != nil {
 		return KerasObject{}, errors.Wrapf(err, "layer %s (%s)", l.Name(), l.Class())
 	}
-	keys["trainable"] = graph.IsTrainable(l)
-	keys["dtype"] = dtypePolicy(dtype)
-	raw, err := MarshalJSON(keys)
-	if err != nil {
-		return KerasObject{}, errors.Wrapf(err, "layer %s (%s)", l.Name(), l.Class())
-	}
-	return KerasObject{Module: "keras.layers", ClassName: l.Class(), Config: raw}, nil
+	return layerObject(l, keys, dtype, "keras.layers", nil)
 }
 
 // dtypePolicy is Keras 3's serialized DTypePolicy of a dtype name.

@@ -42,14 +42,7 @@ func resumeModel(t *testing.T, dt tensor.Dtype) *Model {
 func TestResumeTrainingExactly(t *testing.T) {
 	x, y := resumeData()
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
-		whole := resumeModel(t, dt)
-		if _, err := whole.Fit(x, y, Epochs(4), BatchSize(16), Verbose(0)); err != nil {
-			t.Fatal(err)
-		}
-		first := resumeModel(t, dt)
-		if _, err := first.Fit(x, y, Epochs(2), BatchSize(16), Verbose(0)); err != nil {
-			t.Fatal(err)
-		}
+		whole, first := wholeAndHalf(t, dt, x, y)
 		path := filepath.Join(t.TempDir(), "half.keras")
 		if err := first.SaveModel(path); err != nil {
 			t.Fatal(err)
@@ -71,6 +64,19 @@ func TestResumeTrainingExactly(t *testing.T) {
 			}
 		}
 	}
+}
+
+// wholeAndHalf trains one resumeModel 4 epochs and another 2.
+func wholeAndHalf(t *testing.T, dt tensor.Dtype, x [][]float64, y []float64) (whole, half *Model) {
+	t.Helper()
+	whole, half = resumeModel(t, dt), resumeModel(t, dt)
+	if _, err := whole.Fit(x, y, Epochs(4), BatchSize(16), Verbose(0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := half.Fit(x, y, Epochs(2), BatchSize(16), Verbose(0)); err != nil {
+		t.Fatal(err)
+	}
+	return whole, half
 }
 
 // resumeData is the resume tests' training set: 60 samples, 3 classes.
@@ -101,14 +107,7 @@ func TestResumeInNewProcess(t *testing.T) {
 	}
 	x, y := resumeData()
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
-		whole := resumeModel(t, dt)
-		if _, err := whole.Fit(x, y, Epochs(4), BatchSize(16), Verbose(0)); err != nil {
-			t.Fatal(err)
-		}
-		first := resumeModel(t, dt)
-		if _, err := first.Fit(x, y, Epochs(2), BatchSize(16), Verbose(0)); err != nil {
-			t.Fatal(err)
-		}
+		whole, first := wholeAndHalf(t, dt, x, y)
 		dir := t.TempDir()
 		half, done := filepath.Join(dir, "half.keras"), filepath.Join(dir, "done.keras")
 		if err := first.SaveModel(half); err != nil {

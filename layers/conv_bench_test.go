@@ -29,34 +29,41 @@ func BenchmarkConv2DForwardBackward(b *testing.B) {
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			in := graph.Input(c.in...)
-			out := c.l().Apply(in)
-			net, err := graph.NewNetwork([]*graph.Tensor{in}, []*graph.Tensor{out})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := net.Initialise(tensor.Float32, 1); err != nil {
-				b.Fatal(err)
-			}
-			p, err := graph.NewProgram(net, graph.ProgramSpec{Training: true, Batch: batch, Head: sumHead})
-			if err != nil {
-				b.Fatal(err)
-			}
-			rng := rand.New(rand.NewPCG(1, 2))
-			x := p.Feeds()[0].Data().([]float32)
-			for i := range x {
-				x[i] = rng.Float32()
-			}
-			if err := p.Run(true); err != nil { // warm-up: scratch buffers
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := p.Run(true); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "samples/s")
+			benchTraining(b, in, c.l().Apply(in), batch, func(r *rand.Rand) float32 { return r.Float32() })
 		})
 	}
+}
+
+// benchTraining benchmarks training steps (the summed output as the cost)
+// of the network from in to out, for batch samples drawn by draw; it
+// reports allocations and samples per second.
+func benchTraining(b *testing.B, in, out *graph.Tensor, batch int, draw func(*rand.Rand) float32) {
+	b.Helper()
+	net, err := graph.NewNetwork([]*graph.Tensor{in}, []*graph.Tensor{out})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := net.Initialise(tensor.Float32, 1); err != nil {
+		b.Fatal(err)
+	}
+	p, err := graph.NewProgram(net, graph.ProgramSpec{Training: true, Batch: batch, Head: sumHead})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := p.Feeds()[0].Data().([]float32)
+	for i := range x {
+		x[i] = draw(rng)
+	}
+	if err := p.Run(true); err != nil { // warm-up: scratch buffers
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := p.Run(true); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "samples/s")
 }

@@ -4,8 +4,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"gorgonia.org/tensor"
-
 	"github.com/kerago/kerago/graph"
 )
 
@@ -28,34 +26,7 @@ func BenchmarkRecurrentTrainStep(b *testing.B) {
 		for _, impl := range []string{"fused", "unrolled"} {
 			b.Run(m.name+"/"+impl, func(b *testing.B) {
 				in := graph.Input(steps, features)
-				out := graph.Apply1(m.mk(impl), in)
-				net, err := graph.NewNetwork([]*graph.Tensor{in}, []*graph.Tensor{out})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := net.Initialise(tensor.Float32, 1); err != nil {
-					b.Fatal(err)
-				}
-				p, err := graph.NewProgram(net, graph.ProgramSpec{Training: true, Batch: batch, Head: sumHead})
-				if err != nil {
-					b.Fatal(err)
-				}
-				rng := rand.New(rand.NewPCG(1, 2))
-				x := p.Feeds()[0].Data().([]float32)
-				for i := range x {
-					x[i] = float32(rng.NormFloat64())
-				}
-				if err := p.Run(true); err != nil {
-					b.Fatal(err)
-				}
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if err := p.Run(true); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "samples/s")
+				benchTraining(b, in, graph.Apply1(m.mk(impl), in), batch, func(r *rand.Rand) float32 { return float32(r.NormFloat64()) })
 			})
 		}
 	}

@@ -59,6 +59,17 @@ func TestFrozenLayers(t *testing.T) {
 	}
 }
 
+// evalLoss is m's Evaluate loss on (x, y).
+func evalLoss(t *testing.T, m *Model, x, y any) float64 {
+	t.Helper()
+	logs, err := m.Evaluate(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := logs.Get("loss")
+	return v
+}
+
 // TestFrozenLayerNoPenalty checks that a frozen layer's regularizer adds
 // nothing to the loss, as Keras regularizes trainable weights only.
 func TestFrozenLayerNoPenalty(t *testing.T) {
@@ -79,19 +90,11 @@ func TestFrozenLayerNoPenalty(t *testing.T) {
 		return m
 	}
 	x, y := [][]float64{{1, 2, 3}}, []float64{0}
-	loss := func(m *Model) float64 {
-		logs, err := m.Evaluate(x, y)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, _ := logs.Get("loss")
-		return v
-	}
 	// (1+2+3)·2 = 12 → squared error 144; the penalty is 10·6 = 60.
-	if got := loss(build(false)); got != 204 {
+	if got := evalLoss(t, build(false), x, y); got != 204 {
 		t.Errorf("trainable: loss %v, want 144 + 60", got)
 	}
-	if got := loss(build(true)); got != 144 {
+	if got := evalLoss(t, build(true), x, y); got != 144 {
 		t.Errorf("frozen: loss %v, want 144 with no penalty", got)
 	}
 }

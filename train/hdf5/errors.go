@@ -25,17 +25,15 @@ const (
 
 // String names the kind as it appears in error messages.
 func (k ErrorKind) String() string {
-	switch k {
-	case Corrupt:
-		return "corrupt file"
-	case Unsupported:
-		return "unsupported feature"
-	case NotKeras:
-		return "not as Keras writes it"
-	case Invalid:
-		return "cannot write"
+	return enumName(int(k), "ErrorKind", "corrupt file", "unsupported feature", "not as Keras writes it", "cannot write")
+}
+
+// enumName is names[v], or type(v) for a value without a name.
+func enumName(v int, typ string, names ...string) string {
+	if v >= 0 && v < len(names) {
+		return names[v]
 	}
-	return fmt.Sprintf("ErrorKind(%d)", int(k))
+	return fmt.Sprintf("%s(%d)", typ, v)
 }
 
 // Error is the error the reader and the writer return for a file or a tree

@@ -1,7 +1,6 @@
 package hdf5
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 )
@@ -70,15 +69,7 @@ const (
 )
 
 // String names the charset.
-func (c Charset) String() string {
-	switch c {
-	case UTF8:
-		return "UTF-8"
-	case ASCII:
-		return "ASCII"
-	}
-	return fmt.Sprintf("Charset(%d)", uint8(c))
-}
+func (c Charset) String() string { return enumName(int(c), "Charset", "UTF-8", "ASCII") }
 
 // Attr is an attribute of a group. Value is one of:
 //

@@ -10,6 +10,10 @@ import (
 // leaves the weights unchanged and returns an error.
 func (m *Model) TrainOnBatch(x, y any) (logs Logs, err error) {
 	defer guard("TrainOnBatch", &err)
+	if !m.training.CompareAndSwap(false, true) {
+		return Logs{}, errors.New("TrainOnBatch: the model is already training (Fit and TrainOnBatch are exclusive)")
+	}
+	defer m.training.Store(false)
 	if err := m.checkCompiled("TrainOnBatch"); err != nil {
 		return Logs{}, err
 	}

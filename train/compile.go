@@ -24,6 +24,9 @@ import (
 // wrong. Compiling again replaces the previous configuration (weights stay).
 func (m *Model) Compile(optimizer any, loss any, metricList ...any) (err error) {
 	defer guard("Compile", &err)
+	if m.training.Load() {
+		return errors.New("Compile: the model is training; compile it before Fit or after it returns")
+	}
 	opt, err := resolveOptimizer(optimizer)
 	if err != nil {
 		return err
@@ -98,6 +101,8 @@ func (m *Model) Compile(optimizer any, loss any, metricList ...any) (err error) 
 			names = append(names, name)
 		}
 	}
+	m.weightsMu.Lock() // no Evaluate may read the compiled state meanwhile
+	defer m.weightsMu.Unlock()
 	m.opt, m.losses, m.metrics, m.targets, m.names = opt, ls, ms, targets, names
 	m.metricSpecs = specs
 	m.compiled = true

@@ -187,6 +187,10 @@ func feed(p *graph.Program, d *dataset, idx []int, withTargets bool) {
 func (m *Model) Fit(x, y any, opts ...FitOption) (hist *History, err error) {
 	defer guard("Fit", &err)
 	hist = newHistory()
+	if !m.training.CompareAndSwap(false, true) {
+		return hist, errors.New("Fit: the model is already training (Fit and TrainOnBatch are exclusive)")
+	}
+	defer m.training.Store(false)
 	f, err := m.newFitRun(x, y, opts)
 	if err != nil {
 		return hist, err
@@ -294,8 +298,10 @@ func (f *fitRun) run(hist *History) error {
 func (f *fitRun) epoch(epoch int) (Logs, error) {
 	f.cbs.OnEpochBegin(epoch)
 	if f.c.shuffle {
+		f.m.weightsMu.Lock()
 		f.m.shuffleRand.Shuffle(len(f.order), func(i, j int) { f.order[i], f.order[j] = f.order[j], f.order[i] })
-		f.m.order = f.order
+		f.m.order = append(f.m.order[:0], f.order...)
+		f.m.weightsMu.Unlock()
 	}
 	for i := range f.means {
 		f.means[i].Reset()
@@ -332,7 +338,9 @@ func (f *fitRun) batch(b int) error {
 // validate evaluates on the validation data and adds the results to logs
 // under "val_" names.
 func (f *fitRun) validate(logs *Logs) error {
+	f.m.weightsMu.RLock()
 	vl, err := f.m.evaluate(f.val, f.c.batchSize)
+	f.m.weightsMu.RUnlock()
 	if err != nil {
 		return err
 	}
@@ -351,10 +359,13 @@ func (m *Model) trainStep(d *dataset, idx []int) ([]float64, error) {
 
 // trainStepInto is trainStep appending the values to dst.
 func (m *Model) trainStepInto(d *dataset, idx []int, dst []float64) ([]float64, error) {
-	p, err := m.program(m.trainProgs, d, len(idx), true, true)
+	p, key, err := m.program(m.trainProgs, d, len(idx), true, true)
 	if err != nil {
 		return nil, err
 	}
+	defer m.trainProgs.release(key, p)
+	m.weightsMu.Lock() // the step draws dropout masks and writes weights and slots
+	defer m.weightsMu.Unlock()
 	feed(p, d, idx, true)
 	if err := p.Run(true); err != nil {
 		return nil, err
@@ -390,6 +401,8 @@ func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 	if err != nil {
 		return Logs{}, err
 	}
+	m.weightsMu.RLock()
+	defer m.weightsMu.RUnlock()
 	return m.evaluate(d, c.batchSize)
 }
 
@@ -398,17 +411,21 @@ func (m *Model) evaluate(d *dataset, batchSize int) (Logs, error) {
 	idx := make([]int, 0, batchSize)
 	for from := 0; from < d.n; from += batchSize {
 		idx = span(idx, from, min(from+batchSize, d.n))
-		p, err := m.program(m.evalProgs, d, len(idx), false, true)
+		p, key, err := m.program(m.evalProgs, d, len(idx), false, true)
 		if err != nil {
 			return Logs{}, err
 		}
 		feed(p, d, idx, true)
-		if err := p.Run(true); err != nil {
-			return Logs{}, err
+		err = p.Run(true)
+		if err == nil {
+			means[0].Add(p.Cost(), len(idx))
+			for i := range p.Reports() {
+				means[i+1].Add(p.ReportValue(i), len(idx))
+			}
 		}
-		means[0].Add(p.Cost(), len(idx))
-		for i := range p.Reports() {
-			means[i+1].Add(p.ReportValue(i), len(idx))
+		m.evalProgs.release(key, p)
+		if err != nil {
+			return Logs{}, err
 		}
 	}
 	return meanLogs(append([]string(nil), m.names...), means), nil

@@ -15,6 +15,8 @@ import (
 // kernel then bias; a GRU's kernel, recurrent kernel, bias). The tensors
 // have the model's dtype and are the caller's to change.
 func (m *Model) GetWeights() []*tensor.Dense {
+	m.weightsMu.RLock()
+	defer m.weightsMu.RUnlock()
 	ws := m.Weights()
 	out := make([]*tensor.Dense, len(ws))
 	for i, w := range ws {
@@ -42,6 +44,8 @@ func (m *Model) SetWeights(ws []*tensor.Dense) error {
 	if err != nil {
 		return errors.Wrap(err, "SetWeights")
 	}
+	m.weightsMu.Lock()
+	defer m.weightsMu.Unlock()
 	for i, w := range m.Weights() {
 		switch d := w.Value().Data().(type) {
 		case []float32:

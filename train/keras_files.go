@@ -144,6 +144,8 @@ func (m *Model) SaveModel(path string) (err error) {
 	if !isExt(path, ".keras") {
 		return errors.Errorf("SaveModel: %s: a whole model is saved as a .keras file", path)
 	}
+	m.weightsMu.RLock() // weights, optimizer state and random sources of one step
+	defer m.weightsMu.RUnlock()
 	cfg, err := m.KerasConfig()
 	if err != nil {
 		return errors.Wrap(err, "SaveModel")

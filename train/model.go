@@ -2,6 +2,8 @@ package train
 
 import (
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -14,7 +16,24 @@ import (
 
 // Model is a network of layers from inputs to outputs, with what Compile
 // adds: a loss per output, metrics and an optimizer.
+//
+// Concurrency: Predict, PredictAll, Evaluate, GetWeights and the Save
+// methods may be called from any number of goroutines at once, also while
+// Fit runs; each sees the weights of one completed training step (Fit and
+// TrainOnBatch hold the weights exclusively during a step, and between
+// steps readers proceed). Fit and TrainOnBatch are exclusive: a second one
+// while one runs gets an error, as does Compile. SetWeights and the Load
+// methods wait for running readers and steps.
 type Model struct {
+	// weightsMu guards the weights, the optimizer state and the random
+	// sources: training steps and SetWeights write under it, readers
+	// read under it.
+	weightsMu sync.RWMutex
+	// compileMu serializes compiling programs (it builds layers).
+	compileMu sync.Mutex
+	// training is set while Fit or TrainOnBatch runs.
+	training atomic.Bool
+
 	name string
 	net  *graph.Network
 	dt   tensor.Dtype

@@ -122,7 +122,7 @@ func TestNoneDimsProgramCacheBounded(t *testing.T) {
 	if got := m.predictProgs.len(); got != maxPrograms {
 		t.Errorf("%d predict programs held, want the bound %d", got, maxPrograms)
 	}
-	if _, ok := m.predictProgs.get(keyOf(2, []graph.Shape{{maxPrograms + 4}})); !ok {
+	if !m.predictProgs.has(keyOf(2, []graph.Shape{{maxPrograms + 4}})) {
 		t.Error("the most recent program was evicted")
 	}
 }

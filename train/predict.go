@@ -33,26 +33,38 @@ func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, e
 		return nil, errors.Wrap(err, "Predict")
 	}
 	results = make([]*tensor.Dense, len(m.net.Outputs()))
+	m.weightsMu.RLock() // one set of weights for the whole call
+	defer m.weightsMu.RUnlock()
 	idx := make([]int, 0, c.batchSize)
 	for from := 0; from < d.n; from += c.batchSize {
 		idx = span(idx, from, min(from+c.batchSize, d.n))
-		p, err := m.program(m.predictProgs, d, len(idx), false, false)
-		if err != nil {
+		if err := m.predictBatch(d, idx, from, results); err != nil {
 			return nil, errors.Wrap(err, "Predict")
-		}
-		feed(p, d, idx, false)
-		if err := p.Run(true); err != nil {
-			return nil, errors.Wrap(err, "Predict")
-		}
-		for i, out := range p.Outputs() {
-			sample := out.Shape()[1:] // concrete, also for outputs with None axes
-			if results[i] == nil {
-				results[i] = tensor.New(tensor.Of(m.dt), tensor.WithShape(append([]int{d.n}, sample...)...))
-			}
-			copyRows(results[i], out, from*sample.TotalSize())
 		}
 	}
 	return results, nil
+}
+
+// predictBatch predicts the samples idx of d into results, from row from
+// on, allocating each result at its first batch.
+func (m *Model) predictBatch(d *dataset, idx []int, from int, results []*tensor.Dense) error {
+	p, key, err := m.program(m.predictProgs, d, len(idx), false, false)
+	if err != nil {
+		return err
+	}
+	defer m.predictProgs.release(key, p)
+	feed(p, d, idx, false)
+	if err := p.Run(true); err != nil {
+		return err
+	}
+	for i, out := range p.Outputs() {
+		sample := out.Shape()[1:] // concrete, also for outputs with None axes
+		if results[i] == nil {
+			results[i] = tensor.New(tensor.Of(m.dt), tensor.WithShape(append([]int{d.n}, sample...)...))
+		}
+		copyRows(results[i], out, from*sample.TotalSize())
+	}
+	return nil
 }
 
 // copyRows copies src's values into dst from element offset on.

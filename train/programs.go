@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/kerago/kerago/graph"
 )
@@ -12,11 +13,19 @@ import (
 // a service fed texts of every length must not keep them all.
 const maxPrograms = 16
 
+// maxFreePerKey bounds the idle programs kept for one key: as many as
+// goroutines that ran it at once, up to this many.
+const maxFreePerKey = 8
+
 // programCache holds a model's compiled programs of one mode (train,
-// evaluate or predict), keyed by batch size and input shapes, evicting the
-// least recently used beyond maxPrograms.
+// evaluate or predict), keyed by batch size and input shapes. A program
+// has its own feed and output buffers, so one goroutine uses it at a time:
+// acquire takes an idle one out and release puts it back. At most
+// maxPrograms keys are kept, the least recently used dropped first. It is
+// safe for concurrent use.
 type programCache struct {
-	progs map[programKey]*graph.Program
+	mu    sync.Mutex
+	idle  map[programKey][]*graph.Program
 	order []programKey // least recently used first
 }
 
@@ -29,26 +38,41 @@ type programKey struct {
 }
 
 func newProgramCache() *programCache {
-	return &programCache{progs: map[programKey]*graph.Program{}}
+	return &programCache{idle: map[programKey][]*graph.Program{}}
 }
 
-// get returns the program of key, marking it recently used.
-func (c *programCache) get(key programKey) (*graph.Program, bool) {
-	p, ok := c.progs[key]
-	if ok {
-		c.touch(key)
+// acquire takes an idle program of key out of the cache.
+func (c *programCache) acquire(key programKey) (*graph.Program, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ps := c.idle[key]
+	if len(ps) == 0 {
+		return nil, false
 	}
-	return p, ok
+	p := ps[len(ps)-1]
+	c.idle[key] = ps[:len(ps)-1]
+	c.touch(key)
+	return p, true
 }
 
-// put adds a program, evicting the least recently used one when full.
-func (c *programCache) put(key programKey, p *graph.Program) {
-	if len(c.order) >= maxPrograms {
-		delete(c.progs, c.order[0])
+// release puts a program of key back, keeping at most maxFreePerKey idle
+// programs per key and maxPrograms keys.
+func (c *programCache) release(key programKey, p *graph.Program) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ps, known := c.idle[key]
+	if len(ps) < maxFreePerKey {
+		c.idle[key] = append(ps, p)
+	}
+	if known {
+		c.touch(key)
+		return
+	}
+	c.order = append(c.order, key)
+	if len(c.order) > maxPrograms {
+		delete(c.idle, c.order[0])
 		c.order = append(c.order[:0], c.order[1:]...)
 	}
-	c.progs[key] = p
-	c.order = append(c.order, key)
 }
 
 func (c *programCache) touch(key programKey) {
@@ -62,8 +86,20 @@ func (c *programCache) touch(key programKey) {
 	}
 }
 
-// len is the number of programs held.
-func (c *programCache) len() int { return len(c.progs) }
+// len is the number of keys held.
+func (c *programCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.idle)
+}
+
+// has reports whether key is held.
+func (c *programCache) has(key programKey) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.idle[key]
+	return ok
+}
 
 // inputShapes are the per-sample shapes of d's input arrays.
 func (d *dataset) inputShapes() []graph.Shape {
@@ -88,33 +124,34 @@ func keyOf(batch int, shapes []graph.Shape) programKey {
 	return k
 }
 
-// program returns the cached program for batch and d's input shapes, or
-// compiles it: on the model's network, or, when its inputs have None
-// axes, on the network made concrete for d's shapes.
-func (m *Model) program(cache *programCache, d *dataset, batch int, training, withHead bool) (*graph.Program, error) {
+// program returns an idle program for batch and d's input shapes, or
+// compiles one: on the model's network, or, when its inputs have None
+// axes, on the network made concrete for d's shapes. The caller gives it
+// back with cache.release(key, p). Compiling is serialized (it builds
+// layers, which is not safe for concurrent use).
+func (m *Model) program(cache *programCache, d *dataset, batch int, training, withHead bool) (p *graph.Program, key programKey, err error) {
 	var shapes []graph.Shape
 	if m.net.HasUnknown() {
 		shapes = d.inputShapes()
 	}
-	key := keyOf(batch, shapes)
-	if p, ok := cache.get(key); ok {
-		return p, nil
+	key = keyOf(batch, shapes)
+	if p, ok := cache.acquire(key); ok {
+		return p, key, nil
 	}
+	m.compileMu.Lock()
+	defer m.compileMu.Unlock()
 	net := m.net
 	if shapes != nil {
-		var err error
 		if net, err = m.net.Concrete(shapes); err != nil {
-			return nil, err
+			return nil, key, err
 		}
 	}
 	spec := graph.ProgramSpec{Training: training, Batch: batch, Rand: m.dropoutRand}
 	if withHead {
 		spec.Head = m.head
 	}
-	p, err := graph.NewProgram(net, spec)
-	if err != nil {
-		return nil, err
+	if p, err = graph.NewProgram(net, spec); err != nil {
+		return nil, key, err
 	}
-	cache.put(key, p)
-	return p, nil
+	return p, key, nil
 }

@@ -38,6 +38,8 @@ func (m *Model) SaveWeights(path string) (err error) {
 	if isNPZ(path) {
 		return m.SaveWeightsNPZ(path)
 	}
+	m.weightsMu.RLock()
+	defer m.weightsMu.RUnlock()
 	if isExt(path, ".h5") {
 		defer guard("SaveWeights", &err)
 		return errors.Wrap(m.saveKerasWeights(path), "SaveWeights")

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"io"
 	"math"
 
@@ -25,6 +26,7 @@ type fitConfig struct {
 	initialEpoch    int
 	callbacks       []Callback
 	out             io.Writer
+	ctx             context.Context
 }
 
 func (c *fitConfig) mark(n string) { c.set[n] = true }
@@ -64,6 +66,22 @@ func InitialEpoch(e int) FitOption {
 // automatically).
 func Callbacks(cbs ...Callback) FitOption {
 	return func(c *fitConfig) { c.mark("Callbacks"); c.callbacks = append(c.callbacks, cbs...) }
+}
+
+// Context makes Fit, Evaluate and Predict cancellable: they check ctx
+// before each batch and, once it is done, stop and return an error that
+// wraps ctx.Err(). A cancelled Fit keeps the weights of its last completed
+// step and returns the History of the epochs it completed.
+func Context(ctx context.Context) FitOption {
+	return func(c *fitConfig) { c.mark("Context"); c.ctx = ctx }
+}
+
+// cancelled is the context's error, or nil (also without a context).
+func (c *fitConfig) cancelled() error {
+	if c.ctx == nil {
+		return nil
+	}
+	return c.ctx.Err()
 }
 
 // Output sets where progress is written (default os.Stdout).
@@ -218,7 +236,7 @@ func (m *Model) newFitRun(x, y any, opts []FitOption) (*fitRun, error) {
 		return nil, err
 	}
 	c, err := newFitConfig("Fit", opts, "Epochs", "BatchSize", "Shuffle", "ValidationSplit",
-		"ValidationData", "Verbose", "InitialEpoch", "Callbacks", "Output")
+		"ValidationData", "Verbose", "InitialEpoch", "Callbacks", "Output", "Context")
 	if err != nil {
 		return nil, err
 	}
@@ -278,9 +296,9 @@ func (f *fitRun) params() Params {
 // stops training, recording each epoch's logs in hist.
 func (f *fitRun) run(hist *History) error {
 	f.cbs.OnTrainBegin(f.m, f.params())
-	f.m.stop = false
+	f.m.stop.Store(false)
 	var last Logs
-	for epoch := f.c.initialEpoch; epoch < f.c.epochs && !f.m.stop; epoch++ {
+	for epoch := f.c.initialEpoch; epoch < f.c.epochs && !f.m.stop.Load(); epoch++ {
 		logs, err := f.epoch(epoch)
 		if err != nil {
 			return err
@@ -306,7 +324,10 @@ func (f *fitRun) epoch(epoch int) (Logs, error) {
 	for i := range f.means {
 		f.means[i].Reset()
 	}
-	for b := 0; b < f.steps; b++ {
+	for b := 0; b < f.steps && !f.m.stop.Load(); b++ { // StopTraining ends the epoch after its batch, as Keras
+		if err := f.c.cancelled(); err != nil {
+			return Logs{}, errors.Wrapf(err, "Fit: cancelled before epoch %d, batch %d; the weights are those of the last completed step", epoch+1, b+1)
+		}
 		if err := f.batch(b); err != nil {
 			return Logs{}, errors.Wrapf(err, "Fit: epoch %d, batch %d", epoch+1, b+1)
 		}
@@ -339,7 +360,7 @@ func (f *fitRun) batch(b int) error {
 // under "val_" names.
 func (f *fitRun) validate(logs *Logs) error {
 	f.m.weightsMu.RLock()
-	vl, err := f.m.evaluate(f.val, f.c.batchSize)
+	vl, err := f.m.evaluate(f.val, f.c)
 	f.m.weightsMu.RUnlock()
 	if err != nil {
 		return err
@@ -387,13 +408,13 @@ func (m *Model) trainStepInto(d *dataset, idx []int, dst []float64) ([]float64, 
 
 // Evaluate returns the loss and metrics on (x, y) in inference mode, each the
 // sample-weighted mean over batches, in MetricsNames order (Keras's
-// evaluate). Options: BatchSize, Verbose (0 or not).
+// evaluate). Options: BatchSize, Verbose (0 or not), Context.
 func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 	defer guard("Evaluate", &err)
 	if err := m.checkCompiled("Evaluate"); err != nil {
 		return Logs{}, err
 	}
-	c, err := newFitConfig("Evaluate", opts, "BatchSize", "Verbose", "Output")
+	c, err := newFitConfig("Evaluate", opts, "BatchSize", "Verbose", "Output", "Context")
 	if err != nil {
 		return Logs{}, err
 	}
@@ -403,14 +424,18 @@ func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 	}
 	m.weightsMu.RLock()
 	defer m.weightsMu.RUnlock()
-	return m.evaluate(d, c.batchSize)
+	return m.evaluate(d, c)
 }
 
-func (m *Model) evaluate(d *dataset, batchSize int) (Logs, error) {
+// evaluate runs d in batches of c's size, checking c's context before each.
+func (m *Model) evaluate(d *dataset, c *fitConfig) (Logs, error) {
 	means := make([]metrics.Mean, len(m.names))
-	idx := make([]int, 0, batchSize)
-	for from := 0; from < d.n; from += batchSize {
-		idx = span(idx, from, min(from+batchSize, d.n))
+	idx := make([]int, 0, c.batchSize)
+	for from := 0; from < d.n; from += c.batchSize {
+		if err := c.cancelled(); err != nil {
+			return Logs{}, errors.Wrap(err, "Evaluate: cancelled")
+		}
+		idx = span(idx, from, min(from+c.batchSize, d.n))
 		p, key, err := m.program(m.evalProgs, d, len(idx), false, true)
 		if err != nil {
 			return Logs{}, err

@@ -62,7 +62,7 @@ type Model struct {
 	// from a saved model) shuffles as one uninterrupted run.
 	order []int
 
-	stop bool
+	stop atomic.Bool
 }
 
 // ModelOption configures NewModel and Sequential.
@@ -174,9 +174,11 @@ func (m *Model) Optimizer() optimizers.Optimizer { return m.opt }
 // the metrics.
 func (m *Model) MetricsNames() []string { return append([]string(nil), m.names...) }
 
-// StopTraining asks Fit to stop after the current epoch (callbacks use it,
-// as Keras's model.stop_training = True).
-func (m *Model) StopTraining() { m.stop = true }
+// StopTraining asks Fit to stop after the current batch, as Keras's
+// model.stop_training = True: the epoch's validation and OnEpochEnd still
+// run, then Fit returns. Callbacks call it (EarlyStopping from OnEpochEnd,
+// so that Fit stops after that epoch); any goroutine may.
+func (m *Model) StopTraining() { m.stop.Store(true) }
 
 // sampleOrder is the order Fit starts from for n samples: the last one
 // shuffled when it has n samples, else 0…n-1.

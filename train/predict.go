@@ -24,7 +24,7 @@ func (m *Model) Predict(x any, opts ...FitOption) (*tensor.Dense, error) {
 // output, in the model's output order.
 func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, err error) {
 	defer guard("Predict", &err)
-	c, err := newFitConfig("Predict", opts, "BatchSize", "Verbose", "Output")
+	c, err := newFitConfig("Predict", opts, "BatchSize", "Verbose", "Output", "Context")
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +37,9 @@ func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, e
 	defer m.weightsMu.RUnlock()
 	idx := make([]int, 0, c.batchSize)
 	for from := 0; from < d.n; from += c.batchSize {
+		if err := c.cancelled(); err != nil {
+			return nil, errors.Wrap(err, "Predict: cancelled")
+		}
 		idx = span(idx, from, min(from+c.batchSize, d.n))
 		if err := m.predictBatch(d, idx, from, results); err != nil {
 			return nil, errors.Wrap(err, "Predict")

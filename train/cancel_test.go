@@ -1,0 +1,108 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"gorgonia.org/tensor"
+)
+
+// onBatch calls f after each batch.
+type onBatch struct {
+	BaseCallback
+	f func(batch int)
+}
+
+func (o *onBatch) OnBatchEnd(b int, _ Logs) { o.f(b) }
+
+// onEpoch counts OnEpochEnd calls.
+type onEpoch struct {
+	BaseCallback
+	n int
+}
+
+func (o *onEpoch) OnEpochEnd(int, Logs) { o.n++ }
+
+// TestStopTrainingAfterBatch stops Fit from a callback after its first
+// batch: one step is taken (of 12 per epoch), the epoch still ends
+// (validation, OnEpochEnd, a History entry) and Fit returns.
+func TestStopTrainingAfterBatch(t *testing.T) {
+	m := resumeModel(t, tensor.Float32)
+	x, y := concurrencyData(192, 3)
+	ends := &onEpoch{}
+	stop := &onBatch{f: func(int) { m.StopTraining() }}
+	hist, err := m.Fit(x, y, Epochs(5), BatchSize(16), Verbose(0), ValidationSplit(0.25), Callbacks(stop, ends))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := m.Optimizer().Iterations(); it != 1 {
+		t.Errorf("%d steps taken after StopTraining at the first batch, want 1", it)
+	}
+	if ends.n != 1 || len(hist.Epochs) != 1 {
+		t.Errorf("OnEpochEnd called %d times, %d epochs in the History; want 1 and 1", ends.n, len(hist.Epochs))
+	}
+	if len(hist.Values["val_loss"]) != 1 {
+		t.Error("the stopped epoch has no validation loss")
+	}
+}
+
+// TestContextCancelsFit cancels Fit's context after 3 batches of epoch 2:
+// Fit returns an error wrapping context.Canceled, the weights are bit for
+// bit those of a run stopped after the same 15 steps, and the History
+// holds epoch 1.
+func TestContextCancelsFit(t *testing.T) {
+	x, y := concurrencyData(192, 4)
+	ref := resumeModel(t, tensor.Float32)
+	refSteps := 0
+	stop := &onBatch{f: func(int) {
+		if refSteps++; refSteps == 15 {
+			ref.StopTraining()
+		}
+	}}
+	if _, err := ref.Fit(x, y, Epochs(4), BatchSize(16), Verbose(0), Callbacks(stop)); err != nil {
+		t.Fatal(err)
+	}
+	m := resumeModel(t, tensor.Float32)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	steps := 0
+	cb := &onBatch{f: func(int) {
+		if steps++; steps == 15 {
+			cancel()
+		}
+	}}
+	hist, err := m.Fit(x, y, Epochs(4), BatchSize(16), Verbose(0), Context(ctx), Callbacks(cb))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Fit after cancel: got %v, want context.Canceled", err)
+	}
+	if it := m.Optimizer().Iterations(); it != 15 {
+		t.Errorf("%d steps taken, want 15", it)
+	}
+	if len(hist.Epochs) != 1 {
+		t.Errorf("%d epochs in the History, want 1", len(hist.Epochs))
+	}
+	for i, w := range ref.GetWeights() {
+		if !sameValues(m.GetWeights()[i], w) {
+			t.Errorf("weight %s differs from the run of 15 steps", m.Weights()[i].Name())
+		}
+	}
+}
+
+// TestContextCancelsPredictAndEvaluate checks that a done context stops
+// Predict and Evaluate with its error.
+func TestContextCancelsPredictAndEvaluate(t *testing.T) {
+	m := resumeModel(t, tensor.Float32)
+	x, y := concurrencyData(64, 5)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := m.Predict(x, Context(ctx)); !errors.Is(err, context.Canceled) {
+		t.Errorf("Predict: got %v", err)
+	}
+	if _, err := m.Evaluate(x, y, Context(ctx)); !errors.Is(err, context.Canceled) {
+		t.Errorf("Evaluate: got %v", err)
+	}
+	if _, err := m.Predict(x, Context(context.Background())); err != nil {
+		t.Errorf("Predict with a live context: %v", err)
+	}
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -146,5 +148,33 @@ func TestBenchSoak(t *testing.T) {
 	re := regexp.MustCompile(`^workload=mlp heap_mb_step_20=[0-9.]+ heap_mb_step_200=[0-9.]+ growth_pct=-?[0-9.]+$`)
 	if !re.MatchString(strings.TrimSpace(out)) {
 		t.Fatalf("soak line %q", out)
+	}
+}
+
+// TestTrainInterrupted runs `kerago train` with a context that is already
+// cancelled, as SIGINT cancels it: training stops before its first step,
+// the command fails with context.Canceled (exit status 130), and neither
+// --history nor --save leaves a file.
+func TestTrainInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	hist, model := filepath.Join(dir, "h.csv"), filepath.Join(dir, "m.keras")
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs([]string{"train", "cancer", "--verbose", "0", "--history", hist, "--save", model})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := root.ExecuteContext(ctx)
+	if !errors.Is(err, context.Canceled) || exitCode(err) != 130 {
+		t.Fatalf("got %v (exit %d), want context.Canceled and exit 130", err, exitCode(err))
+	}
+	for _, p := range []string{hist, model} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s exists after the interrupt (%v)", p, err)
+		}
+	}
+	if exitCode(errors.New("other")) != 1 {
+		t.Error("other errors must exit 1")
 	}
 }

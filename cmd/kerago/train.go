@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"maps"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -46,6 +48,8 @@ type demoConfig struct {
 	head          string
 	plot          string
 	save          string
+	// ctx is cancelled on SIGINT: training stops after the current batch.
+	ctx context.Context
 }
 
 var demos = map[string]demo{
@@ -95,6 +99,9 @@ func trainCommand() *cobra.Command {
 			if err := checkSavePath(cfg.save); err != nil {
 				return err
 			}
+			ctx, stop := signal.NotifyContext(commandContext(cmd), os.Interrupt)
+			defer stop()
+			cfg.ctx = ctx
 			out := cmd.OutOrStdout()
 			res, err := d.run(cfg, out)
 			if err != nil {
@@ -132,6 +139,15 @@ type demoSplit struct {
 	classes            int
 }
 
+// commandContext is cmd's context, or the background one when it was run
+// without one.
+func commandContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
 // splitOf is the split of two datasets' X and Y.
 func splitOf(tr, te *kerago.Dataset, unit string) demoSplit {
 	return demoSplit{trX: tr.X, trY: tr.Y, teX: te.X, teY: te.Y, nTrain: len(tr.X), nTest: len(te.X), unit: unit, classes: len(tr.Classes)}
@@ -150,6 +166,9 @@ func fitAndScore(m *train.Model, cfg demoConfig, out io.Writer, loss string, s d
 		fmt.Fprintf(out, "Train on %d %s, test on %d %s\n", s.nTrain, s.unit, s.nTest, s.unit)
 	}
 	opts = append([]train.FitOption{train.Epochs(cfg.epochs), train.BatchSize(cfg.batch), train.Verbose(cfg.verbose), train.Output(out)}, opts...)
+	if cfg.ctx != nil {
+		opts = append(opts, train.Context(cfg.ctx))
+	}
 	hist, err := m.Fit(s.trX, s.trY, opts...)
 	if err != nil {
 		return trained{}, err
@@ -160,7 +179,8 @@ func fitAndScore(m *train.Model, cfg demoConfig, out io.Writer, loss string, s d
 // finish evaluates on the test part and writes the history if asked.
 func finish(m *train.Model, hist *train.History, cfg demoConfig, x, y any) (trained, error) {
 	if cfg.history != "" {
-		if err := os.WriteFile(cfg.history, []byte(hist.CSV()), 0o644); err != nil {
+		err := train.WriteAtomic(cfg.history, func(w io.Writer) error { _, err := io.WriteString(w, hist.CSV()); return err })
+		if err != nil {
 			return trained{}, err
 		}
 	}

@@ -3,9 +3,12 @@ package train
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
+
+	"github.com/kerago/kerago/train/optimizers"
 )
 
 // onBatch calls f after each batch.
@@ -104,5 +107,30 @@ func TestContextCancelsPredictAndEvaluate(t *testing.T) {
 	}
 	if _, err := m.Predict(x, Context(context.Background())); err != nil {
 		t.Errorf("Predict with a live context: %v", err)
+	}
+}
+
+// TestOverflowingStepStopsFit trains with a learning rate that overflows
+// float32 in the first step: Fit fails naming epoch 1, batch 1 and the
+// weight, and every weight is exactly what it was before Fit.
+func TestOverflowingStepStopsFit(t *testing.T) {
+	m := resumeModel(t, tensor.Float32)
+	if err := m.Compile(optimizers.SGD(optimizers.LR(1e38)), "mse"); err != nil {
+		t.Fatal(err)
+	}
+	x, _ := concurrencyData(64, 6)
+	y := make([][]float64, len(x)) // targets far from softmax outputs: gradients of about 1e5
+	for i := range y {
+		y[i] = []float64{1e6, -1e6, 1e6}
+	}
+	before := m.GetWeights()
+	_, err := m.Fit(x, y, Epochs(2), BatchSize(16), Verbose(0))
+	if err == nil || !strings.Contains(err.Error(), "epoch 1, batch 1") || !strings.Contains(err.Error(), "the step would make") {
+		t.Fatalf("got %v", err)
+	}
+	for i, w := range m.GetWeights() {
+		if !sameValues(w, before[i]) {
+			t.Errorf("weight %s changed by the refused step", m.Weights()[i].Name())
+		}
 	}
 }

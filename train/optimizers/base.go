@@ -39,6 +39,12 @@ type state struct {
 	decay bool
 	s32   [][]float32
 	s64   [][]float64
+	// back32 and back64 hold the weight and its slots as they were before
+	// the current step, view32 and view64 a chunk of the slots, done how
+	// far the step got (commit.go).
+	back32, view32 [][]float32
+	back64, view64 [][]float64
+	done           stepped
 }
 
 // newOptimizer returns the optimizer called name that updates weights by r,
@@ -84,9 +90,10 @@ func (o *optimizer) stepLR() float64 {
 // Apply implements Optimizer. Before changing anything it checks the
 // configuration, that params and grads align, that every param is an
 // initialised trainable weight listed once, and that every gradient has the
-// weight's shape and dtype, is contiguous, and holds only finite values. The
-// optimizer's state for a weight is allocated on its first step; later steps
-// allocate nothing.
+// weight's shape and dtype, is contiguous, and holds only finite values.
+// After the step it checks that every weight and slot is finite, and undoes
+// the whole step otherwise (commit.go). The optimizer's state for a weight
+// is allocated on its first step; later steps allocate nothing.
 func (o *optimizer) Apply(params []*graph.Weight, grads []*tensor.Dense) error {
 	if err := o.Validate(); err != nil {
 		return err
@@ -111,12 +118,11 @@ func (o *optimizer) Apply(params []*graph.Weight, grads []*tensor.Dense) error {
 		if st.decay {
 			wd = lr * o.s.weightDecay
 		}
-		val := w.Value()
-		switch val.Dtype() {
-		case tensor.Float64:
-			step(o.rule.step64, &o.s, k, wd, val.Float64s(), grads[i].Float64s(), st.s64)
-		case tensor.Float32:
-			step(o.rule.step32, &o.s, k, wd, val.Float32s(), grads[i].Float32s(), st.s32)
+		if err := o.stepWeight(w, grads[i], st, k, wd); err != nil {
+			for _, u := range params[:i+1] {
+				o.state[u].undoStep(u)
+			}
+			return err
 		}
 	}
 	o.iterations++

@@ -40,17 +40,36 @@ func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, e
 		if err := c.cancelled(); err != nil {
 			return nil, errors.Wrap(err, "Predict: cancelled")
 		}
-		idx = span(idx, from, min(from+c.batchSize, d.n))
-		if err := m.predictBatch(d, idx, from, results); err != nil {
+		idx = bucketed(span(idx, from, min(from+c.batchSize, d.n)), c.batchSize)
+		if err := m.predictBatch(d, idx, from, min(c.batchSize, d.n-from), results); err != nil {
 			return nil, errors.Wrap(err, "Predict")
 		}
 	}
 	return results, nil
 }
 
+// bucketed pads a last, partial batch idx to the next power of two (at most
+// batch) by repeating its last sample, so that predicting any number of
+// samples compiles programs for a few batch sizes only: batch and the
+// powers of two below it. Inference treats every sample on its own, so the
+// padding changes no real sample's output.
+func bucketed(idx []int, batch int) []int {
+	n := len(idx)
+	b := 1
+	for b < n {
+		b *= 2
+	}
+	b = min(b, batch)
+	for len(idx) < b {
+		idx = append(idx, idx[n-1])
+	}
+	return idx
+}
+
 // predictBatch predicts the samples idx of d into results, from row from
-// on, allocating each result at its first batch.
-func (m *Model) predictBatch(d *dataset, idx []int, from int, results []*tensor.Dense) error {
+// on, keeping the first rows outputs (idx may be padded), allocating each
+// result at its first batch.
+func (m *Model) predictBatch(d *dataset, idx []int, from, rows int, results []*tensor.Dense) error {
 	p, key, err := m.program(m.predictProgs, d, len(idx), false, false)
 	if err != nil {
 		return err
@@ -65,17 +84,18 @@ func (m *Model) predictBatch(d *dataset, idx []int, from int, results []*tensor.
 		if results[i] == nil {
 			results[i] = tensor.New(tensor.Of(m.dt), tensor.WithShape(append([]int{d.n}, sample...)...))
 		}
-		copyRows(results[i], out, from*sample.TotalSize())
+		copyRows(results[i], out, from*sample.TotalSize(), rows*sample.TotalSize())
 	}
 	return nil
 }
 
-// copyRows copies src's values into dst from element offset on.
-func copyRows(dst, src *tensor.Dense, offset int) {
+// copyRows copies the first n of src's values into dst from element offset
+// on.
+func copyRows(dst, src *tensor.Dense, offset, n int) {
 	switch d := dst.Data().(type) {
 	case []float32:
-		copy(d[offset:], src.Data().([]float32))
+		copy(d[offset:], src.Data().([]float32)[:n])
 	case []float64:
-		copy(d[offset:], src.Data().([]float64))
+		copy(d[offset:], src.Data().([]float64)[:n])
 	}
 }

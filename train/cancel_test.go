@@ -3,11 +3,14 @@ package train
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
 
+	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/layers"
 	"github.com/kerago/kerago/train/optimizers"
 )
 
@@ -132,5 +135,54 @@ func TestOverflowingStepStopsFit(t *testing.T) {
 		if !sameValues(w, before[i]) {
 			t.Errorf("weight %s changed by the refused step", m.Weights()[i].Name())
 		}
+	}
+}
+
+// TestNonFiniteInputsRefused checks that Predict and Evaluate refuse NaN
+// and ±Inf inputs, naming the input, sample and value, unless
+// AllowNonFinite is given.
+func TestNonFiniteInputsRefused(t *testing.T) {
+	m := resumeModel(t, tensor.Float32)
+	x, y := concurrencyData(8, 8)
+	x[2][1] = math.NaN()
+	x[5][0] = math.Inf(-1)
+	name := m.Network().Inputs()[0].Layer().Name()
+	_, err := m.Predict(x)
+	if err == nil || !strings.Contains(err.Error(), "Predict: input "+name+", sample 2 holds NaN (at index 1 of the sample); pass AllowNonFinite() to predict it anyway") {
+		t.Errorf("Predict: got %v", err)
+	}
+	_, err = m.Evaluate(x[3:], y[3:])
+	if err == nil || !strings.Contains(err.Error(), "sample 2 holds -Inf (at index 0") {
+		t.Errorf("Evaluate: got %v", err)
+	}
+	if _, err := m.Predict(x, AllowNonFinite()); err != nil {
+		t.Errorf("Predict with AllowNonFinite: %v", err)
+	}
+	if _, err := m.Evaluate(x, y, AllowNonFinite()); err != nil {
+		t.Errorf("Evaluate with AllowNonFinite: %v", err)
+	}
+}
+
+// BenchmarkPredictInputCheck measures Predict on 256 samples of a
+// 784-128-10 MLP with and without the non-finite input check.
+func BenchmarkPredictInputCheck(b *testing.B) {
+	in := graph.Input(784)
+	out := layers.NewDense(10).Apply(layers.NewDense(128, layers.WithActivation("relu")).Apply(in))
+	m, err := NewModel(in, out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := tensor.New(tensor.WithShape(256, 784), tensor.WithBacking(make([]float32, 256*784)))
+	for _, c := range []struct {
+		name string
+		opts []FitOption
+	}{{"checked", nil}, {"unchecked", []FitOption{AllowNonFinite()}}} {
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				if _, err := m.Predict(x, c.opts...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

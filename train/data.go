@@ -21,6 +21,30 @@ type array struct {
 	n     int
 	shape graph.Shape
 	data  []float64
+	// finite is set when the conversion found every value finite.
+	finite bool
+}
+
+// convert copies src into dst as float64 and reports whether every value
+// is finite (x·0 is 0 for a finite x and NaN otherwise; four independent
+// sums keep the check from slowing the copy).
+func convert[T float32 | float64](dst []float64, src []T) bool {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(src); i += 4 {
+		x, d := src[i:i+4:i+4], dst[i:i+4:i+4]
+		a, b, c, e := float64(x[0]), float64(x[1]), float64(x[2]), float64(x[3])
+		d[0], d[1], d[2], d[3] = a, b, c, e
+		s0 += a * 0
+		s1 += b * 0
+		s2 += c * 0
+		s3 += e * 0
+	}
+	for ; i < len(src); i++ {
+		dst[i] = float64(src[i])
+		s0 += dst[i] * 0
+	}
+	return s0+s1+s2+s3 == 0
 }
 
 func (a *array) rowSize() int { return a.shape.Size() }
@@ -79,12 +103,11 @@ func toArray(what string, d any) (*array, error) {
 		}
 		switch data := v.Data().(type) {
 		case []float64:
-			a.data = append([]float64(nil), data...)
+			a.data = make([]float64, len(data))
+			a.finite = convert(a.data, data)
 		case []float32:
 			a.data = make([]float64, len(data))
-			for i, x := range data {
-				a.data[i] = float64(x)
-			}
+			a.finite = convert(a.data, data)
 		default:
 			return nil, errors.Errorf("%s has dtype %v; want float32 or float64", what, v.Dtype())
 		}
@@ -94,12 +117,12 @@ func toArray(what string, d any) (*array, error) {
 	case [][]float32:
 		return rows(what, len(v), func(i int) int { return len(v[i]) }, func(i, j int) float64 { return float64(v[i][j]) })
 	case []float64:
-		return &array{n: len(v), shape: graph.Shape{1}, data: append([]float64(nil), v...)}, nil
+		a := &array{n: len(v), shape: graph.Shape{1}, data: make([]float64, len(v))}
+		a.finite = convert(a.data, v)
+		return a, nil
 	case []float32:
 		a := &array{n: len(v), shape: graph.Shape{1}, data: make([]float64, len(v))}
-		for i, x := range v {
-			a.data[i] = float64(x)
-		}
+		a.finite = convert(a.data, v)
 		return a, nil
 	case []int:
 		a := &array{n: len(v), shape: graph.Shape{1}, data: make([]float64, len(v))}

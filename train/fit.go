@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"math"
+	"strings"
 
 	"github.com/pkg/errors"
 
@@ -27,6 +28,7 @@ type fitConfig struct {
 	callbacks       []Callback
 	out             io.Writer
 	ctx             context.Context
+	allowNonFinite  bool
 }
 
 func (c *fitConfig) mark(n string) { c.set[n] = true }
@@ -74,6 +76,53 @@ func Callbacks(cbs ...Callback) FitOption {
 // step and returns the History of the epochs it completed.
 func Context(ctx context.Context) FitOption {
 	return func(c *fitConfig) { c.mark("Context"); c.ctx = ctx }
+}
+
+// AllowNonFinite lets Predict and Evaluate take inputs holding NaN or ±Inf,
+// which they otherwise refuse, naming the first bad sample: a NaN input
+// would not always give a NaN output (relu maps it to 0).
+func AllowNonFinite() FitOption {
+	return func(c *fitConfig) { c.mark("AllowNonFinite"); c.allowNonFinite = true }
+}
+
+// checkFinite refuses input arrays holding NaN or ±Inf unless c allows
+// them, naming the input, the sample and the value.
+func (c *fitConfig) checkFinite(call string, d *dataset, names []string) error {
+	if c.allowNonFinite {
+		return nil
+	}
+	for i, a := range d.xs {
+		if a.finite || allFinite(a.data) {
+			continue
+		}
+		for j, v := range a.data {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				size := max(a.rowSize(), 1)
+				return errors.Errorf("%s: input %s, sample %d holds %v (at index %d of the sample); pass AllowNonFinite() to %s it anyway",
+					call, names[i], j/size, v, j%size, strings.ToLower(call))
+			}
+		}
+	}
+	return nil
+}
+
+// allFinite reports whether xs holds no NaN or ±Inf: x·0 is 0 for a finite
+// x and NaN otherwise, summed in four independent chains so that the check
+// runs at about the speed of reading xs.
+func allFinite(xs []float64) bool {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(xs); i += 4 {
+		x := xs[i : i+4 : i+4]
+		s0 += x[0] * 0
+		s1 += x[1] * 0
+		s2 += x[2] * 0
+		s3 += x[3] * 0
+	}
+	for ; i < len(xs); i++ {
+		s0 += xs[i] * 0
+	}
+	return s0+s1+s2+s3 == 0
 }
 
 // cancelled is the context's error, or nil (also without a context).
@@ -414,12 +463,15 @@ func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 	if err := m.checkCompiled("Evaluate"); err != nil {
 		return Logs{}, err
 	}
-	c, err := newFitConfig("Evaluate", opts, "BatchSize", "Verbose", "Output", "Context")
+	c, err := newFitConfig("Evaluate", opts, "BatchSize", "Verbose", "Output", "Context", "AllowNonFinite")
 	if err != nil {
 		return Logs{}, err
 	}
 	d, err := m.samples("Evaluate", x, y)
 	if err != nil {
+		return Logs{}, err
+	}
+	if err := c.checkFinite("Evaluate", d, m.inputNames()); err != nil {
 		return Logs{}, err
 	}
 	m.weightsMu.RLock()
@@ -454,6 +506,15 @@ func (m *Model) evaluate(d *dataset, c *fitConfig) (Logs, error) {
 		}
 	}
 	return meanLogs(append([]string(nil), m.names...), means), nil
+}
+
+// inputNames are the names of the model's inputs, in order.
+func (m *Model) inputNames() []string {
+	var out []string
+	for _, t := range m.net.Inputs() {
+		out = append(out, t.Layer().Name())
+	}
+	return out
 }
 
 // checkCompiled refuses a model that was not compiled; call names the

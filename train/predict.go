@@ -24,13 +24,16 @@ func (m *Model) Predict(x any, opts ...FitOption) (*tensor.Dense, error) {
 // output, in the model's output order.
 func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, err error) {
 	defer guard("Predict", &err)
-	c, err := newFitConfig("Predict", opts, "BatchSize", "Verbose", "Output", "Context")
+	c, err := newFitConfig("Predict", opts, "BatchSize", "Verbose", "Output", "Context", "AllowNonFinite")
 	if err != nil {
 		return nil, err
 	}
 	d, err := m.prepare(x, nil, false)
 	if err != nil {
 		return nil, errors.Wrap(err, "Predict")
+	}
+	if err := c.checkFinite("Predict", d, m.inputNames()); err != nil {
+		return nil, err
 	}
 	results = make([]*tensor.Dense, len(m.net.Outputs()))
 	m.weightsMu.RLock() // one set of weights for the whole call

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/pkg/errors"
 )
 
 // atomicFile is a file written under a temporary name and renamed into
@@ -15,12 +17,29 @@ type atomicFile struct {
 	path string
 }
 
+// createAtomic starts writing path. A symbolic link at path is followed
+// (its target is replaced, the link kept); an existing file keeps its
+// permission bits (a new one gets 0644). An empty path or a directory is
+// an error saying so.
 func createAtomic(path string) (*atomicFile, error) {
+	if path == "" {
+		return nil, errors.New("no file name given (the path is empty)")
+	}
+	mode := os.FileMode(0o644)
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
+	if st, err := os.Stat(path); err == nil {
+		if st.IsDir() {
+			return nil, errors.Errorf("%s is a directory, not a file name", path)
+		}
+		mode = st.Mode().Perm()
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
 		return nil, err
 	}
-	if err := f.Chmod(0o644); err != nil {
+	if err := f.Chmod(mode); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -509,5 +510,47 @@ func TestNPYFiles(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestWriteAtomicKeepsLinksAndModes writes through a symbolic link (the
+// target changes, the link stays), over a 0600 file (it stays 0600), and
+// refuses an empty path and a directory with a clear message.
+func TestWriteAtomicKeepsLinksAndModes(t *testing.T) {
+	dir := t.TempDir()
+	target, link := filepath.Join(dir, "target.csv"), filepath.Join(dir, "link.csv")
+	if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	write := func(s string) func(w io.Writer) error {
+		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
+	}
+	if err := train.WriteAtomic(link, write("new")); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced (%v)", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "new" {
+		t.Errorf("target holds %q, want new", b)
+	}
+	if st, _ := os.Stat(target); st.Mode().Perm() != 0o600 {
+		t.Errorf("target mode %v, want 0600", st.Mode().Perm())
+	}
+	if err := train.WriteAtomic("", write("x")); err == nil || !strings.Contains(err.Error(), "the path is empty") {
+		t.Errorf("empty path: got %v", err)
+	}
+	if err := train.WriteAtomic(dir, write("x")); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("directory: got %v", err)
+	}
+	m, err := train.LoadModel("../testdata/keras/mlp.keras")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SaveWeights(""); err == nil || !strings.Contains(err.Error(), "the path is empty") {
+		t.Errorf(`SaveWeights(""): got %v`, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/graph/blas"
 	"github.com/kerago/kerago/metrics"
 )
 
@@ -92,7 +93,7 @@ func (c *fitConfig) checkFinite(call string, d *dataset, names []string) error {
 		return nil
 	}
 	for i, a := range d.xs {
-		if a.finite || allFinite(a.data) {
+		if a.finite || blas.AllFinite(a.data) {
 			continue
 		}
 		for j, v := range a.data {
@@ -104,25 +105,6 @@ func (c *fitConfig) checkFinite(call string, d *dataset, names []string) error {
 		}
 	}
 	return nil
-}
-
-// allFinite reports whether xs holds no NaN or ±Inf: x·0 is 0 for a finite
-// x and NaN otherwise, summed in four independent chains so that the check
-// runs at about the speed of reading xs.
-func allFinite(xs []float64) bool {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(xs); i += 4 {
-		x := xs[i : i+4 : i+4]
-		s0 += x[0] * 0
-		s1 += x[1] * 0
-		s2 += x[2] * 0
-		s3 += x[3] * 0
-	}
-	for ; i < len(xs); i++ {
-		s0 += xs[i] * 0
-	}
-	return s0+s1+s2+s3 == 0
 }
 
 // cancelled is the context's error, or nil (also without a context).

@@ -306,21 +306,43 @@ func buildRNN(c rnnCase, v rnnVals, dt tensor.Dtype) (*rnnGraph, error) {
 	return r, err
 }
 
-// forward runs the op once and returns its output.
-func forward(t *testing.T, c rnnCase, v rnnVals, dt tensor.Dtype) []float64 {
+// gradNodes differentiates cost with respect to the op's inputs, the
+// mask excluded.
+func gradNodes(t *testing.T, c rnnCase, r *rnnGraph, cost *G.Node) G.Nodes {
+	t.Helper()
+	wrt := r.in
+	if c.mask {
+		wrt = wrt[:len(wrt)-1]
+	}
+	grads, err := G.Grad(cost, wrt...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return grads
+}
+
+// forwardMachine builds the op's graph and a tape machine that reads the
+// output into the returned value; the caller closes the machine.
+func forwardMachine(t *testing.T, c rnnCase, v rnnVals, dt tensor.Dtype) (*rnnGraph, G.VM, *G.Value) {
 	t.Helper()
 	r, err := buildRNN(c, v, dt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out G.Value
-	G.Read(r.out, &out)
-	m := G.NewTapeMachine(r.g)
+	out := new(G.Value)
+	G.Read(r.out, out)
+	return r, G.NewTapeMachine(r.g), out
+}
+
+// forward runs the op once and returns its output.
+func forward(t *testing.T, c rnnCase, v rnnVals, dt tensor.Dtype) []float64 {
+	t.Helper()
+	_, m, out := forwardMachine(t, c, v, dt)
 	defer m.Close()
 	if err := m.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	return append([]float64(nil), Float64s(out)...)
+	return append([]float64(nil), Float64s(*out)...)
 }
 
 // gradients returns the cost Σ out ⊙ weights and its gradient with
@@ -334,14 +356,7 @@ func gradients(t *testing.T, c rnnCase, v rnnVals, weights []float64, dt tensor.
 	}
 	ws := G.NewTensor(r.g, dt, 3, G.WithShape(r.out.Shape()...), G.WithValue(rnnTensor(dt, r.out.Shape(), weights)), G.WithName("weights"))
 	cost := G.Must(G.Sum(G.Must(G.HadamardProd(r.out, ws))))
-	wrt := r.in
-	if c.mask {
-		wrt = wrt[:len(wrt)-1]
-	}
-	grads, err := G.Grad(cost, wrt...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	grads := gradNodes(t, c, r, cost)
 	var costV G.Value
 	G.Read(cost, &costV)
 	gv := make([]G.Value, len(grads))
@@ -490,13 +505,7 @@ func TestFusedRNNGradients(t *testing.T) {
 			}
 			// Central differences through one forward machine whose input
 			// tensors are changed in place.
-			r, err := buildRNN(c, v, tensor.Float64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var outV G.Value
-			G.Read(r.out, &outV)
-			m := G.NewTapeMachine(r.g)
+			r, m, outV := forwardMachine(t, c, v, tensor.Float64)
 			defer m.Close()
 			eval := func() float64 {
 				if err := m.RunAll(); err != nil {
@@ -504,7 +513,7 @@ func TestFusedRNNGradients(t *testing.T) {
 				}
 				m.Reset()
 				s := 0.0
-				for i, y := range Float64s(outV) {
+				for i, y := range Float64s(*outV) {
 					s += y * weights[i]
 				}
 				return s
@@ -569,14 +578,7 @@ func TestFusedRNNRepeatedRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 		cost := G.Must(G.Sum(r.out))
-		wrt := r.in
-		if c.mask {
-			wrt = wrt[:len(wrt)-1]
-		}
-		grads, err := G.Grad(cost, wrt...)
-		if err != nil {
-			t.Fatal(err)
-		}
+		grads := gradNodes(t, c, r, cost)
 		var outV, dxV G.Value
 		G.Read(r.out, &outV)
 		G.Read(grads[0], &dxV)

@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/graph/blas"
 )
 
 // A step is applied only when everything it writes is finite. Apply steps
@@ -74,24 +75,10 @@ func grow[T float](back *[][]T, arrays, n int) [][]T {
 	return *back
 }
 
-// firstNonFinite is the index of the first NaN or ±Inf in xs, or -1. The
-// first pass only multiplies by zero and adds, in four independent sums (x·0
-// is 0 for a finite x and NaN otherwise), so that the common all-finite
-// case costs little more than reading xs.
+// firstNonFinite is the index of the first NaN or ±Inf in xs, or -1; the
+// common all-finite case costs one fast pass (blas.AllFinite).
 func firstNonFinite[T float](xs []T) int {
-	var s0, s1, s2, s3 T
-	i := 0
-	for ; i+4 <= len(xs); i += 4 {
-		x := xs[i : i+4 : i+4]
-		s0 += x[0] * 0
-		s1 += x[1] * 0
-		s2 += x[2] * 0
-		s3 += x[3] * 0
-	}
-	for ; i < len(xs); i++ {
-		s0 += xs[i] * 0
-	}
-	if s0+s1+s2+s3 == 0 {
+	if blas.AllFinite(xs) {
 		return -1
 	}
 	for i, x := range xs {

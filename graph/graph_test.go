@@ -381,7 +381,7 @@ func TestReportValueReadsWithoutAllocating(t *testing.T) {
 	if p.ReportValue(0) != p.Cost() || p.Cost() == 0 {
 		t.Fatalf("report %v, cost %v", p.ReportValue(0), p.Cost())
 	}
-	if n := testing.AllocsPerRun(10, func() { p.ReportValue(0); p.Cost() }); n != 0 {
+	if n := testing.AllocsPerRun(10, func() { p.ReportValue(0); p.Cost() }); n != 0 && !raceEnabled {
 		t.Fatalf("%v allocations per read", n)
 	}
 }

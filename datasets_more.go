@@ -2,8 +2,6 @@ package kerago
 
 import (
 	"bytes"
-	"compress/gzip"
-	"encoding/binary"
 	"encoding/csv"
 	"io"
 	"os"
@@ -54,6 +52,11 @@ func readMNIST(open func(string) (io.ReadCloser, error)) (train, test *Dataset, 
 		if len(shape) != 3 || len(y) != shape[0] {
 			return nil, errors.Errorf("MNIST: %s has shape %v but %s has %d labels", images, shape, labels, len(y))
 		}
+		for i, l := range y {
+			if l > 9 {
+				return nil, errors.Errorf("MNIST: %s: label %d of sample %d is not a digit 0-9", labels, l, i)
+			}
+		}
 		d := &Dataset{Shape: []int{shape[1], shape[2], 1}, Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
 		size := shape[1] * shape[2]
 		for i := 0; i < shape[0]; i++ {
@@ -73,46 +76,6 @@ func readMNIST(open func(string) (io.ReadCloser, error)) (train, test *Dataset, 
 		return nil, nil, err
 	}
 	return train, test, nil
-}
-
-// readIDX reads an IDX file of unsigned bytes (gzip-compressed or plain).
-func readIDX(open func(string) (io.ReadCloser, error), name string) ([]byte, []int, error) {
-	f, err := open(name)
-	if err != nil {
-		return nil, nil, errors.Wrapf(err, "MNIST: opening %s", name)
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(f)
-	if err != nil {
-		return nil, nil, errors.Wrapf(err, "MNIST: reading %s", name)
-	}
-	if len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return nil, nil, errors.Wrapf(err, "MNIST: %s", name)
-		}
-		if raw, err = io.ReadAll(zr); err != nil {
-			return nil, nil, errors.Wrapf(err, "MNIST: %s", name)
-		}
-	}
-	if len(raw) < 4 || raw[0] != 0 || raw[1] != 0 || raw[2] != 8 {
-		return nil, nil, errors.Errorf("MNIST: %s is not an IDX file of unsigned bytes", name)
-	}
-	dims := int(raw[3])
-	if len(raw) < 4+4*dims {
-		return nil, nil, errors.Errorf("MNIST: %s: truncated header", name)
-	}
-	shape := make([]int, dims)
-	total := 1
-	for i := range shape {
-		shape[i] = int(binary.BigEndian.Uint32(raw[4+4*i:]))
-		total *= shape[i]
-	}
-	data := raw[4+4*dims:]
-	if len(data) != total {
-		return nil, nil, errors.Errorf("MNIST: %s: %d bytes of data for shape %v", name, len(data), shape)
-	}
-	return data, shape, nil
 }
 
 // WordsLanguage returns 20000 lower-case words labelled with their language

@@ -44,7 +44,10 @@ func NewNetwork(inputs, outputs []*Tensor) (*Network, error) {
 		}
 	}
 	isInput := map[*Tensor]bool{}
-	for _, t := range inputs {
+	for i, t := range inputs {
+		if isInput[t] {
+			return nil, errors.Errorf("input %d (%s) is listed twice among the model's inputs", i, t.layer.Name())
+		}
 		isInput[t] = true
 	}
 	n := &Network{inputs: inputs, outputs: outputs}

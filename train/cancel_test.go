@@ -186,3 +186,42 @@ func BenchmarkPredictInputCheck(b *testing.B) {
 		})
 	}
 }
+
+// TestInputChecks checks inputs that used to pass silently or fail with
+// "internal error": ValidationSplit(NaN), a nil callback, Predict on zero
+// samples, and one tensor listed twice as a model input.
+func TestInputChecks(t *testing.T) {
+	m := resumeModel(t, tensor.Float32)
+	x, y := concurrencyData(16, 9)
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"ValidationSplit(NaN)", fitErr(m, x, y, ValidationSplit(math.NaN())), "validation split must be in [0, 1), got NaN"},
+		{"Callbacks(nil)", fitErr(m, x, y, Callbacks(nil)), "Fit: callback 0 is nil"},
+		{"Predict on (0, 5)", predictErr(m, tensor.New(tensor.WithShape(0, 5), tensor.Of(tensor.Float32))), "Predict: no samples"},
+	}
+	in := graph.Input(5)
+	_, err := NewModel([]*graph.Tensor{in, in}, layers.NewDense(1).Apply(in))
+	cases = append(cases, struct {
+		name string
+		err  error
+		want string
+	}{"input twice", err, "input 1 (" + in.Layer().Name() + ") is listed twice"})
+	for _, c := range cases {
+		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.name, c.err, c.want)
+		}
+	}
+}
+
+func fitErr(m *Model, x, y any, opts ...FitOption) error {
+	_, err := m.Fit(x, y, append(opts, Verbose(0))...)
+	return err
+}
+
+func predictErr(m *Model, x any) error {
+	_, err := m.Predict(x)
+	return err
+}

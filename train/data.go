@@ -101,6 +101,10 @@ func toArray(what string, d any) (*array, error) {
 		if len(s) == 1 {
 			a.shape = graph.Shape{1}
 		}
+		if s.TotalSize() == 0 { // tensor's Data() panics on an empty tensor
+			a.finite = true
+			return a, nil
+		}
 		switch data := v.Data().(type) {
 		case []float64:
 			a.data = make([]float64, len(data))

@@ -142,12 +142,17 @@ func newFitConfig(call string, opts []FitOption, allowed ...string) (*fitConfig,
 		return nil, errors.Errorf("%s: batch size must be positive, got %d", call, c.batchSize)
 	case c.epochs < 0:
 		return nil, errors.Errorf("%s: epochs must not be negative, got %d", call, c.epochs)
-	case c.validationSplit < 0 || c.validationSplit >= 1:
+	case !(c.validationSplit >= 0 && c.validationSplit < 1): // NaN included
 		return nil, errors.Errorf("%s: validation split must be in [0, 1), got %v", call, c.validationSplit)
 	case c.verbose < 0 || c.verbose > 2:
 		return nil, errors.Errorf("%s: verbose must be 0, 1 or 2, got %d", call, c.verbose)
 	case c.initialEpoch < 0:
 		return nil, errors.Errorf("%s: initial epoch must not be negative, got %d", call, c.initialEpoch)
+	}
+	for i, cb := range c.callbacks {
+		if cb == nil {
+			return nil, errors.Errorf("%s: callback %d is nil", call, i)
+		}
 	}
 	return c, nil
 }

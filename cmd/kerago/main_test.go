@@ -70,11 +70,23 @@ func TestCLIErrors(t *testing.T) {
 	if _, err := runCLI(t, "train", "imagenet"); err == nil || !strings.Contains(err.Error(), "cancer, digits") {
 		t.Fatalf("unknown dataset: %v", err)
 	}
-	if _, err := runCLI(t, "train", "cancer", "--lr", "-1", "--verbose", "0"); err == nil || !strings.Contains(err.Error(), "learning rate") {
-		t.Fatalf("negative lr: %v", err)
-	}
-	if _, err := runCLI(t, "train", "cancer", "--batch-size", "-3", "--verbose", "0"); err == nil || !strings.Contains(err.Error(), "batch size") {
-		t.Fatalf("negative batch: %v", err)
+	// Flags are checked before any work: nothing is printed.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--lr", "-1"}, "--lr must be a positive number, got -1"},
+		{[]string{"--lr", "NaN"}, "--lr must be a positive number, got NaN"},
+		{[]string{"--batch-size", "-3"}, "--batch-size must be positive, got -3"},
+		{[]string{"--epochs", "-3"}, "--epochs must not be negative, got -3"},
+		{[]string{"--verbose", "7"}, "--verbose must be 0, 1 or 2, got 7"},
+		{[]string{"--head", "gmp"}, "--head applies to the mnist dataset only, not cancer"},
+		{[]string{"--data", "/tmp"}, "--data applies to the mnist dataset only, not cancer"},
+	} {
+		out, err := runCLI(t, append([]string{"train", "cancer"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) || out != "" {
+			t.Errorf("%v: got %v after printing %q, want %q before any output", c.args, err, out, c.want)
+		}
 	}
 	if _, err := runCLI(t, "train"); err == nil {
 		t.Fatal("missing dataset accepted")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -96,6 +97,9 @@ func trainCommand() *cobra.Command {
 			if !cmd.Flags().Changed("lr") {
 				cfg.lr = d.lr
 			}
+			if err := checkTrainFlags(cmd, cmd.Flags().Arg(0), cfg); err != nil {
+				return err
+			}
 			if err := checkSavePath(cfg.save); err != nil {
 				return err
 			}
@@ -137,6 +141,29 @@ type demoSplit struct {
 	nTrain, nTest      int
 	unit               string
 	classes            int
+}
+
+// checkTrainFlags refuses, before any work, flag values train cannot use
+// and flags that do not apply to the dataset.
+func checkTrainFlags(cmd *cobra.Command, dataset string, cfg demoConfig) error {
+	switch {
+	case cfg.epochs < 0:
+		return fmt.Errorf("--epochs must not be negative, got %d", cfg.epochs)
+	case cfg.batch <= 0:
+		return fmt.Errorf("--batch-size must be positive, got %d", cfg.batch)
+	case !(cfg.lr > 0) || math.IsInf(cfg.lr, 0):
+		return fmt.Errorf("--lr must be a positive number, got %v", cfg.lr)
+	case cfg.verbose < 0 || cfg.verbose > 2:
+		return fmt.Errorf("--verbose must be 0, 1 or 2, got %d", cfg.verbose)
+	}
+	if dataset != "mnist" {
+		for _, f := range []string{"data", "head"} {
+			if cmd.Flags().Changed(f) {
+				return fmt.Errorf("--%s applies to the mnist dataset only, not %s", f, dataset)
+			}
+		}
+	}
+	return nil
 }
 
 // commandContext is cmd's context, or the background one when it was run

@@ -1,6 +1,12 @@
 package train
 
-import "math"
+import (
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/pkg/errors"
+)
 
 // Params describe a Fit call to callbacks (Keras's callback.params).
 type Params struct {
@@ -103,6 +109,26 @@ type EarlyStopping struct {
 	StoppedEpoch int
 }
 
+// CheckParams refuses a Monitor that Fit never logs (Keras warns and never
+// stops): the names are p.Metrics, and with validation data their "val_"
+// forms.
+func (e *EarlyStopping) CheckParams(p Params) error {
+	monitor := e.Monitor
+	if monitor == "" {
+		monitor = "val_loss"
+	}
+	names := append([]string(nil), p.Metrics...)
+	if p.Validation {
+		for _, n := range p.Metrics {
+			names = append(names, "val_"+n)
+		}
+	}
+	if !slices.Contains(names, monitor) {
+		return errors.Errorf("EarlyStopping: Monitor %q is never logged by this Fit; it logs %s", monitor, strings.Join(names, ", "))
+	}
+	return nil
+}
+
 // OnTrainBegin resets the state.
 func (e *EarlyStopping) OnTrainBegin(m *Model, _ Params) {
 	if e.Monitor == "" {
@@ -142,9 +168,11 @@ func (e *EarlyStopping) OnEpochEnd(epoch int, logs Logs) {
 		e.StoppedEpoch = epoch
 		e.model.StopTraining()
 		if e.RestoreBestWeights && e.snapshot != nil {
+			e.model.weightsMu.Lock() // concurrent Predict calls see before or after, never between
 			for i, w := range e.model.Weights() {
 				_ = w.SetFloat64s(e.snapshot[i])
 			}
+			e.model.weightsMu.Unlock()
 		}
 	}
 }

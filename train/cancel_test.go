@@ -225,3 +225,34 @@ func predictErr(m *Model, x any) error {
 	_, err := m.Predict(x)
 	return err
 }
+
+// TestEarlyStopping: a Monitor Fit never logs is an error listing what it
+// logs; with a MinDelta no later epoch can beat, Patience 2 stops after
+// epoch 3, and RestoreBestWeights puts back the weights of epoch 1 (bit for
+// bit those of a one-epoch run).
+func TestEarlyStopping(t *testing.T) {
+	x, y := concurrencyData(96, 10)
+	m := resumeModel(t, tensor.Float32)
+	_, err := m.Fit(x, y, Epochs(3), Verbose(0), Callbacks(&EarlyStopping{Monitor: "val_loss"}))
+	if err == nil || !strings.Contains(err.Error(), `Monitor "val_loss" is never logged by this Fit; it logs loss, accuracy`) {
+		t.Errorf("unlogged monitor: got %v", err)
+	}
+	ref := resumeModel(t, tensor.Float32)
+	if _, err := ref.Fit(x, y, Epochs(1), BatchSize(16), Verbose(0)); err != nil {
+		t.Fatal(err)
+	}
+	m = resumeModel(t, tensor.Float32)
+	es := &EarlyStopping{Monitor: "loss", MinDelta: 1e9, Patience: 2, RestoreBestWeights: true}
+	hist, err := m.Fit(x, y, Epochs(10), BatchSize(16), Verbose(0), Callbacks(es))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist.Epochs) != 3 || es.StoppedEpoch != 2 {
+		t.Errorf("%d epochs run, stopped at %d; want 3 and 2", len(hist.Epochs), es.StoppedEpoch)
+	}
+	for i, w := range ref.GetWeights() {
+		if !sameValues(m.GetWeights()[i], w) {
+			t.Errorf("weight %s is not the best epoch's", m.Weights()[i].Name())
+		}
+	}
+}

@@ -287,13 +287,21 @@ func (m *Model) newFitRun(x, y any, opts []FitOption) (*fitRun, error) {
 	if c.verbose > 0 {
 		cbs = append(cbs, NewProgressBar(c.out, c.verbose))
 	}
-	return &fitRun{
+	f := &fitRun{
 		m: m, c: c, data: data, val: val,
 		steps: (data.n + c.batchSize - 1) / c.batchSize,
 		cbs:   append(cbs, c.callbacks...),
 		order: m.sampleOrder(data.n),
 		means: make([]metrics.Mean, len(m.names)),
-	}, nil
+	}
+	for _, cb := range f.cbs {
+		if ch, ok := cb.(interface{ CheckParams(Params) error }); ok {
+			if err := ch.CheckParams(f.params()); err != nil {
+				return nil, errors.Wrap(err, "Fit")
+			}
+		}
+	}
+	return f, nil
 }
 
 // fitData prepares the training data and the validation data: the

@@ -46,12 +46,7 @@ func (n *Network) Concrete(shapes []Shape) (*Network, error) {
 		for i, t := range c.inputs {
 			args[i] = tensors[t]
 		}
-		var out []*Tensor
-		if c.mask != nil {
-			out = applyMasked(c.layer, tensors[c.mask], args)
-		} else {
-			out = applyMasked(c.layer, nil, args)
-		}
+		out := applyMasked(c.layer, tensors[c.mask], args) // a nil mask maps to nil
 		if out[0].err != nil {
 			return nil, errors.WithMessagef(out[0].err, "for input shapes %s", shapesString(shapes))
 		}

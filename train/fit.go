@@ -87,21 +87,19 @@ func AllowNonFinite() FitOption {
 }
 
 // checkFinite refuses input arrays holding NaN or ±Inf unless c allows
-// them, naming the input, the sample and the value.
-func (c *fitConfig) checkFinite(call string, d *dataset, names []string) error {
+// them, naming the input (one of ins), the sample and the value.
+func (c *fitConfig) checkFinite(call string, d *dataset, ins []*graph.Tensor) error {
 	if c.allowNonFinite {
 		return nil
 	}
 	for i, a := range d.xs {
-		if a.finite || blas.AllFinite(a.data) {
+		if a.finite {
 			continue
 		}
-		for j, v := range a.data {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				size := max(a.rowSize(), 1)
-				return errors.Errorf("%s: input %s, sample %d holds %v (at index %d of the sample); pass AllowNonFinite() to %s it anyway",
-					call, names[i], j/size, v, j%size, strings.ToLower(call))
-			}
+		if j := blas.FirstNonFinite(a.data); j >= 0 {
+			size := max(a.rowSize(), 1)
+			return errors.Errorf("%s: input %s, sample %d holds %v (at index %d of the sample); pass AllowNonFinite() to %s it anyway",
+				call, ins[i].Layer().Name(), j/size, a.data[j], j%size, strings.ToLower(call))
 		}
 	}
 	return nil
@@ -466,7 +464,7 @@ func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 	if err != nil {
 		return Logs{}, err
 	}
-	if err := c.checkFinite("Evaluate", d, m.inputNames()); err != nil {
+	if err := c.checkFinite("Evaluate", d, m.net.Inputs()); err != nil {
 		return Logs{}, err
 	}
 	m.weightsMu.RLock()
@@ -501,15 +499,6 @@ func (m *Model) evaluate(d *dataset, c *fitConfig) (Logs, error) {
 		}
 	}
 	return meanLogs(append([]string(nil), m.names...), means), nil
-}
-
-// inputNames are the names of the model's inputs, in order.
-func (m *Model) inputNames() []string {
-	var out []string
-	for _, t := range m.net.Inputs() {
-		out = append(out, t.Layer().Name())
-	}
-	return out
 }
 
 // checkCompiled refuses a model that was not compiled; call names the

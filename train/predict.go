@@ -35,7 +35,7 @@ func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, e
 	if d.n == 0 {
 		return nil, errors.New("Predict: no samples (the input arrays have 0 rows)")
 	}
-	if err := c.checkFinite("Predict", d, m.inputNames()); err != nil {
+	if err := c.checkFinite("Predict", d, m.net.Inputs()); err != nil {
 		return nil, err
 	}
 	results = make([]*tensor.Dense, len(m.net.Outputs()))

@@ -36,3 +36,17 @@ func AllFinite[T Float](xs []T) bool {
 	}
 	return s0+s1+s2+s3 == 0
 }
+
+// FirstNonFinite is the index of the first NaN or ±Inf in xs, or -1; the
+// common all-finite case costs one AllFinite pass.
+func FirstNonFinite[T Float](xs []T) int {
+	if AllFinite(xs) {
+		return -1
+	}
+	for i, x := range xs {
+		if x != x || x-x != 0 { // NaN, or ±Inf (Inf-Inf is NaN)
+			return i
+		}
+	}
+	return -1
+}

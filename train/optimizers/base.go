@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/graph/blas"
 )
 
 // optimizer is the base every optimizer shares, as Keras 3's BaseOptimizer:
@@ -281,10 +282,8 @@ func gradNorm(g *tensor.Dense) (float64, int) {
 		d := g.Float64s()
 		ss = sumSquares64(d)
 		if !finite(ss) {
-			for j, x := range d {
-				if !finite(x) {
-					return 0, j
-				}
+			if j := blas.FirstNonFinite(d); j >= 0 {
+				return 0, j
 			}
 			return scaledNorm64(d), -1
 		}
@@ -292,11 +291,7 @@ func gradNorm(g *tensor.Dense) (float64, int) {
 		d := g.Float32s()
 		ss = sumSquares32(d)
 		if !finite(ss) { // float32 squares cannot overflow a float64 sum
-			for j, x := range d {
-				if !finite(float64(x)) {
-					return 0, j
-				}
-			}
+			return 0, blas.FirstNonFinite(d)
 		}
 	}
 	return math.Sqrt(ss), -1

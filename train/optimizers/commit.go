@@ -1,8 +1,6 @@
 package optimizers
 
 import (
-	"math"
-
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 
@@ -50,11 +48,11 @@ func stepChecked[T float](f stepFunc[T], s *settings, k *kernel, wd float64, w, 
 			}
 		}
 		step(f, s, k, wd, w[a:e], g[a:e], v)
-		if i := firstNonFinite(w[a:e]); i >= 0 {
+		if i := blas.FirstNonFinite(w[a:e]); i >= 0 {
 			return e, 0, a + i
 		}
 		for j, sl := range v {
-			if i := firstNonFinite(sl); i >= 0 {
+			if i := blas.FirstNonFinite(sl); i >= 0 {
 				return e, j + 1, a + i
 			}
 		}
@@ -73,20 +71,6 @@ func grow[T float](back *[][]T, arrays, n int) [][]T {
 		}
 	}
 	return *back
-}
-
-// firstNonFinite is the index of the first NaN or ±Inf in xs, or -1; the
-// common all-finite case costs one fast pass (blas.AllFinite).
-func firstNonFinite[T float](xs []T) int {
-	if blas.AllFinite(xs) {
-		return -1
-	}
-	for i, x := range xs {
-		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
-			return i
-		}
-	}
-	return -1
 }
 
 // undo copies back the first n elements of w and its slots.

@@ -13,7 +13,8 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// concurrencyData is n samples of resumeModel's 5 features, 3 classes.
+// concurrencyData is n samples of resumeModel's 5 features, 3 classes,
+// drawn from seed (the resume and service tests' training sets).
 func concurrencyData(n int, seed uint64) ([][]float64, []float64) {
 	rng := rand.New(rand.NewPCG(seed, 9))
 	x := make([][]float64, n)

@@ -159,3 +159,18 @@ func TestNoneDimsFit(t *testing.T) {
 		t.Errorf("loss on 11-step sequences %v after training on 7-step ones, %v before", la, lb)
 	}
 }
+
+// len is the number of keys held.
+func (c *programCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.idle)
+}
+
+// has reports whether key is held.
+func (c *programCache) has(key programKey) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.idle[key]
+	return ok
+}

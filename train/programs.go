@@ -86,21 +86,6 @@ func (c *programCache) touch(key programKey) {
 	}
 }
 
-// len is the number of keys held.
-func (c *programCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.idle)
-}
-
-// has reports whether key is held.
-func (c *programCache) has(key programKey) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, ok := c.idle[key]
-	return ok
-}
-
 // inputShapes are the per-sample shapes of d's input arrays.
 func (d *dataset) inputShapes() []graph.Shape {
 	out := make([]graph.Shape, len(d.xs))

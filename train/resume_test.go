@@ -1,7 +1,6 @@
 package train
 
 import (
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,7 +39,7 @@ func resumeModel(t *testing.T, dt tensor.Dtype) *Model {
 // as a new model and trains 2 more (InitialEpoch 2): the weights are bit for
 // bit those of 4 epochs in one run, in float32 and float64.
 func TestResumeTrainingExactly(t *testing.T) {
-	x, y := resumeData()
+	x, y := concurrencyData(60, 1)
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		whole, first := wholeAndHalf(t, dt, x, y)
 		path := filepath.Join(t.TempDir(), "half.keras")
@@ -79,18 +78,6 @@ func wholeAndHalf(t *testing.T, dt tensor.Dtype, x [][]float64, y []float64) (wh
 	return whole, half
 }
 
-// resumeData is the resume tests' training set: 60 samples, 3 classes.
-func resumeData() ([][]float64, []float64) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	x := make([][]float64, 60)
-	y := make([]float64, 60)
-	for i := range x {
-		x[i] = []float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
-		y[i] = float64(rng.IntN(3))
-	}
-	return x, y
-}
-
 // resumeChildEnv names, in the environment of the test binary run again
 // by TestResumeInNewProcess, the model file to resume from and the file to
 // save the result to (separated by a path-list separator).
@@ -105,7 +92,7 @@ func TestResumeInNewProcess(t *testing.T) {
 		resumeChild(t, filepath.SplitList(env))
 		return
 	}
-	x, y := resumeData()
+	x, y := concurrencyData(60, 1)
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		whole, first := wholeAndHalf(t, dt, x, y)
 		dir := t.TempDir()
@@ -137,7 +124,7 @@ func resumeChild(t *testing.T, paths []string) {
 	if len(paths) != 2 {
 		t.Fatalf("%s=%v: want two paths", resumeChildEnv, paths)
 	}
-	x, y := resumeData()
+	x, y := concurrencyData(60, 1)
 	m, err := LoadModel(paths[0])
 	if err != nil {
 		t.Fatal(err)

@@ -41,11 +41,11 @@ type state struct {
 	s32   [][]float32
 	s64   [][]float64
 	// back32 and back64 hold the weight and its slots as they were before
-	// the current step, view32 and view64 a chunk of the slots, done how
-	// far the step got (commit.go).
+	// the current step, view32 and view64 a chunk of the slots, done the
+	// elements [0, done) the step changed (commit.go).
 	back32, view32 [][]float32
 	back64, view64 [][]float64
-	done           stepped
+	done           int
 }
 
 // newOptimizer returns the optimizer called name that updates weights by r,

@@ -21,12 +21,6 @@ import (
 // slots and their backups stay in a 256 KiB cache.
 const commitChunk = 4096
 
-// stepped records how far Apply got with one weight: elements [0, n) were
-// stepped and backed up.
-type stepped struct {
-	n int
-}
-
 // stepChecked steps w by f in chunks, backing each chunk up into back
 // (grown to w's and the slots' sizes) first. It returns how many elements
 // it stepped and the first non-finite value written: its array (0 for w,
@@ -83,15 +77,15 @@ func undo[T float](w []T, st [][]T, back [][]T, n int) {
 	}
 }
 
-// stepWeight steps one weight with the rule, checked; it records in st how
-// far it got and returns the error for a non-finite result.
+// stepWeight steps one weight with the rule, checked; it records in
+// st.done how many elements it stepped and returns the error for a non-finite result.
 func (o *optimizer) stepWeight(w *graph.Weight, g *tensor.Dense, st *state, k *kernel, wd float64) error {
 	val := w.Value()
 	var bad, at int
 	if val.Dtype() == tensor.Float64 {
-		st.done.n, bad, at = stepChecked(o.rule.step64, &o.s, k, wd, val.Float64s(), g.Float64s(), st.s64, &st.back64, &st.view64)
+		st.done, bad, at = stepChecked(o.rule.step64, &o.s, k, wd, val.Float64s(), g.Float64s(), st.s64, &st.back64, &st.view64)
 	} else {
-		st.done.n, bad, at = stepChecked(o.rule.step32, &o.s, k, wd, val.Float32s(), g.Float32s(), st.s32, &st.back32, &st.view32)
+		st.done, bad, at = stepChecked(o.rule.step32, &o.s, k, wd, val.Float32s(), g.Float32s(), st.s32, &st.back32, &st.view32)
 	}
 	switch {
 	case bad < 0:
@@ -106,9 +100,9 @@ func (o *optimizer) stepWeight(w *graph.Weight, g *tensor.Dense, st *state, k *k
 func (st *state) undoStep(w *graph.Weight) {
 	val := w.Value()
 	if val.Dtype() == tensor.Float64 {
-		undo(val.Float64s(), st.s64, st.back64, st.done.n)
+		undo(val.Float64s(), st.s64, st.back64, st.done)
 	} else {
-		undo(val.Float32s(), st.s32, st.back32, st.done.n)
+		undo(val.Float32s(), st.s32, st.back32, st.done)
 	}
-	st.done.n = 0
+	st.done = 0
 }

@@ -51,6 +51,7 @@ type Program struct {
 	inputGrads []*tensor.Dense
 	modelFeeds int
 	penalty    *tensor.Dense
+	bytes      int64
 }
 
 // NewProgram compiles net (whose weights must be initialised) as spec says.
@@ -375,6 +376,7 @@ func (c *compiler) gradientTargets(cost Node) ([]Node, error) {
 // buildMachine makes what runs the graph: Gorgonia's tape machine (in eval
 // mode for inference) with spec.TapeMachine, kerago's executor otherwise.
 func (c *compiler) buildMachine() error {
+	c.p.bytes = graphBytes(c.ctx)
 	if c.spec.TapeMachine {
 		opts := []G.VMOpt{}
 		if !c.spec.Training {
@@ -387,6 +389,29 @@ func (c *compiler) buildMachine() error {
 	c.p.exec, err = newExecutor(c.ctx.g, c.ctx.captures)
 	return err
 }
+
+// graphBytes estimates the memory a program holds: the values of every
+// node of its graph (operations' outputs, gradients, feeds, captures) from
+// their shapes and dtypes, except the weights', which are the network's and
+// shared by every program. Scratch memory an operation keeps to itself is
+// not counted.
+func graphBytes(ctx *Context) int64 {
+	weights := make(map[Node]bool, len(ctx.weights))
+	for _, n := range ctx.weights {
+		weights[n] = true
+	}
+	var n int64
+	for _, node := range ctx.g.AllNodes() {
+		if !weights[node] {
+			n += int64(node.Shape().TotalSize()) * int64(node.Dtype().Size())
+		}
+	}
+	return n
+}
+
+// Bytes estimates the memory the program holds beyond the network's
+// weights (see graphBytes): what keeping it idle in a cache costs.
+func (p *Program) Bytes() int64 { return p.bytes }
 
 // ancestors returns the nodes from which n can be reached (n included).
 func ancestors(g *G.ExprGraph, n Node) map[Node]bool {

@@ -106,8 +106,8 @@ func (m *Model) Compile(optimizer any, loss any, metricList ...any) (err error) 
 	m.opt, m.losses, m.metrics, m.targets, m.names = opt, ls, ms, targets, names
 	m.metricSpecs = specs
 	m.compiled = true
-	m.trainProgs = newProgramCache()
-	m.evalProgs = newProgramCache()
+	m.trainProgs = newProgramCache(m.programBytes)
+	m.evalProgs = newProgramCache(m.programBytes)
 	return nil
 }
 

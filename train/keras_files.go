@@ -64,18 +64,29 @@ func loadKeras(path string, opts []ModelOption) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	var st *savedState
-	if raw, err := zipEntry(&zr.Reader, keragoEntry, maxConfigSize<<4); err == nil {
-		if st, err = parseState(raw); err != nil {
-			return nil, err
-		}
-		opts = append(st.modelOptions(), opts...)
-	}
 	m, err := ModelFromKerasConfig(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := zipEntry(&zr.Reader, "model.weights.h5", 1<<40)
+	// Every other entry holds little more than the weights' values (the
+	// weight files) or a few copies of them (the optimizer's slots, in
+	// kerago.json): their decompressed sizes are bounded by that, plus room
+	// for the rest (configuration, the sample order).
+	params := int64(m.CountParams())
+	limit := 8*params + maxConfigSize
+	var st *savedState
+	if raw, err := optionalZipEntry(&zr.Reader, keragoEntry, 128*params+4*maxConfigSize); err != nil {
+		return nil, err
+	} else if raw != nil {
+		if st, err = parseState(raw); err != nil {
+			return nil, err
+		}
+		// The saved dtype and seed come before the caller's options.
+		if m, err = ModelFromKerasConfig(cfg, append(st.modelOptions(), opts...)...); err != nil {
+			return nil, err
+		}
+	}
+	raw, err := zipEntry(&zr.Reader, "model.weights.h5", limit)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +101,9 @@ func loadKeras(path string, opts []ModelOption) (*Model, error) {
 	if err := m.SetWeights(ws); err != nil {
 		return nil, err
 	}
-	if raw, err := zipEntry(&zr.Reader, fullWeightsEntry, 1<<40); err == nil {
+	if raw, err := optionalZipEntry(&zr.Reader, fullWeightsEntry, limit); err != nil {
+		return nil, err
+	} else if raw != nil {
 		if err := m.readWeights(bufio.NewReader(bytes.NewReader(raw)), fullWeightsEntry); err != nil {
 			return nil, err
 		}
@@ -128,6 +141,18 @@ func zipEntry(zr *zip.Reader, name string, limit int64) ([]byte, error) {
 		return b, nil
 	}
 	return nil, errors.Errorf("no %s in the archive", name)
+}
+
+// optionalZipEntry is zipEntry for an entry the archive may lack: nil and
+// no error when it does; an entry that is there but unreadable (too large,
+// a bad checksum) is an error.
+func optionalZipEntry(zr *zip.Reader, name string, limit int64) ([]byte, error) {
+	for _, f := range zr.File {
+		if f.Name == name {
+			return zipEntry(zr, name, limit)
+		}
+	}
+	return nil, nil
 }
 
 // SaveModel writes the whole model to path as a .keras file that Keras 3

@@ -38,6 +38,8 @@ type Model struct {
 	net  *graph.Network
 	dt   tensor.Dtype
 	seed uint64
+	// programBytes bounds each program cache (ProgramCacheBytes).
+	programBytes int64
 
 	compiled bool
 	opt      optimizers.Optimizer
@@ -69,9 +71,10 @@ type Model struct {
 type ModelOption func(*modelConfig)
 
 type modelConfig struct {
-	name string
-	dt   tensor.Dtype
-	seed uint64
+	name         string
+	dt           tensor.Dtype
+	seed         uint64
+	programBytes int64
 }
 
 // Name names the model (default "model").
@@ -83,6 +86,16 @@ func Seed(seed uint64) ModelOption { return func(c *modelConfig) { c.seed = seed
 // DType selects the float type of weights and computation: tensor.Float32
 // (the default, as Keras's floatx) or tensor.Float64.
 func DType(dt tensor.Dtype) ModelOption { return func(c *modelConfig) { c.dt = dt } }
+
+// ProgramCacheBytes bounds the memory the model keeps in compiled programs
+// it is not running, per mode (training, evaluation, prediction): beyond
+// it, the least recently used are dropped and compiled again when next
+// needed (default 256 MiB; the most recently used program is always kept).
+// A program's size is its activations, gradients and buffers for one batch,
+// estimated from its graph's shapes; weights are shared and not counted.
+func ProgramCacheBytes(n int64) ModelOption {
+	return func(c *modelConfig) { c.programBytes = n }
+}
 
 // NewModel creates a functional model from inputs to outputs, like Keras's
 // Model(inputs, outputs): each may be one *graph.Tensor or a []*graph.Tensor.
@@ -98,12 +111,15 @@ func NewModel(inputs, outputs any, opts ...ModelOption) (m *Model, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c := modelConfig{name: "model", dt: tensor.Float32, seed: 1}
+	c := modelConfig{name: "model", dt: tensor.Float32, seed: 1, programBytes: defaultProgramBytes}
 	for _, o := range opts {
 		o(&c)
 	}
 	if c.dt != tensor.Float32 && c.dt != tensor.Float64 {
 		return nil, errors.Errorf("DType %v is not supported; use tensor.Float32 or tensor.Float64", c.dt)
+	}
+	if c.programBytes < 0 {
+		return nil, errors.Errorf("ProgramCacheBytes(%d): the bound must be at least 0", c.programBytes)
 	}
 	net, err := graph.NewNetwork(ins, outs)
 	if err != nil {
@@ -113,10 +129,10 @@ func NewModel(inputs, outputs any, opts ...ModelOption) (m *Model, err error) {
 		return nil, err
 	}
 	m = &Model{
-		name: c.name, net: net, dt: c.dt, seed: c.seed,
-		trainProgs:   newProgramCache(),
-		evalProgs:    newProgramCache(),
-		predictProgs: newProgramCache(),
+		name: c.name, net: net, dt: c.dt, seed: c.seed, programBytes: c.programBytes,
+		trainProgs:   newProgramCache(c.programBytes),
+		evalProgs:    newProgramCache(c.programBytes),
+		predictProgs: newProgramCache(c.programBytes),
 		dropoutSrc:   rand.NewPCG(c.seed, 0xd40f),
 		shuffleSrc:   rand.NewPCG(c.seed, 0x5ff1e),
 	}

@@ -17,16 +17,25 @@ const maxPrograms = 16
 // goroutines that ran it at once, up to this many.
 const maxFreePerKey = 8
 
+// defaultProgramBytes is the default bound on the memory held by one
+// cache's idle programs (ProgramCacheBytes).
+const defaultProgramBytes = 256 << 20
+
 // programCache holds a model's compiled programs of one mode (train,
 // evaluate or predict), keyed by batch size and input shapes. A program
 // has its own feed and output buffers, so one goroutine uses it at a time:
-// acquire takes an idle one out and release puts it back. At most
-// maxPrograms keys are kept, the least recently used dropped first. It is
-// safe for concurrent use.
+// acquire takes an idle one out and release puts it back. The cache keeps
+// at most maxPrograms keys and idle programs of at most maxBytes in all
+// (graph.Program.Bytes), dropping the least recently used first; the
+// program just released is always kept, so a model whose one program is
+// larger than the bound still runs without recompiling. It is safe for
+// concurrent use.
 type programCache struct {
-	mu    sync.Mutex
-	idle  map[programKey][]*graph.Program
-	order []programKey // least recently used first
+	mu       sync.Mutex
+	idle     map[programKey][]*graph.Program
+	order    []programKey // least recently used first
+	bytes    int64        // held by idle programs
+	maxBytes int64
 }
 
 // programKey names a program by batch size and, for a network with None
@@ -37,8 +46,8 @@ type programKey struct {
 	shapes string
 }
 
-func newProgramCache() *programCache {
-	return &programCache{idle: map[programKey][]*graph.Program{}}
+func newProgramCache(maxBytes int64) *programCache {
+	return &programCache{idle: map[programKey][]*graph.Program{}, maxBytes: maxBytes}
 }
 
 // acquire takes an idle program of key out of the cache.
@@ -51,28 +60,52 @@ func (c *programCache) acquire(key programKey) (*graph.Program, bool) {
 	}
 	p := ps[len(ps)-1]
 	c.idle[key] = ps[:len(ps)-1]
+	c.bytes -= p.Bytes()
 	c.touch(key)
 	return p, true
 }
 
-// release puts a program of key back, keeping at most maxFreePerKey idle
-// programs per key and maxPrograms keys.
+// release puts a program of key back, then drops the least recently used
+// programs beyond the cache's bounds.
 func (c *programCache) release(key programKey, p *graph.Program) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ps, known := c.idle[key]
 	if len(ps) < maxFreePerKey {
 		c.idle[key] = append(ps, p)
+		c.bytes += p.Bytes()
 	}
 	if known {
 		c.touch(key)
-		return
+	} else {
+		c.order = append(c.order, key)
 	}
-	c.order = append(c.order, key)
-	if len(c.order) > maxPrograms {
-		delete(c.idle, c.order[0])
-		c.order = append(c.order[:0], c.order[1:]...)
+	for len(c.order) > maxPrograms {
+		c.dropOldest()
 	}
+	for c.bytes > c.maxBytes {
+		if c.order[0] != key {
+			c.dropOldest()
+			continue
+		}
+		// Only key is left: drop its older idle programs, keep p.
+		ps := c.idle[key]
+		if len(ps) <= 1 {
+			return
+		}
+		c.bytes -= ps[0].Bytes()
+		c.idle[key] = append(ps[:0], ps[1:]...)
+	}
+}
+
+// dropOldest drops the least recently used key and its idle programs.
+func (c *programCache) dropOldest() {
+	k := c.order[0]
+	for _, p := range c.idle[k] {
+		c.bytes -= p.Bytes()
+	}
+	delete(c.idle, k)
+	c.order = append(c.order[:0], c.order[1:]...)
 }
 
 func (c *programCache) touch(key programKey) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"io"
 	"math"
 	"os"
@@ -11,12 +12,22 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
 )
 
 // Weight files hold a magic line, one JSON header line listing each weight's
 // name and shape, then every weight's values as little-endian float64, in
-// header order (the model's weight order, as Keras's topological loading).
-const weightsMagic = "KERAGO-WEIGHTS-1\n"
+// header order (the model's weight order, as Keras's topological loading),
+// then (from version 2 on) the CRC-32C (Castagnoli) of every byte before it,
+// as 4 little-endian bytes. Version 1 files, which have no checksum, are
+// still read.
+const (
+	weightsMagic   = "KERAGO-WEIGHTS-2\n"
+	weightsMagicV1 = "KERAGO-WEIGHTS-1\n"
+)
+
+// weightsCRC is the checksum's polynomial table.
+var weightsCRC = crc32.MakeTable(crc32.Castagnoli)
 
 type weightsHeader struct {
 	Model   string         `json:"model"`
@@ -57,19 +68,23 @@ func (m *Model) writeWeights(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err = io.WriteString(w, weightsMagic+string(hdr)+"\n"); err != nil {
+	sum := crc32.New(weightsCRC)
+	out := io.MultiWriter(w, sum)
+	if _, err = io.WriteString(out, weightsMagic+string(hdr)+"\n"); err != nil {
 		return err
 	}
-	buf := make([]byte, 8)
 	for _, wt := range m.Weights() {
-		for _, v := range wt.Float64s() {
-			binary.LittleEndian.PutUint64(buf, math.Float64bits(v))
-			if _, err = w.Write(buf); err != nil {
-				return err
-			}
+		vals := wt.Float64s()
+		buf := make([]byte, 8*len(vals))
+		for i, v := range vals {
+			binary.LittleEndian.PutUint64(buf[8*i:], math.Float64bits(v))
+		}
+		if _, err = out.Write(buf); err != nil {
+			return err
 		}
 	}
-	return nil
+	_, err = w.Write(binary.LittleEndian.AppendUint32(nil, sum.Sum32()))
+	return err
 }
 
 // LoadWeights reads a file written by SaveWeights into the model's weights,
@@ -96,48 +111,87 @@ func (m *Model) LoadWeights(path string) (err error) {
 }
 
 // readWeights reads a weight file in kerago's own format from r (path names
-// it in errors) into the model's weights.
+// it in errors) into the model's weights: the whole file is read and checked
+// (checksum, weight count, shapes, finite values that fit the model's dtype)
+// before SetWeights changes any weight.
 func (m *Model) readWeights(r *bufio.Reader, path string) error {
-	magic := make([]byte, len(weightsMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != weightsMagic {
-		return errors.Errorf("LoadWeights: %s is not a kerago weight file", path)
-	}
-	line, err := r.ReadBytes('\n')
+	ws, err := m.decodeWeights(r)
 	if err != nil {
-		return errors.Errorf("LoadWeights: %s: truncated header", path)
+		return errors.Wrapf(err, "LoadWeights: %s", path)
 	}
+	return errors.Wrap(m.SetWeights(ws), "LoadWeights")
+}
+
+// decodeWeights reads kerago's weight format from r, one tensor per model
+// weight; no allocation exceeds what the model's own weights need.
+func (m *Model) decodeWeights(r *bufio.Reader) ([]*tensor.Dense, error) {
+	sum := crc32.New(weightsCRC)
+	magic := make([]byte, len(weightsMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || (string(magic) != weightsMagic && string(magic) != weightsMagicV1) {
+		return nil, errors.New("not a kerago weight file")
+	}
+	checked := string(magic) == weightsMagic
+	sum.Write(magic)
+	line, err := r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		line, err = readLine(r, line)
+	}
+	if err != nil {
+		return nil, errors.New("truncated header")
+	}
+	sum.Write(line)
 	var h weightsHeader
 	if err := json.Unmarshal(line, &h); err != nil {
-		return errors.Wrapf(err, "LoadWeights: %s: bad header", path)
+		return nil, errors.Wrap(err, "bad header")
 	}
-	ws := m.Weights()
-	if len(h.Weights) != len(ws) {
-		return errors.Errorf("LoadWeights: you are trying to load a weight file containing %d weights into a model with %d weights", len(h.Weights), len(ws))
+	model := m.Weights()
+	if len(h.Weights) != len(model) {
+		return nil, errors.Errorf("you are trying to load a weight file containing %d weights into a model with %d weights", len(h.Weights), len(model))
 	}
-	values := make([][]float64, len(ws))
-	buf := make([]byte, 8)
+	out := make([]*tensor.Dense, len(model))
 	for i, rec := range h.Weights {
-		want := ws[i].Shape()
+		want := model[i].Shape()
 		if !want.Equal(rec.Shape) {
-			return errors.Errorf("LoadWeights: weight %d (%s in the file, %s in the model) has shape %v in the file but %v in the model", i, rec.Name, ws[i].Name(), rec.Shape, []int(want))
+			return nil, errors.Errorf("weight %d (%s in the file, %s in the model) has shape %v in the file but %v in the model", i, rec.Name, model[i].Name(), rec.Shape, []int(want))
 		}
-		values[i] = make([]float64, want.Size())
-		for j := range values[i] {
-			if _, err := io.ReadFull(r, buf); err != nil {
-				return errors.Errorf("LoadWeights: %s is truncated (in weight %s)", path, rec.Name)
-			}
-			values[i][j] = math.Float64frombits(binary.LittleEndian.Uint64(buf))
+		buf := make([]byte, 8*want.Size())
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, errors.Errorf("truncated (in weight %s)", rec.Name)
+		}
+		sum.Write(buf)
+		vals := make([]float64, want.Size())
+		for j := range vals {
+			vals[j] = math.Float64frombits(binary.LittleEndian.Uint64(buf[8*j:]))
+		}
+		out[i] = tensor.New(tensor.WithShape(want...), tensor.WithBacking(vals))
+	}
+	if checked {
+		var stored [4]byte
+		if _, err := io.ReadFull(r, stored[:]); err != nil {
+			return nil, errors.New("truncated (no checksum after the last weight)")
+		}
+		if got, want := binary.LittleEndian.Uint32(stored[:]), sum.Sum32(); got != want {
+			return nil, errors.Errorf("the file is corrupt: its CRC-32C is %08x, its contents give %08x", got, want)
 		}
 	}
 	if _, err := r.ReadByte(); err != io.EOF {
-		return errors.Errorf("LoadWeights: %s has data past its last weight", path)
+		return nil, errors.New("data past the last weight")
 	}
-	for i, w := range ws {
-		if err := w.SetFloat64s(values[i]); err != nil {
-			return errors.Wrap(err, "LoadWeights")
+	return out, nil
+}
+
+// readLine finishes reading a line longer than r's buffer, of which first
+// has been read, bounded at 64 MiB.
+func readLine(r *bufio.Reader, first []byte) ([]byte, error) {
+	line := append([]byte(nil), first...)
+	for len(line) < 64<<20 {
+		more, err := r.ReadSlice('\n')
+		line = append(line, more...)
+		if err != bufio.ErrBufferFull {
+			return line, err
 		}
 	}
-	return nil
+	return nil, errors.New("header line longer than 64 MiB")
 }
 
 // isNPZ reports whether path names an NPZ file by its extension.

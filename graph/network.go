@@ -85,11 +85,16 @@ func NewNetwork(inputs, outputs []*Tensor) (*Network, error) {
 	}
 	seenLayer := map[Layer]bool{}
 	seenWeight := map[*Weight]bool{}
+	byName := map[string]Layer{}
 	for _, c := range n.calls {
 		if seenLayer[c.layer] {
 			continue
 		}
 		seenLayer[c.layer] = true
+		if other, ok := byName[c.layer.Name()]; ok {
+			return nil, errors.Errorf("two layers are named %q (a %s and a %s): layer names must be unique in a model, as Keras requires", c.layer.Name(), other.Class(), c.layer.Class())
+		}
+		byName[c.layer.Name()] = c.layer
 		n.layers = append(n.layers, c.layer)
 		for _, w := range c.layer.Weights() {
 			if !seenWeight[w] {

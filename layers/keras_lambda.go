@@ -65,11 +65,7 @@ func NewRegisteredLambda(name string, opts ...LambdaOption) *Lambda {
 	cfg := configure(DefaultLambdaConfig(), opts, LambdaOption.applyLambda)
 	cfg.FunctionName = name
 	cfg.Function, _ = lambdaNamed(name)
-	l := NewLambdaFromConfig(cfg)
-	if cfg.Function == nil {
-		l.Fail(errors.Errorf("no function is registered as %q (register it with layers.RegisterLambda)", name))
-	}
-	return l
+	return NewLambdaFromConfig(cfg)
 }
 
 // registeredNames lists the registered Lambda functions, sorted.

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -109,7 +110,14 @@ func NewLambdaFromConfig(cfg LambdaConfig) *Lambda {
 	l := &Lambda{Base: newBase("Lambda", &cfg.LayerConfig)}
 	cfg.OutputShape = cfg.OutputShape.Clone()
 	l.cfg = cfg
-	if cfg.Function == nil {
+	switch {
+	case cfg.Function == nil && cfg.FunctionName != "":
+		known := "none is"
+		if names := registeredNames(); len(names) > 0 {
+			known = strings.Join(names, ", ") + " are"
+		}
+		l.Fail(errors.Errorf("no function is registered as %q (register it with layers.RegisterLambda; %s registered)", cfg.FunctionName, known))
+	case cfg.Function == nil:
 		l.Fail(errors.New("no function given"))
 	}
 	if cfg.OutputShape != nil && cfg.OutputShapeFunc != nil {

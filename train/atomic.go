@@ -37,7 +37,12 @@ func createAtomic(path string) (*atomicFile, error) {
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
-		return nil, err
+		// The temporary name means nothing to the caller: say what failed.
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, errors.Errorf("cannot create %s in directory %s: %v", filepath.Base(path), filepath.Dir(path), err)
 	}
 	if err := f.Chmod(mode); err != nil {
 		f.Close()

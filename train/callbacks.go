@@ -111,7 +111,8 @@ type EarlyStopping struct {
 
 // CheckParams refuses a Monitor that Fit never logs (Keras warns and never
 // stops): the names are p.Metrics, and with validation data their "val_"
-// forms.
+// forms; and a negative Patience or a negative or NaN MinDelta (Keras takes
+// MinDelta's absolute value silently).
 func (e *EarlyStopping) CheckParams(p Params) error {
 	monitor := e.Monitor
 	if monitor == "" {
@@ -125,6 +126,9 @@ func (e *EarlyStopping) CheckParams(p Params) error {
 	}
 	if !slices.Contains(names, monitor) {
 		return errors.Errorf("EarlyStopping: Monitor %q is never logged by this Fit; it logs %s", monitor, strings.Join(names, ", "))
+	}
+	if e.Patience < 0 || e.MinDelta < 0 || math.IsNaN(e.MinDelta) {
+		return errors.Errorf("EarlyStopping: Patience (%d) and MinDelta (%v) must not be negative", e.Patience, e.MinDelta)
 	}
 	return nil
 }

@@ -79,9 +79,10 @@ func Context(ctx context.Context) FitOption {
 	return func(c *fitConfig) { c.mark("Context"); c.ctx = ctx }
 }
 
-// AllowNonFinite lets Predict and Evaluate take inputs holding NaN or ±Inf,
-// which they otherwise refuse, naming the first bad sample: a NaN input
-// would not always give a NaN output (relu maps it to 0).
+// AllowNonFinite lets Fit, Evaluate and Predict take inputs holding NaN or
+// ±Inf, which they otherwise refuse, naming the first bad sample: a NaN
+// input would not always give a NaN output (relu maps it to 0). Fit still
+// refuses any step whose loss, gradients or new weights are not finite.
 func AllowNonFinite() FitOption {
 	return func(c *fitConfig) { c.mark("AllowNonFinite"); c.allowNonFinite = true }
 }
@@ -98,8 +99,12 @@ func (c *fitConfig) checkFinite(call string, d *dataset, ins []*graph.Tensor) er
 		}
 		if j := blas.FirstNonFinite(a.data); j >= 0 {
 			size := max(a.rowSize(), 1)
+			verb := strings.ToLower(strings.SplitN(call, ":", 2)[0])
+			if verb == "fit" {
+				verb = "train on"
+			}
 			return errors.Errorf("%s: input %s, sample %d holds %v (at index %d of the sample); pass AllowNonFinite() to %s it anyway",
-				call, ins[i].Layer().Name(), j/size, a.data[j], j%size, strings.ToLower(call))
+				call, ins[i].Layer().Name(), j/size, a.data[j], j%size, verb)
 		}
 	}
 	return nil
@@ -146,6 +151,10 @@ func newFitConfig(call string, opts []FitOption, allowed ...string) (*fitConfig,
 		return nil, errors.Errorf("%s: verbose must be 0, 1 or 2, got %d", call, c.verbose)
 	case c.initialEpoch < 0:
 		return nil, errors.Errorf("%s: initial epoch must not be negative, got %d", call, c.initialEpoch)
+	case c.set["Context"] && c.ctx == nil:
+		return nil, errors.Errorf("%s: Context(nil): give a context (context.Background() for none)", call)
+	case c.set["Output"] && c.out == nil:
+		return nil, errors.Errorf("%s: Output(nil): give a writer (io.Discard to drop the progress)", call)
 	}
 	for i, cb := range c.callbacks {
 		if cb == nil {
@@ -181,6 +190,9 @@ func (m *Model) prepare(x, y any, withTargets bool) (*dataset, error) {
 	}
 	if len(xs) != len(ins) {
 		return nil, errors.Errorf("the model has %d inputs but %d input arrays were given", len(ins), len(xs))
+	}
+	if xs[0].n == 0 {
+		return nil, errors.New("no samples (the input arrays have 0 rows)")
 	}
 	d := &dataset{xs: xs, n: xs[0].n}
 	for i, a := range xs {
@@ -270,7 +282,7 @@ func (m *Model) newFitRun(x, y any, opts []FitOption) (*fitRun, error) {
 		return nil, err
 	}
 	c, err := newFitConfig("Fit", opts, "Epochs", "BatchSize", "Shuffle", "ValidationSplit",
-		"ValidationData", "Verbose", "InitialEpoch", "Callbacks", "Output", "Context")
+		"ValidationData", "Verbose", "InitialEpoch", "Callbacks", "Output", "Context", "AllowNonFinite")
 	if err != nil {
 		return nil, err
 	}
@@ -322,8 +334,13 @@ func (m *Model) fitData(c *fitConfig, x, y any) (data, val *dataset, err error) 
 		}
 		data, val = data.slice(0, split), data.slice(split, data.n)
 	}
-	if data.n == 0 {
-		return nil, nil, errors.New("Fit: no training samples")
+	if err := c.checkFinite("Fit", data, m.net.Inputs()); err != nil {
+		return nil, nil, err
+	}
+	if val != nil {
+		if err := c.checkFinite("Fit: validation data", val, m.net.Inputs()); err != nil {
+			return nil, nil, err
+		}
 	}
 	return data, val, nil
 }
@@ -510,16 +527,10 @@ func (m *Model) checkCompiled(call string) error {
 	return nil
 }
 
-// samples prepares (x, y) for call, which needs at least one sample.
+// samples prepares (x, y) for call.
 func (m *Model) samples(call string, x, y any) (*dataset, error) {
 	d, err := m.prepare(x, y, true)
-	if err != nil {
-		return nil, errors.Wrap(err, call)
-	}
-	if d.n == 0 {
-		return nil, errors.Errorf("%s: no samples", call)
-	}
-	return d, nil
+	return d, errors.Wrap(err, call)
 }
 
 // meanLogs are the results of means under names.

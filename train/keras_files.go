@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -56,6 +57,9 @@ func LoadModel(path string, opts ...ModelOption) (m *Model, err error) {
 // loadKeras reads a .keras zip.
 func loadKeras(path string, opts []ModelOption) (*Model, error) {
 	zr, err := zip.OpenReader(path)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, errors.Errorf("not a .keras (zip) file: %v", err)
 	}

@@ -32,9 +32,6 @@ func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, e
 	if err != nil {
 		return nil, errors.Wrap(err, "Predict")
 	}
-	if d.n == 0 {
-		return nil, errors.New("Predict: no samples (the input arrays have 0 rows)")
-	}
 	if err := c.checkFinite("Predict", d, m.net.Inputs()); err != nil {
 		return nil, err
 	}

@@ -156,7 +156,13 @@ func TestNaNLossStopsFitAndKeepsWeights(t *testing.T) {
 	}
 	x[40][3] = math.NaN() // second batch of 32
 	before := snapshot(m)
+	// Fit refuses non-finite inputs outright unless allowed; allowed, the
+	// step they poison is refused.
 	_, err := m.Fit(x, trY[:64], train.Epochs(1), train.BatchSize(32), train.Verbose(0), train.Shuffle(false))
+	if err == nil || !strings.Contains(err.Error(), "sample 40 holds NaN (at index 3 of the sample); pass AllowNonFinite() to train on it anyway") {
+		t.Fatalf("want the input refused, got %v", err)
+	}
+	_, err = m.Fit(x, trY[:64], train.Epochs(1), train.BatchSize(32), train.Verbose(0), train.Shuffle(false), train.AllowNonFinite())
 	if err == nil || !strings.Contains(err.Error(), "epoch 1, batch 2") || !strings.Contains(err.Error(), "NaN") {
 		t.Fatalf("want an error naming epoch 1, batch 2 and NaN, got %v", err)
 	}

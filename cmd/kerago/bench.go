@@ -124,11 +124,14 @@ func benchCommand() *cobra.Command {
 			if threads <= 0 {
 				return fmt.Errorf("--threads must be positive, got %d", threads)
 			}
+			if err := checkOutputPath("--cpuprofile", cpuProfile); err != nil {
+				return err
+			}
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
 				if err != nil {
-					return err
+					return fmt.Errorf("--cpuprofile: %w", err)
 				}
 				defer f.Close()
 				if err := pprof.StartCPUProfile(f); err != nil {

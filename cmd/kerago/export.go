@@ -23,7 +23,10 @@ func exportCommand() *cobra.Command {
 			"reproduces the demo's predictions; --labels writes the class indices too.",
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: demoNames(),
-		RunE: onDemo(func(_ *cobra.Command, d demo) error {
+		RunE: onDemo(func(cmd *cobra.Command, d demo) error {
+			if err := checkMNISTFlags(cmd, cmd.Flags().Arg(0), "data"); err != nil {
+				return err
+			}
 			return runExport(d, e)
 		}),
 	}
@@ -48,6 +51,12 @@ func runExport(d demo, e exportFlags) error {
 		if _, err := arrayExt(flag, path); path != "" && err != nil {
 			return err
 		}
+		if err := checkOutputPath(flag, path); err != nil {
+			return err
+		}
+	}
+	if err := checkDataDir(e.cfg.data); err != nil {
+		return err
 	}
 	s, err := d.data(e.cfg)
 	if err != nil {

@@ -13,7 +13,14 @@ import (
 )
 
 // isExt reports whether path ends in ext, ignoring case.
-func isExt(path, ext string) bool { return strings.HasSuffix(strings.ToLower(path), ext) }
+func isExt(path string, exts ...string) bool {
+	for _, ext := range exts {
+		if strings.HasSuffix(strings.ToLower(path), ext) {
+			return true
+		}
+	}
+	return false
+}
 
 // isWeightsFile reports whether path names a weights-only file (.weights.h5
 // or .npz), which needs an architecture to be loaded into.
@@ -89,6 +96,9 @@ func runPredict(out io.Writer, path string, p predictFlags) error {
 	}
 	for _, o := range p.outputs {
 		if _, err := arrayExt("--output", o); err != nil {
+			return err
+		}
+		if err := checkOutputPath("--output", o); err != nil {
 			return err
 		}
 	}

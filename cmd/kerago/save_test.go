@@ -85,7 +85,7 @@ func TestSaveAndExportErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"train", "cancer", "--save", filepath.Join(dir, "m.h5")}, "m.h5: the model is saved as a .keras file"},
+		{[]string{"train", "cancer", "--save", filepath.Join(dir, "m.h5")}, "m.h5: want a .keras file"},
 		{[]string{"train", "cancer", "--save", filepath.Join(dir, "no", "m.keras")}, "no directory " + filepath.Join(dir, "no")},
 		{[]string{"export", "imagenet", "--output", "x.npy"}, "cancer, digits, mnist, words"},
 		{[]string{"export", "cancer"}, "--output is required"},

@@ -8,11 +8,9 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
 
 	"github.com/kerago/kerago"
@@ -100,8 +98,14 @@ func trainCommand() *cobra.Command {
 			if err := checkTrainFlags(cmd, cmd.Flags().Arg(0), cfg); err != nil {
 				return err
 			}
-			if err := checkSavePath(cfg.save); err != nil {
-				return err
+			for _, err := range []error{
+				checkOutputPath("--save", cfg.save, ".keras"),
+				checkOutputPath("--history", cfg.history),
+				checkOutputPath("--plot", cfg.plot, ".png"),
+			} {
+				if err != nil {
+					return err
+				}
 			}
 			ctx, stop := signal.NotifyContext(commandContext(cmd), os.Interrupt)
 			defer stop()
@@ -156,11 +160,21 @@ func checkTrainFlags(cmd *cobra.Command, dataset string, cfg demoConfig) error {
 	case cfg.verbose < 0 || cfg.verbose > 2:
 		return fmt.Errorf("--verbose must be 0, 1 or 2, got %d", cfg.verbose)
 	}
-	if dataset != "mnist" {
-		for _, f := range []string{"data", "head"} {
-			if cmd.Flags().Changed(f) {
-				return fmt.Errorf("--%s applies to the mnist dataset only, not %s", f, dataset)
-			}
+	if err := checkMNISTFlags(cmd, dataset, "data", "head"); err != nil {
+		return err
+	}
+	return checkDataDir(cfg.data)
+}
+
+// checkMNISTFlags refuses the mnist-only flags among flags when given for
+// another dataset.
+func checkMNISTFlags(cmd *cobra.Command, dataset string, flags ...string) error {
+	if dataset == "mnist" {
+		return nil
+	}
+	for _, f := range flags {
+		if cmd.Flags().Changed(f) {
+			return fmt.Errorf("--%s applies to the mnist dataset only, not %s", f, dataset)
 		}
 	}
 	return nil
@@ -223,19 +237,4 @@ func finish(m *train.Model, hist *train.History, cfg demoConfig, x, y any) (trai
 	loss, _ := logs.Get("loss")
 	acc, _ := logs.Get("accuracy")
 	return trained{model: m, loss: loss, acc: acc}, nil
-}
-
-// checkSavePath checks --save before any training: a .keras file in an
-// existing directory (or no --save at all).
-func checkSavePath(path string) error {
-	if path == "" {
-		return nil
-	}
-	if !isExt(path, ".keras") {
-		return errors.Errorf("--save %s: the model is saved as a .keras file", path)
-	}
-	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
-		return errors.Errorf("--save %s: no directory %s to write it in", path, filepath.Dir(path))
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/graph/blas"
 )
 
 // Multi groups the arrays of a model with several inputs (or outputs), in
@@ -15,14 +16,43 @@ func Multi(arrays ...any) any { return multi(arrays) }
 
 type multi []any
 
-// array is data converted for the training loop: n samples of a per-sample
-// shape, row-major float64 values.
+// array is data checked for the training loop: n samples of a per-sample
+// shape, row-major values, either float64 (data) or, for float32 input
+// data, float32 (f32: the caller's own backing array when it is a
+// contiguous *tensor.Dense, so that predicting on float32 data copies
+// nothing before the program's feed). Targets are always float64.
 type array struct {
 	n     int
 	shape graph.Shape
 	data  []float64
-	// finite is set when the conversion found every value finite.
+	f32   []float32
+	// finite is set when the values are known to be finite.
 	finite bool
+}
+
+// float64s makes a's values float64 (targets are checked and fed so).
+func (a *array) float64s() {
+	if a.f32 != nil {
+		a.data = make([]float64, len(a.f32))
+		a.finite = convert(a.data, a.f32)
+		a.f32 = nil
+	}
+}
+
+// firstNonFinite is the index of a's first NaN or ±Inf value, or -1.
+func (a *array) firstNonFinite() int {
+	if a.f32 != nil {
+		return blas.FirstNonFinite(a.f32)
+	}
+	return blas.FirstNonFinite(a.data)
+}
+
+// value is a's value at flat index i.
+func (a *array) value(i int) float64 {
+	if a.f32 != nil {
+		return float64(a.f32[i])
+	}
+	return a.data[i]
 }
 
 // convert copies src into dst as float64 and reports whether every value
@@ -49,16 +79,16 @@ func convert[T float32 | float64](dst []float64, src []T) bool {
 
 func (a *array) rowSize() int { return a.shape.Size() }
 
-// row returns sample i's values.
-func (a *array) row(i int) []float64 {
-	s := a.rowSize()
-	return a.data[i*s : (i+1)*s]
-}
-
 // slice returns samples [from, to) as a new array sharing the values.
 func (a *array) slice(from, to int) *array {
 	s := a.rowSize()
-	return &array{n: to - from, shape: a.shape, data: a.data[from*s : to*s]}
+	out := &array{n: to - from, shape: a.shape, finite: a.finite}
+	if a.f32 != nil {
+		out.f32 = a.f32[from*s : to*s]
+	} else {
+		out.data = a.data[from*s : to*s]
+	}
+	return out
 }
 
 // toArrays converts user data (one array, or Multi of several) into arrays.
@@ -105,13 +135,15 @@ func toArray(what string, d any) (*array, error) {
 			a.finite = true
 			return a, nil
 		}
+		if v.IsView() || !v.IsNativelyAccessible() {
+			v = v.Materialize().(*tensor.Dense)
+		}
 		switch data := v.Data().(type) {
 		case []float64:
 			a.data = make([]float64, len(data))
 			a.finite = convert(a.data, data)
 		case []float32:
-			a.data = make([]float64, len(data))
-			a.finite = convert(a.data, data)
+			a.f32 = data[:s.TotalSize()]
 		default:
 			return nil, errors.Errorf("%s has dtype %v; want float32 or float64", what, v.Dtype())
 		}
@@ -125,9 +157,7 @@ func toArray(what string, d any) (*array, error) {
 		a.finite = convert(a.data, v)
 		return a, nil
 	case []float32:
-		a := &array{n: len(v), shape: graph.Shape{1}, data: make([]float64, len(v))}
-		a.finite = convert(a.data, v)
-		return a, nil
+		return &array{n: len(v), shape: graph.Shape{1}, f32: v}, nil
 	case []int:
 		a := &array{n: len(v), shape: graph.Shape{1}, data: make([]float64, len(v))}
 		for i, x := range v {
@@ -213,16 +243,26 @@ func gather(dst *tensor.Dense, a *array, idx []int) {
 	case tensor.Float32:
 		d := dst.Float32s()
 		for k, i := range idx {
-			row := a.data[i*s : (i+1)*s]
 			out := d[k*s : (k+1)*s]
-			for j, v := range row {
+			if a.f32 != nil {
+				copy(out, a.f32[i*s:(i+1)*s])
+				continue
+			}
+			for j, v := range a.data[i*s : (i+1)*s] {
 				out[j] = float32(v)
 			}
 		}
 	case tensor.Float64:
 		d := dst.Float64s()
 		for k, i := range idx {
-			copy(d[k*s:(k+1)*s], a.data[i*s:(i+1)*s])
+			out := d[k*s : (k+1)*s]
+			if a.f32 != nil {
+				for j, v := range a.f32[i*s : (i+1)*s] {
+					out[j] = float64(v)
+				}
+				continue
+			}
+			copy(out, a.data[i*s:(i+1)*s])
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/kerago/kerago/graph"
-	"github.com/kerago/kerago/graph/blas"
 	"github.com/kerago/kerago/metrics"
 )
 
@@ -97,14 +96,14 @@ func (c *fitConfig) checkFinite(call string, d *dataset, ins []*graph.Tensor) er
 		if a.finite {
 			continue
 		}
-		if j := blas.FirstNonFinite(a.data); j >= 0 {
+		if j := a.firstNonFinite(); j >= 0 {
 			size := max(a.rowSize(), 1)
 			verb := strings.ToLower(strings.SplitN(call, ":", 2)[0])
 			if verb == "fit" {
 				verb = "train on"
 			}
 			return errors.Errorf("%s: input %s, sample %d holds %v (at index %d of the sample); pass AllowNonFinite() to %s it anyway",
-				call, ins[i].Layer().Name(), j/size, a.data[j], j%size, verb)
+				call, ins[i].Layer().Name(), j/size, a.value(j), j%size, verb)
 		}
 	}
 	return nil
@@ -214,6 +213,7 @@ func (m *Model) prepare(x, y any, withTargets bool) (*dataset, error) {
 		return nil, errors.Errorf("the model has %d outputs but %d target arrays were given", len(m.losses), len(ys))
 	}
 	for i, a := range ys {
+		a.float64s()
 		out := m.net.Outputs()[i]
 		if err := conform(a, m.targets[i], "target", out.Layer().Name()); err != nil {
 			return nil, errors.Wrapf(err, "loss %s%s", m.losses[i].Name(), targetHint(m.losses[i].Name(), a.shape, out.Shape()))

@@ -17,6 +17,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/graph/backend"
 	"github.com/kerago/kerago/layers"
 	"github.com/kerago/kerago/train"
 	"github.com/kerago/kerago/train/optimizers"
@@ -72,6 +73,39 @@ var workloads = map[string]workload{
 		data: func(n int, rng *rand.Rand) (*tensor.Dense, []float64) {
 			return randomX(rng, n, 50, 32), randomLabels(rng, n, 2)
 		}},
+	"lstm": {batch: 64, about: "LSTM(64) over 50 steps × 32 features → Dense(1, sigmoid)", loss: "binary_crossentropy",
+		model: func() (*train.Model, error) {
+			in := graph.Input(50, 32)
+			x := layers.NewLSTM(64).Apply(in)
+			return train.NewModel(in, layers.NewDense(1, layers.WithActivation("sigmoid")).Apply(x))
+		},
+		data: func(n int, rng *rand.Rand) (*tensor.Dense, []float64) {
+			return randomX(rng, n, 50, 32), randomLabels(rng, n, 2)
+		}},
+	"article": {batch: 64, about: "the seed article's model: 40 token ids < 5000 → Embedding(5000, 64) → Bidirectional(GRU(128, return_sequences)) → Lambda(l2-normalize) → GlobalMaxPooling1D → Dense(10, softmax)",
+		loss: "sparse_categorical_crossentropy", model: articleModel,
+		data: func(n int, rng *rand.Rand) (*tensor.Dense, []float64) {
+			return randomTokens(rng, n, 40, 5000), randomLabels(rng, n, 10)
+		}},
+}
+
+// articleModel is the model of the article kerago grew from.
+func articleModel() (*train.Model, error) {
+	in := graph.Input(40)
+	x := layers.NewEmbedding(5000, 64).Apply(in)
+	x = layers.NewBidirectional(layers.NewGRU(128, layers.WithReturnSequences())).Apply(x)
+	x = layers.NewLambda(func(_ *graph.Context, x graph.Node) (graph.Node, error) { return backend.L2Normalize(x, -1) }).Apply(x)
+	x = layers.NewGlobalMaxPooling1D().Apply(x)
+	return train.NewModel(in, layers.NewDense(10, layers.WithActivation("softmax")).Apply(x))
+}
+
+// randomTokens is n sequences of steps token ids in [1, vocab).
+func randomTokens(rng *rand.Rand, n, steps, vocab int) *tensor.Dense {
+	data := make([]float32, n*steps)
+	for i := range data {
+		data[i] = float32(1 + rng.IntN(vocab-1))
+	}
+	return tensor.New(tensor.WithShape(n, steps), tensor.WithBacking(data))
 }
 
 func randomX(rng *rand.Rand, n int, shape ...int) *tensor.Dense {
@@ -103,14 +137,17 @@ func benchCommand() *cobra.Command {
 	var soak bool
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure training throughput on standard workloads (random data, Adam)",
-		Long: "Trains each workload for --steps steps after a warm-up and prints one line per workload:\n" +
-			"workload=mlp samples_per_s=… ms_per_step=… allocs_per_step=… peak_heap_mb=…",
+		Short: "Measure training throughput and prediction latency on standard workloads (random data, Adam)",
+		Long: "Trains each training workload for --steps steps after a warm-up and prints one line per workload:\n" +
+			"workload=mlp samples_per_s=… ms_per_step=… allocs_per_step=… peak_heap_mb=…\n" +
+			"The predict workload times 40×--steps Predict calls of 1 and of 32 samples on the mlp and cnn models\n" +
+			"(workload=predict model=mlp samples=1 calls=… p50_us=… p99_us=… allocs_per_call=…), then the throughput\n" +
+			"of 1, 2 and 4 goroutines sharing one model for --steps×20 ms each (… goroutines=2 samples_per_s=…).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			names := workloadNames()
+			names := append(workloadNames(), "predict")
 			if name != "all" {
-				if _, ok := workloads[name]; !ok {
+				if _, ok := workloads[name]; !ok && name != "predict" {
 					return fmt.Errorf("unknown workload %q; valid workloads: all, %s", name, strings.Join(names, ", "))
 				}
 				names = []string{name}
@@ -140,10 +177,16 @@ func benchCommand() *cobra.Command {
 				defer pprof.StopCPUProfile()
 			}
 			if soak {
-				return runSoak(cmd.OutOrStdout(), names, steps)
+				return runSoak(cmd.OutOrStdout(), slices.DeleteFunc(names, func(n string) bool { return n == "predict" }), steps)
 			}
 			for _, n := range names {
-				if err := runWorkload(cmd.OutOrStdout(), n, workloads[n], steps); err != nil {
+				var err error
+				if n == "predict" {
+					err = runPredictBench(cmd.OutOrStdout(), 40*steps, time.Duration(steps)*20*time.Millisecond)
+				} else {
+					err = runWorkload(cmd.OutOrStdout(), n, workloads[n], steps)
+				}
+				if err != nil {
 					return fmt.Errorf("workload %s: %w", n, err)
 				}
 			}
@@ -151,7 +194,7 @@ func benchCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&name, "workload", "all", "workload to run: all, "+strings.Join(workloadNames(), ", "))
+	f.StringVar(&name, "workload", "all", "workload to run: all, "+strings.Join(append(workloadNames(), "predict"), ", "))
 	f.IntVar(&steps, "steps", 50, "measured training steps per workload (after 5 warm-up steps)")
 	f.IntVar(&threads, "threads", runtime.NumCPU(), "threads to use (GOMAXPROCS)")
 	f.BoolVar(&soak, "soak", false, "train --steps steps (default 10000 with --soak) cycling over 100 batches and print the live heap after 10 % of the steps and at the end")

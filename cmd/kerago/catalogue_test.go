@@ -80,7 +80,7 @@ func TestCLICatalogueOfBadInputs(t *testing.T) {
 		{"export: head flag", []string{"export", "cancer", "--head", "gap", "--output", filepath.Join(out, "x.npy")}, "unknown flag: --head"},
 		{"export: data for cancer", []string{"export", "cancer", "--data", dir, "--output", filepath.Join(out, "x.npy")}, "--data applies to the mnist dataset only, not cancer"},
 		{"export: output into a missing directory", []string{"export", "cancer", "--output", filepath.Join(dir, "none", "x.npy")}, "--output $DIR/none/x.npy: no directory $DIR/none to write it in"},
-		{"bench: unknown workload", []string{"bench", "--workload", "resnet"}, "unknown workload \"resnet\"; valid workloads: all, bigru, cnn, gru, mlp"},
+		{"bench: unknown workload", []string{"bench", "--workload", "resnet"}, "unknown workload \"resnet\"; valid workloads: all, article, bigru, cnn, gru, lstm, mlp, predict"},
 		{"bench: steps 0", []string{"bench", "--steps", "0"}, "--steps must be positive, got 0"},
 		{"bench: threads 0", []string{"bench", "--threads", "0"}, "--threads must be positive, got 0"},
 		{"bench: profile into a missing directory", []string{"bench", "--workload", "mlp", "--steps", "1", "--cpuprofile", filepath.Join(dir, "none", "cpu.out")}, "--cpuprofile $DIR/none/cpu.out: no directory $DIR/none to write it in"},

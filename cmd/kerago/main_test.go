@@ -147,7 +147,7 @@ func TestBench(t *testing.T) {
 	if !re.MatchString(strings.TrimSpace(out)) {
 		t.Fatalf("bench line %q", out)
 	}
-	if _, err := runCLI(t, "bench", "--workload", "rnn"); err == nil || !strings.Contains(err.Error(), "bigru, cnn, gru, mlp") {
+	if _, err := runCLI(t, "bench", "--workload", "rnn"); err == nil || !strings.Contains(err.Error(), "article, bigru, cnn, gru, lstm, mlp, predict") {
 		t.Fatalf("unknown workload: %v", err)
 	}
 }

@@ -277,6 +277,22 @@ func TestSkinny(t *testing.T) {
 	}
 }
 
+// TestRowProduct checks the unpacked path for a few rows of A (one sample
+// through a Dense layer): every row count it takes, whole and partial
+// blocks of rowWidth columns, padded operands, alpha and beta, and NaN in
+// a C that beta = 0 must not read.
+func TestRowProduct(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	for m := 1; m <= rowProductRows+1; m++ {
+		for _, n := range []int{rowWidth, 2 * rowWidth, 2*rowWidth + 3, 3*rowWidth - 1} {
+			for _, k := range []int{1, 2, 5, 784} {
+				checkCase(t, rng, gemmCase{m: m, n: n, k: k, alpha: 1, beta: 0, nanC: true})
+				checkCase(t, rng, gemmCase{m: m, n: n, k: k, padA: 3, padB: 5, padC: 2, alpha: -0.5, beta: 1.5})
+			}
+		}
+	}
+}
+
 func TestRandomSweep(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	n := 400

@@ -18,10 +18,28 @@ func As64[T Float](s []T) []float64 {
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
-// AllFinite reports whether xs holds no NaN or ±Inf. x·0 is 0 for a finite
-// x and NaN otherwise; four independent sums keep the loop at about the
-// speed of reading xs.
+// AllFinite reports whether xs holds no NaN or ±Inf: with AVX2, by the
+// exponent bits 128 bytes at a time (allFinite32Vec, allFinite64Vec), the
+// rest by allFiniteGo.
 func AllFinite[T Float](xs []T) bool {
+	if vecMath && len(xs) >= 32 {
+		var z T
+		if unsafe.Sizeof(z) == 4 {
+			v := As32(xs)
+			n := len(v) &^ 31
+			return allFinite32Vec(&v[0], n) && allFiniteGo(v[n:])
+		}
+		v := As64(xs)
+		n := len(v) &^ 15
+		return allFinite64Vec(&v[0], n) && allFiniteGo(v[n:])
+	}
+	return allFiniteGo(xs)
+}
+
+// allFiniteGo is AllFinite in Go: x·0 is 0 for a finite x and NaN
+// otherwise; four independent sums keep the loop at about the speed of
+// reading xs.
+func allFiniteGo[T Float](xs []T) bool {
 	var s0, s1, s2, s3 T
 	i := 0
 	for ; i+4 <= len(xs); i += 4 {

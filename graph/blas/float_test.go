@@ -5,16 +5,25 @@ import (
 	"testing"
 )
 
-// TestAllFinite (and FirstNonFinite) puts NaN, +Inf and -Inf at every position of slices of
-// lengths 0 to 9 (the unrolled body and the tail), in float32 and float64,
-// and checks that extreme finite values pass.
+// TestAllFinite (and FirstNonFinite) puts NaN, +Inf and -Inf at every
+// position of slices of lengths 0 to 9 and 30 to 67 (the vector kernels'
+// 32- and 16-element blocks and the tails), in float32 and float64, and
+// checks that extreme finite values (largest, smallest subnormal) pass.
 func TestAllFinite(t *testing.T) {
-	for n := 0; n <= 9; n++ {
+	lengths := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	for n := 30; n <= 67; n++ {
+		lengths = append(lengths, n)
+	}
+	for _, n := range lengths {
 		xs := make([]float64, n)
 		for i := range xs {
 			xs[i] = math.MaxFloat64 * float64(1-2*(i%2))
 		}
-		if !AllFinite(xs) || !AllFinite(make([]float32, n)) || FirstNonFinite(xs) != -1 {
+		fs := make([]float32, n)
+		for i := range fs {
+			fs[i] = []float32{math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 0}[i%4]
+		}
+		if !AllFinite(xs) || !AllFinite(fs) || FirstNonFinite(xs) != -1 {
 			t.Fatalf("n=%d: finite values reported non-finite", n)
 		}
 		for i := 0; i < n; i++ {

@@ -24,8 +24,18 @@ type config[T Float] struct {
 	kernel         microKernel[T]
 	smallThreshold int // m·n·k at or below which the product skips packing
 	parallelMin    int // work (see gemm) from which the product is split over goroutines
-	pool           sync.Pool
+	// rowKernel, when set, computes rowWidth columns of one row of C from
+	// an unpacked row of A and B (see rowProduct).
+	rowKernel func(k int, a, b *T, ldb int, c *T, alpha, beta T)
+	pool      sync.Pool
 }
+
+// rowWidth is the number of columns rowKernel computes; rowProductRows is
+// the most rows of C rowProduct handles (above it, packing pays).
+const (
+	rowWidth       = 64
+	rowProductRows = 4
+)
 
 // buffers are one goroutine's packing buffers; src is GemmFunc's buffer
 // for the blocks of A it fills (allocated on first use).
@@ -59,6 +69,10 @@ func gemm[T Float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []T, lda
 	}
 	if m*n*k <= cfg.smallThreshold {
 		naive(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if cfg.rowKernel != nil && m <= rowProductRows && n >= rowWidth && !tA && !tB {
+		rowProduct(cfg, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	// Work estimate: the multiply-adds plus a charge for writing C, which
@@ -321,6 +335,38 @@ func scale[T Float](m, n int, beta T, c []T, ldc int) {
 		}
 		for j := range row {
 			row[j] *= beta
+		}
+	}
+}
+
+// rowProduct computes C = alpha·A·B + beta·C for a few rows of A (neither
+// operand transposed) without packing: each row of C is the rows of B
+// weighted by the row of A, rowWidth columns at a time by cfg.rowKernel,
+// which streams B once per row of C. For one sample through a Dense layer
+// (m = 1) packing B would cost more than the product itself.
+func rowProduct[T Float](cfg *config[T], m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	full := n - n%rowWidth
+	for i := range m {
+		arow, crow := a[i*lda:i*lda+k], c[i*ldc:i*ldc+n]
+		for j := 0; j < full; j += rowWidth {
+			cfg.rowKernel(k, &arow[0], &b[j], ldb, &crow[j], alpha, beta)
+		}
+		if full == n {
+			continue
+		}
+		var acc [rowWidth]T
+		tail := acc[:n-full]
+		for p, ap := range arow {
+			for j, bv := range b[p*ldb+full : p*ldb+n] {
+				tail[j] += ap * bv
+			}
+		}
+		for j, v := range tail {
+			if beta == 0 {
+				crow[full+j] = alpha * v
+			} else {
+				crow[full+j] = alpha*v + beta*crow[full+j]
+			}
 		}
 	}
 }

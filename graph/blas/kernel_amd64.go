@@ -64,6 +64,13 @@ func sgemmKernelAVX512(k int, a, b, c *float32, ldc int, alpha, beta float32)
 //go:noescape
 func dgemmKernelAVX512(k int, a, b, c *float64, ldc int, alpha, beta float64)
 
+// sgemvRow64AVX2 computes 64 columns of one row of C:
+// c[j] = alpha·Σ_p a[p]·b[p·ldb+j] + beta·c[j] for j < 64, p < k (k > 0); with
+// beta = 0, C is only written (AVX2 and FMA).
+//
+//go:noescape
+func sgemvRow64AVX2(k int, a, b *float32, ldb int, c *float32, alpha, beta float32)
+
 var (
 	useAVX2   = hasAVX2FMA()
 	useAVX512 = hasAVX512()
@@ -92,6 +99,7 @@ func avx2SConfig() *config[float32] {
 		kernel:         sgemmKernelAVX2,
 		smallThreshold: 512,
 		parallelMin:    16 << 20,
+		rowKernel:      sgemvRow64AVX2,
 	}
 }
 
@@ -110,6 +118,7 @@ func avx512SConfig() *config[float32] {
 		kernel:         sgemmKernelAVX512,
 		smallThreshold: 512,
 		parallelMin:    32 << 20,
+		rowKernel:      sgemvRow64AVX2,
 	}
 }
 

@@ -660,3 +660,104 @@ zdnobeta:
 	ADDQ R8, DX
 	VZEROUPPER
 	RET
+
+// Row kernel: one row of C, 64 columns, B read row by row without packing.
+//	SI: the row of A, DI: B at the block's first column, R8: ldb in bytes,
+//	DX: C, CX: k; Y0..Y7: the 64 accumulators; Y8: the broadcast A value.
+
+// RSTEP adds a(SI)·B's row at DI to the accumulators.
+#define RSTEP \
+	VBROADCASTSS (SI), Y8;         \
+	VFMADD231PS  0(DI), Y8, Y0;    \
+	VFMADD231PS  32(DI), Y8, Y1;   \
+	VFMADD231PS  64(DI), Y8, Y2;   \
+	VFMADD231PS  96(DI), Y8, Y3;   \
+	VFMADD231PS  128(DI), Y8, Y4;  \
+	VFMADD231PS  160(DI), Y8, Y5;  \
+	VFMADD231PS  192(DI), Y8, Y6;  \
+	VFMADD231PS  224(DI), Y8, Y7;  \
+	ADDQ         $4, SI;           \
+	ADDQ         R8, DI
+
+// RBETA writes 8 columns of C = acc + beta·C (beta in Y9) at off(DX).
+#define RBETA(acc, off) \
+	VFMADD231PS off(DX), Y9, acc; \
+	VMOVUPS     acc, off(DX)
+
+// func sgemvRow64AVX2(k int, a, b *float32, ldb int, c *float32, alpha, beta float32)
+TEXT ·sgemvRow64AVX2(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DX
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   rtail
+
+rloop4:
+	RSTEP
+	RSTEP
+	RSTEP
+	RSTEP
+	DECQ BX
+	JNZ  rloop4
+
+rtail:
+	ANDQ $3, CX
+	JZ   rstore
+
+rloop1:
+	RSTEP
+	DECQ CX
+	JNZ  rloop1
+
+rstore:
+	VBROADCASTSS alpha+40(FP), Y8
+	VMULPS       Y8, Y0, Y0
+	VMULPS       Y8, Y1, Y1
+	VMULPS       Y8, Y2, Y2
+	VMULPS       Y8, Y3, Y3
+	VMULPS       Y8, Y4, Y4
+	VMULPS       Y8, Y5, Y5
+	VMULPS       Y8, Y6, Y6
+	VMULPS       Y8, Y7, Y7
+
+	MOVL beta+44(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   rnobeta
+
+	VBROADCASTSS beta+44(FP), Y9
+	RBETA(Y0, 0)
+	RBETA(Y1, 32)
+	RBETA(Y2, 64)
+	RBETA(Y3, 96)
+	RBETA(Y4, 128)
+	RBETA(Y5, 160)
+	RBETA(Y6, 192)
+	RBETA(Y7, 224)
+	VZEROUPPER
+	RET
+
+rnobeta:
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	VMOVUPS Y4, 128(DX)
+	VMOVUPS Y5, 160(DX)
+	VMOVUPS Y6, 192(DX)
+	VMOVUPS Y7, 224(DX)
+	VZEROUPPER
+	RET

@@ -21,3 +21,15 @@ func tanh32Vec(v *float32, n int)
 //
 //go:noescape
 func add32Vec(dst, src *float32, n int)
+
+// allFinite32Vec reports whether v[0:n] holds no NaN or ±Inf, n a positive
+// multiple of 32 (AVX2).
+//
+//go:noescape
+func allFinite32Vec(v *float32, n int) bool
+
+// allFinite64Vec reports whether v[0:n] holds no NaN or ±Inf, n a positive
+// multiple of 16 (AVX2).
+//
+//go:noescape
+func allFinite64Vec(v *float64, n int) bool

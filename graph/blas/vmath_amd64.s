@@ -330,3 +330,62 @@ addloop:
 	JNZ     addloop
 	VZEROUPPER
 	RET
+
+// The exponent fields of float32 and float64: all ones means NaN or ±Inf.
+DATA vmExp32<>+0(SB)/4, $0x7f800000
+GLOBL vmExp32<>(SB), RODATA|NOPTR, $4
+DATA vmExp64<>+0(SB)/8, $0x7ff0000000000000
+GLOBL vmExp64<>(SB), RODATA|NOPTR, $8
+
+// FINITE4(cmp) ORs into Y5 the lanes of four vectors at SI whose exponent
+// field (mask in Y4) is all ones (cmp compares 32- or 64-bit lanes).
+#define FINITE4(cmp) \
+	VPAND   0(SI), Y4, Y0;  \
+	VPAND   32(SI), Y4, Y1; \
+	VPAND   64(SI), Y4, Y2; \
+	VPAND   96(SI), Y4, Y3; \
+	cmp     Y4, Y0, Y0;     \
+	cmp     Y4, Y1, Y1;     \
+	cmp     Y4, Y2, Y2;     \
+	cmp     Y4, Y3, Y3;     \
+	VPOR    Y0, Y1, Y0;     \
+	VPOR    Y2, Y3, Y2;     \
+	VPOR    Y0, Y5, Y5;     \
+	VPOR    Y2, Y5, Y5;     \
+	ADDQ    $128, SI
+
+// func allFinite32Vec(v *float32, n int) bool
+TEXT ·allFinite32Vec(SB), NOSPLIT, $0-17
+	MOVQ         v+0(FP), SI
+	MOVQ         n+8(FP), CX
+	SHRQ         $5, CX
+	VPBROADCASTD vmExp32<>(SB), Y4
+	VPXOR        Y5, Y5, Y5
+
+fin32loop:
+	FINITE4(VPCMPEQD)
+	DECQ CX
+	JNZ  fin32loop
+	VPTEST Y5, Y5
+	SETEQ  AL
+	MOVB   AL, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func allFinite64Vec(v *float64, n int) bool
+TEXT ·allFinite64Vec(SB), NOSPLIT, $0-17
+	MOVQ         v+0(FP), SI
+	MOVQ         n+8(FP), CX
+	SHRQ         $4, CX
+	VPBROADCASTQ vmExp64<>(SB), Y4
+	VPXOR        Y5, Y5, Y5
+
+fin64loop:
+	FINITE4(VPCMPEQQ)
+	DECQ CX
+	JNZ  fin64loop
+	VPTEST Y5, Y5
+	SETEQ  AL
+	MOVB   AL, ret+16(FP)
+	VZEROUPPER
+	RET

@@ -1,13 +1,23 @@
 #!/usr/bin/python3
-"""PyTorch reference for `kerago bench`: the same four workloads (shapes,
+"""PyTorch reference for `kerago bench`: the same training workloads (shapes,
 batch sizes, Adam, random data), trained for --steps steps after a warm-up,
 printing lines in kerago's format:
 
   workload=mlp samples_per_s=... ms_per_step=... allocs_per_step=0 peak_heap_mb=... threads=1
 
-plus the float32 matrix-product rate of torch.mm:
+the same predict workload (the mlp and cnn models in eval mode under
+torch.inference_mode: latency of 40×--steps calls of 1 and of 32 samples,
+then the throughput of 1, 2 and 4 Python threads sharing the model):
+
+  workload=predict model=mlp samples=1 calls=... p50_us=... p99_us=... allocs_per_call=0 threads=1
+  workload=predict model=mlp samples=32 goroutines=2 samples_per_s=... threads=1
+
+plus the float32 matrix-product rate of torch.mm at 128, 256, 512 and 1024:
 
   gemm size=512 gflops=... threads=1
+
+For PyTorch at its best, run it without this machine's OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE pins and with ATEN_CPU_CAPABILITY=avx512, as compare.sh does.
 
 It installs nothing: run it with Debian's /usr/bin/python3 and python3-torch
 (apt-get install python3-torch libopenblas0-pthread). Each thread count runs
@@ -20,6 +30,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 
 import torch
@@ -60,12 +71,84 @@ class GRUNet(nn.Module):
         return self.d(h).squeeze(1)
 
 
+class LSTMNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(32, 64, batch_first=True)
+        self.d = nn.Linear(64, 1)
+
+    def forward(self, x):
+        _, (h, _) = self.rnn(x)
+        return self.d(h[0]).squeeze(1)
+
+
+class Article(nn.Module):
+    """Embedding(5000, 64) → bidirectional GRU(128) over 40 steps → l2
+    normalize → max over time → Linear(256, 10), as kerago's article."""
+
+    def __init__(self):
+        super().__init__()
+        self.e = nn.Embedding(5000, 64)
+        self.rnn = nn.GRU(64, 128, batch_first=True, bidirectional=True)
+        self.d = nn.Linear(256, 10)
+
+    def forward(self, x):
+        h, _ = self.rnn(self.e(x))
+        return self.d(F.normalize(h, dim=-1).amax(dim=1))
+
+
 WORKLOADS = {
     "mlp": (128, MLP, lambda n: torch.randn(n, 784), lambda n: torch.randint(0, 10, (n,)), "ce"),
     "cnn": (64, CNN, lambda n: torch.randn(n, 1, 28, 28), lambda n: torch.randint(0, 10, (n,)), "ce"),
     "gru": (64, lambda: GRUNet(False), lambda n: torch.randn(n, 50, 32), lambda n: torch.randint(0, 2, (n,)).float(), "bce"),
     "bigru": (64, lambda: GRUNet(True), lambda n: torch.randn(n, 50, 32), lambda n: torch.randint(0, 2, (n,)).float(), "bce"),
+    "lstm": (64, LSTMNet, lambda n: torch.randn(n, 50, 32), lambda n: torch.randint(0, 2, (n,)).float(), "bce"),
+    "article": (64, Article, lambda n: torch.randint(1, 5000, (n, 40)), lambda n: torch.randint(0, 10, (n,)), "ce"),
 }
+
+
+def predict(steps, threads):
+    torch.set_num_threads(threads)
+    torch.manual_seed(3)
+    calls = 40 * steps
+    for name in ("mlp", "cnn"):
+        _, make, xf, _, _ = WORKLOADS[name]
+        model = make().eval()
+        for n in (1, 32):
+            x = xf(n)
+            with torch.inference_mode():
+                for _ in range(calls // 10 + 10):
+                    model(x)
+                lat = []
+                for _ in range(calls):
+                    t = time.perf_counter_ns()
+                    model(x)
+                    lat.append((time.perf_counter_ns() - t) / 1e3)
+            lat.sort()
+            q = lambda f: lat[min(max(int(f * len(lat) + 0.5) - 1, 0), len(lat) - 1)]
+            print(f"workload=predict model={name} samples={n} calls={calls} p50_us={q(0.5):.1f} p99_us={q(0.99):.1f} "
+                  f"allocs_per_call=0 threads={threads}", flush=True)
+        x = xf(32)
+        for g in (1, 2, 4):
+            window = steps * 0.02
+            counts = [0] * g
+
+            def loop(i):
+                start = time.perf_counter()
+                with torch.inference_mode():
+                    while time.perf_counter() - start < window:
+                        model(x)
+                        counts[i] += 32
+
+            start = time.perf_counter()
+            ts = [threading.Thread(target=loop, args=(i,)) for i in range(g)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            elapsed = time.perf_counter() - start
+            print(f"workload=predict model={name} samples=32 goroutines={g} samples_per_s={sum(counts) / elapsed:.1f} "
+                  f"threads={threads}", flush=True)
 
 
 def run(name, steps, threads):
@@ -108,7 +191,7 @@ def gemm(size, threads, reps):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--workload", default="all", choices=["all"] + list(WORKLOADS))
+    p.add_argument("--workload", default="all", choices=["all", "predict", "gemm"] + list(WORKLOADS))
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     args = p.parse_args()
@@ -122,11 +205,15 @@ def main():
                             "--threads", str(t)], env=env, check=True)
         return
     t = counts[0]
-    names = list(WORKLOADS) if args.workload == "all" else [args.workload]
+    names = list(WORKLOADS) + ["predict", "gemm"] if args.workload == "all" else [args.workload]
     for n in names:
-        run(n, args.steps, t)
-    for size, reps in ((512, 20), (1024, 5)):
-        gemm(size, t, reps)
+        if n == "predict":
+            predict(args.steps, t)
+        elif n == "gemm":
+            for size, reps in ((128, 2000), (256, 400), (512, 60), (1024, 10)):
+                gemm(size, t, reps)
+        else:
+            run(n, args.steps, t)
 
 
 if __name__ == "__main__":

@@ -25,17 +25,17 @@ type config[T Float] struct {
 	smallThreshold int // m·n·k at or below which the product skips packing
 	parallelMin    int // work (see gemm) from which the product is split over goroutines
 	// rowKernel, when set, computes rowWidth columns of one row of C from
-	// an unpacked row of A and B (see rowProduct).
-	rowKernel func(k int, a, b *T, ldb int, c *T, alpha, beta T)
-	pool      sync.Pool
+	// an unpacked row of A and B, and rowKernel4, when set, of four rows
+	// (see rowProduct); rowRows is the most rows of C rowProduct handles
+	// (above it, packing pays).
+	rowKernel  func(k int, a, b *T, ldb int, c *T, alpha, beta T)
+	rowKernel4 func(k int, a *T, lda int, b *T, ldb int, c *T, ldc int, alpha, beta T)
+	rowRows    int
+	pool       sync.Pool
 }
 
-// rowWidth is the number of columns rowKernel computes; rowProductRows is
-// the most rows of C rowProduct handles (above it, packing pays).
-const (
-	rowWidth       = 64
-	rowProductRows = 4
-)
+// rowWidth is the number of columns the row kernels compute.
+const rowWidth = 64
 
 // buffers are one goroutine's packing buffers; src is GemmFunc's buffer
 // for the blocks of A it fills (allocated on first use).
@@ -71,7 +71,7 @@ func gemm[T Float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []T, lda
 		naive(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	if cfg.rowKernel != nil && m <= rowProductRows && n >= rowWidth && !tA && !tB {
+	if cfg.rowKernel != nil && m <= cfg.rowRows && n >= rowWidth && !tA && !tB && m*n*k < cfg.parallelMin {
 		rowProduct(cfg, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -340,15 +340,26 @@ func scale[T Float](m, n int, beta T, c []T, ldc int) {
 }
 
 // rowProduct computes C = alpha·A·B + beta·C for a few rows of A (neither
-// operand transposed) without packing: each row of C is the rows of B
-// weighted by the row of A, rowWidth columns at a time by cfg.rowKernel,
-// which streams B once per row of C. For one sample through a Dense layer
-// (m = 1) packing B would cost more than the product itself.
+// operand transposed, a product too small to split over goroutines)
+// without packing: each row of C is the rows of B weighted by the row of
+// A, rowWidth columns at a time, four rows of C at a time by
+// cfg.rowKernel4 when there is one (B streamed once per four rows) and
+// the rest by cfg.rowKernel. For a few samples through a Dense layer,
+// packing B would cost about as much as the product itself.
 func rowProduct[T Float](cfg *config[T], m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	full := n - n%rowWidth
+	four := 0
+	if cfg.rowKernel4 != nil {
+		four = m - m%4
+	}
+	for i := 0; i < four; i += 4 {
+		for j := 0; j < full; j += rowWidth {
+			cfg.rowKernel4(k, &a[i*lda], lda, &b[j], ldb, &c[i*ldc+j], ldc, alpha, beta)
+		}
+	}
 	for i := range m {
 		arow, crow := a[i*lda:i*lda+k], c[i*ldc:i*ldc+n]
-		for j := 0; j < full; j += rowWidth {
+		for j := 0; i >= four && j < full; j += rowWidth {
 			cfg.rowKernel(k, &arow[0], &b[j], ldb, &crow[j], alpha, beta)
 		}
 		if full == n {

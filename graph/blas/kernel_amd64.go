@@ -71,6 +71,13 @@ func dgemmKernelAVX512(k int, a, b, c *float64, ldc int, alpha, beta float64)
 //go:noescape
 func sgemvRow64AVX2(k int, a, b *float32, ldb int, c *float32, alpha, beta float32)
 
+// sgemvRows4x64AVX512 computes 64 columns of four rows of C as
+// sgemvRow64AVX2 does one: row r of A at a + r·lda, of C at c + r·ldc
+// (AVX-512F; k > 0).
+//
+//go:noescape
+func sgemvRows4x64AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
 var (
 	useAVX2   = hasAVX2FMA()
 	useAVX512 = hasAVX512()
@@ -100,6 +107,7 @@ func avx2SConfig() *config[float32] {
 		smallThreshold: 512,
 		parallelMin:    16 << 20,
 		rowKernel:      sgemvRow64AVX2,
+		rowRows:        4,
 	}
 }
 
@@ -119,6 +127,8 @@ func avx512SConfig() *config[float32] {
 		smallThreshold: 512,
 		parallelMin:    32 << 20,
 		rowKernel:      sgemvRow64AVX2,
+		rowKernel4:     sgemvRows4x64AVX512,
+		rowRows:        48,
 	}
 }
 

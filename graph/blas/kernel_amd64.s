@@ -761,3 +761,136 @@ rnobeta:
 	VMOVUPS Y7, 224(DX)
 	VZEROUPPER
 	RET
+
+// Four-row kernel (AVX-512): four rows of C, 64 columns.
+//	SI, R10, R11, R12: the four rows of A; DI: B at the block's first
+//	column, R8: ldb in bytes; DX: C, R13: ldc in bytes; CX: k.
+//	Z0..Z15: the accumulators (row r in Z(4r)..Z(4r+3)); Z16..Z19: B's
+//	row; Z20..Z23: the broadcast A values.
+
+// R4STEP adds one k step to the 4×64 accumulators.
+#define R4STEP \
+	VMOVUPS      0(DI), Z16;       \
+	VMOVUPS      64(DI), Z17;      \
+	VMOVUPS      128(DI), Z18;     \
+	VMOVUPS      192(DI), Z19;     \
+	VBROADCASTSS (SI), Z20;        \
+	VBROADCASTSS (R10), Z21;       \
+	VBROADCASTSS (R11), Z22;       \
+	VBROADCASTSS (R12), Z23;       \
+	VFMADD231PS  Z16, Z20, Z0;  \
+	VFMADD231PS  Z17, Z20, Z1;  \
+	VFMADD231PS  Z18, Z20, Z2;  \
+	VFMADD231PS  Z19, Z20, Z3;  \
+	VFMADD231PS  Z16, Z21, Z4;  \
+	VFMADD231PS  Z17, Z21, Z5;  \
+	VFMADD231PS  Z18, Z21, Z6;  \
+	VFMADD231PS  Z19, Z21, Z7;  \
+	VFMADD231PS  Z16, Z22, Z8;  \
+	VFMADD231PS  Z17, Z22, Z9;  \
+	VFMADD231PS  Z18, Z22, Z10;  \
+	VFMADD231PS  Z19, Z22, Z11;  \
+	VFMADD231PS  Z16, Z23, Z12;  \
+	VFMADD231PS  Z17, Z23, Z13;  \
+	VFMADD231PS  Z18, Z23, Z14;  \
+	VFMADD231PS  Z19, Z23, Z15;  \
+	ADDQ         $4, SI;           \
+	ADDQ         $4, R10;          \
+	ADDQ         $4, R11;          \
+	ADDQ         $4, R12;          \
+	ADDQ         R8, DI
+
+// R4ROW writes one row of C = acc (beta 0) or acc + beta·C (beta in Z16).
+#define R4ROWBETA(a0, a1, a2, a3) \
+	VFMADD231PS 0(DX), Z16, a0;   \
+	VMOVUPS     a0, 0(DX);        \
+	VFMADD231PS 64(DX), Z16, a1;  \
+	VMOVUPS     a1, 64(DX);       \
+	VFMADD231PS 128(DX), Z16, a2; \
+	VMOVUPS     a2, 128(DX);      \
+	VFMADD231PS 192(DX), Z16, a3; \
+	VMOVUPS     a3, 192(DX);      \
+	ADDQ        R13, DX
+
+#define R4ROW(a0, a1, a2, a3) \
+	VMOVUPS a0, 0(DX);   \
+	VMOVUPS a1, 64(DX);  \
+	VMOVUPS a2, 128(DX); \
+	VMOVUPS a3, 192(DX); \
+	ADDQ    R13, DX
+
+// func sgemvRows4x64AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemvRows4x64AVX512(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	SHLQ $2, R9
+	LEAQ (SI)(R9*1), R10
+	LEAQ (R10)(R9*1), R11
+	LEAQ (R11)(R9*1), R12
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R8
+	SHLQ $2, R8
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R13
+	SHLQ $2, R13
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+r4loop:
+	R4STEP
+	DECQ CX
+	JNZ  r4loop
+
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+	MOVL beta+60(FP), AX
+	ANDL $0x7fffffff, AX
+	JZ   r4nobeta
+
+	VBROADCASTSS beta+60(FP), Z16
+	R4ROWBETA(Z0, Z1, Z2, Z3)
+	R4ROWBETA(Z4, Z5, Z6, Z7)
+	R4ROWBETA(Z8, Z9, Z10, Z11)
+	R4ROWBETA(Z12, Z13, Z14, Z15)
+	VZEROUPPER
+	RET
+
+r4nobeta:
+	R4ROW(Z0, Z1, Z2, Z3)
+	R4ROW(Z4, Z5, Z6, Z7)
+	R4ROW(Z8, Z9, Z10, Z11)
+	R4ROW(Z12, Z13, Z14, Z15)
+	VZEROUPPER
+	RET

@@ -33,3 +33,8 @@ func allFinite32Vec(v *float32, n int) bool
 //
 //go:noescape
 func allFinite64Vec(v *float64, n int) bool
+
+// adam32Vec is Adam32 on n elements, n a positive multiple of 8 (AVX).
+//
+//go:noescape
+func adam32Vec(w, grad, m, v *float32, n int, p *[8]float32)

@@ -1,6 +1,10 @@
 package optimizers
 
-import "math"
+import (
+	"math"
+
+	"github.com/kerago/kerago/graph/blas"
+)
 
 // Adam returns Keras's Adam optimizer (docs/SEMANTICS.md §22.1). Options: LR
 // (default 0.001), Beta1 (0.9), Beta2 (0.999), Epsilon (1e-7), Decay (0),
@@ -40,6 +44,11 @@ func adam[T float](s *settings, k *kernel, w, g []T, st [][]T) {
 	g, m, v, vh := g[:n], st[0][:n], st[1][:n], st[2]
 	b1, b2, ob1, ob2 := T(s.beta1), T(s.beta2), T(1-s.beta1), T(1-s.beta2)
 	lr, eps, sc, cl := T(k.lr), T(s.epsilon), T(k.scale), T(k.clip)
+	if w32, ok := any(w).([]float32); ok && vh == nil {
+		p := [8]float32{float32(b1), float32(ob1), float32(b2), float32(ob2), float32(lr), float32(eps), float32(sc), float32(cl)}
+		blas.Adam32(w32, any(g).([]float32), any(m).([]float32), any(v).([]float32), &p)
+		return
+	}
 	if vh == nil {
 		for i := range w {
 			gi := scaleClip(g[i], sc, cl)

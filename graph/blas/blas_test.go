@@ -283,7 +283,7 @@ func TestSkinny(t *testing.T) {
 // a C that beta = 0 must not read.
 func TestRowProduct(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
-	for _, m := range []int{1, 2, 3, 4, 5, 7, 8, 9, 13, 47, 48, 49} {
+	for _, m := range []int{1, 2, 3, 4, 5, 7, 8, 9, 13, 47, 48, 49, 128, 255, 256, 257} {
 		for _, n := range []int{rowWidth, 2 * rowWidth, 2*rowWidth + 3, 3*rowWidth - 1} {
 			for _, k := range []int{1, 2, 5, 784} {
 				checkCase(t, rng, gemmCase{m: m, n: n, k: k, alpha: 1, beta: 0, nanC: true})

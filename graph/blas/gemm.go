@@ -27,7 +27,10 @@ type config[T Float] struct {
 	// rowKernel, when set, computes rowWidth columns of one row of C from
 	// an unpacked row of A and B, and rowKernel4, when set, of four rows
 	// (see rowProduct); rowRows is the most rows of C rowProduct handles
-	// (above it, packing pays).
+	// (above it, packing pays). With AVX-512's four-row kernel the unpacked
+	// product runs near the FMA units' peak up to 256 rows: Sgemm at 128
+	// and 256 and the Dense shape 128×784×128 went from 147, 168 and 135
+	// GFLOP/s packed to 205, 198 and 197 unpacked on one core.
 	rowKernel  func(k int, a, b *T, ldb int, c *T, alpha, beta T)
 	rowKernel4 func(k int, a *T, lda int, b *T, ldb int, c *T, ldc int, alpha, beta T)
 	rowRows    int

@@ -128,7 +128,7 @@ func avx512SConfig() *config[float32] {
 		parallelMin:    32 << 20,
 		rowKernel:      sgemvRow64AVX2,
 		rowKernel4:     sgemvRows4x64AVX512,
-		rowRows:        48,
+		rowRows:        256,
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -17,7 +18,10 @@ import (
 type FitOption func(*fitConfig)
 
 type fitConfig struct {
-	set             map[string]bool
+	// set names the options given, in order (a fixed array: parsing the
+	// options of a Predict call allocates nothing for it).
+	set             [16]string
+	nset            int
 	epochs          int
 	batchSize       int
 	shuffle         bool
@@ -31,7 +35,16 @@ type fitConfig struct {
 	allowNonFinite  bool
 }
 
-func (c *fitConfig) mark(n string) { c.set[n] = true }
+// mark records that option n was given (once per name).
+func (c *fitConfig) mark(n string) {
+	if !c.has(n) && c.nset < len(c.set) {
+		c.set[c.nset] = n
+		c.nset++
+	}
+}
+
+// has reports whether option n was given.
+func (c *fitConfig) has(n string) bool { return slices.Contains(c.set[:c.nset], n) }
 
 // Epochs is the number of epochs to train (default 1).
 func Epochs(n int) FitOption { return func(c *fitConfig) { c.mark("Epochs"); c.epochs = n } }
@@ -121,7 +134,7 @@ func (c *fitConfig) cancelled() error {
 func Output(w io.Writer) FitOption { return func(c *fitConfig) { c.mark("Output"); c.out = w } }
 
 func newFitConfig(call string, opts []FitOption, allowed ...string) (*fitConfig, error) {
-	c := &fitConfig{set: map[string]bool{}, epochs: 1, batchSize: 32, shuffle: true, verbose: 1}
+	c := &fitConfig{epochs: 1, batchSize: 32, shuffle: true, verbose: 1}
 	if call != "Fit" {
 		c.verbose = 0
 	}
@@ -130,12 +143,8 @@ func newFitConfig(call string, opts []FitOption, allowed ...string) (*fitConfig,
 			o(c)
 		}
 	}
-	ok := map[string]bool{}
-	for _, a := range allowed {
-		ok[a] = true
-	}
-	for n := range c.set {
-		if !ok[n] {
+	for _, n := range c.set[:c.nset] {
+		if !slices.Contains(allowed, n) {
 			return nil, errors.Errorf("%s does not take option %s", call, n)
 		}
 	}
@@ -150,9 +159,9 @@ func newFitConfig(call string, opts []FitOption, allowed ...string) (*fitConfig,
 		return nil, errors.Errorf("%s: verbose must be 0, 1 or 2, got %d", call, c.verbose)
 	case c.initialEpoch < 0:
 		return nil, errors.Errorf("%s: initial epoch must not be negative, got %d", call, c.initialEpoch)
-	case c.set["Context"] && c.ctx == nil:
+	case c.has("Context") && c.ctx == nil:
 		return nil, errors.Errorf("%s: Context(nil): give a context (context.Background() for none)", call)
-	case c.set["Output"] && c.out == nil:
+	case c.has("Output") && c.out == nil:
 		return nil, errors.Errorf("%s: Output(nil): give a writer (io.Discard to drop the progress)", call)
 	}
 	for i, cb := range c.callbacks {
@@ -323,7 +332,7 @@ func (m *Model) fitData(c *fitConfig, x, y any) (data, val *dataset, err error) 
 		return nil, nil, errors.Wrap(err, "Fit")
 	}
 	switch {
-	case c.set["ValidationData"]:
+	case c.has("ValidationData"):
 		if val, err = m.prepare(c.valX, c.valY, true); err != nil {
 			return nil, nil, errors.Wrap(err, "Fit: validation data")
 		}

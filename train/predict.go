@@ -93,12 +93,11 @@ func (m *Model) predictBatch(d *dataset, idx []int, from, rows int, results []*t
 }
 
 // copyRows copies the first n of src's values into dst from element offset
-// on.
+// on (through the typed accessors: Data boxes the slice, an allocation).
 func copyRows(dst, src *tensor.Dense, offset, n int) {
-	switch d := dst.Data().(type) {
-	case []float32:
-		copy(d[offset:], src.Data().([]float32)[:n])
-	case []float64:
-		copy(d[offset:], src.Data().([]float64)[:n])
+	if dst.Dtype() == tensor.Float32 {
+		copy(dst.Float32s()[offset:], src.Float32s()[:n])
+		return
 	}
+	copy(dst.Float64s()[offset:], src.Float64s()[:n])
 }

@@ -41,9 +41,10 @@ type config[T Float] struct {
 const rowWidth = 64
 
 // buffers are one goroutine's packing buffers; src is GemmFunc's buffer
-// for the blocks of A it fills (allocated on first use).
+// for the blocks of A it fills and parts splitK's partial sums (both
+// allocated on first use).
 type buffers[T Float] struct {
-	a, b, tile, src []T
+	a, b, tile, src, parts []T
 }
 
 func (cfg *config[T]) getBuffers(nb int) *buffers[T] {
@@ -94,39 +95,32 @@ func gemm[T Float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []T, lda
 		gemmSerial(cfg, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	var wg sync.WaitGroup
-	for lo := 0; lo < size; lo += per {
-		hi := min(lo+per, size)
-		sa, sb, sc := a, b, c
-		sm, sn := m, n
-		if splitN {
-			sn = hi - lo
-			sc = c[lo:]
-			if tB {
-				sb = b[lo*ldb:]
+	shares := (size + per - 1) / per
+	SplitRange(shares, shares, func(s0, s1 int) {
+		for s := s0; s < s1; s++ {
+			lo, hi := s*per, min((s+1)*per, size)
+			sa, sb, sc := a, b, c
+			sm, sn := m, n
+			if splitN {
+				sn = hi - lo
+				sc = c[lo:]
+				if tB {
+					sb = b[lo*ldb:]
+				} else {
+					sb = b[lo:]
+				}
 			} else {
-				sb = b[lo:]
+				sm = hi - lo
+				sc = c[lo*ldc:]
+				if tA {
+					sa = a[lo:]
+				} else {
+					sa = a[lo*lda:]
+				}
 			}
-		} else {
-			sm = hi - lo
-			sc = c[lo*ldc:]
-			if tA {
-				sa = a[lo:]
-			} else {
-				sa = a[lo*lda:]
-			}
-		}
-		if hi == size { // the last share runs on this goroutine
 			gemmSerial(cfg, tA, tB, sm, sn, k, alpha, sa, lda, sb, ldb, beta, sc, ldc)
-			break
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			gemmSerial(cfg, tA, tB, sm, sn, k, alpha, sa, lda, sb, ldb, beta, sc, ldc)
-		}()
-	}
-	wg.Wait()
+	})
 }
 
 // splitPlan shares an m×n product among threads goroutines: it splits the

@@ -2,7 +2,6 @@ package blas
 
 import (
 	"runtime"
-	"sync"
 )
 
 // FillA writes the block A[r0:r0+rows, c0:c0+cols] of a matrix A that is
@@ -91,24 +90,17 @@ func GemmFuncPacked[T Float](transA, transB bool, m, n, k int, fill FillA[T], pa
 		f.serial(0, 0, m, n)
 		return
 	}
-	var wg sync.WaitGroup
-	for lo := 0; lo < size; lo += per {
-		hi := min(lo+per, size)
-		i0, j0, sm, sn := lo, 0, hi-lo, n
-		if splitN {
-			i0, j0, sm, sn = 0, lo, m, hi-lo
+	shares := (size + per - 1) / per
+	SplitRange(shares, shares, func(s0, s1 int) {
+		for s := s0; s < s1; s++ {
+			lo, hi := s*per, min((s+1)*per, size)
+			if splitN {
+				f.serial(0, lo, m, hi-lo)
+			} else {
+				f.serial(lo, 0, hi-lo, n)
+			}
 		}
-		if hi == size {
-			f.serial(i0, j0, sm, sn)
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f.serial(i0, j0, sm, sn)
-		}()
-	}
-	wg.Wait()
+	})
 }
 
 // gemmFunc is one GemmFunc or GemmFuncPacked product.
@@ -134,24 +126,25 @@ type gemmFunc[T Float] struct {
 // scratch matrices added to C at the end.
 func (f *gemmFunc[T]) splitK(m, n, threads int) {
 	per := roundUp((f.k+threads-1)/threads, f.cfg.kc)
-	parts := make([][]T, 0, threads)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for k0 := per; k0 < f.k; k0 += per {
-		k1 := min(k0+per, f.k)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			part := make([]T, m*n)
-			f.serialK(0, 0, m, n, k0, k1, part, n, 0)
-			mu.Lock()
-			parts = append(parts, part)
-			mu.Unlock()
-		}()
+	ranges := (f.k + per - 1) / per
+	scratch := f.cfg.getBuffers(0)
+	defer f.cfg.pool.Put(scratch)
+	if need := (ranges - 1) * m * n; cap(scratch.parts) < need {
+		scratch.parts = make([]T, need)
 	}
-	f.serialK(0, 0, m, n, 0, min(per, f.k), f.c, f.ldc, f.beta)
-	wg.Wait()
-	for _, part := range parts {
+	parts := scratch.parts[:(ranges-1)*m*n]
+	SplitRange(ranges, ranges, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			k0, k1 := r*per, min((r+1)*per, f.k)
+			if r == 0 {
+				f.serialK(0, 0, m, n, k0, k1, f.c, f.ldc, f.beta)
+			} else {
+				f.serialK(0, 0, m, n, k0, k1, parts[(r-1)*m*n:r*m*n], n, 0)
+			}
+		}
+	})
+	for r := 1; r < ranges; r++ {
+		part := parts[(r-1)*m*n : r*m*n]
 		for i := 0; i < m; i++ {
 			row := f.c[i*f.ldc : i*f.ldc+n]
 			for j, v := range part[i*n : i*n+n] {

@@ -7,7 +7,6 @@ package ops
 import (
 	"math"
 	"runtime"
-	"sync"
 	"unsafe"
 
 	"github.com/kerago/kerago/graph/blas"
@@ -162,19 +161,8 @@ func parallelRange(n, work int, f func(lo, hi int)) {
 }
 
 // splitRange calls f on p contiguous ranges [lo, hi) covering [0, n),
-// concurrently: p-1 on new goroutines, the first on the caller's.
-func splitRange(n, p int, f func(lo, hi int)) {
-	var wg sync.WaitGroup
-	wg.Add(p - 1)
-	for i := 1; i < p; i++ {
-		go func(lo, hi int) {
-			defer wg.Done()
-			f(lo, hi)
-		}(i*n/p, (i+1)*n/p)
-	}
-	f(0, n/p)
-	wg.Wait()
-}
+// concurrently, on blas's shared workers (see blas.SplitRange).
+func splitRange(n, p int, f func(lo, hi int)) { blas.SplitRange(n, p, f) }
 
 // Float64s returns the elements of a Gorgonia value as float64s. A float64
 // tensor's own backing slice is returned (no copy); float32 values are

@@ -26,8 +26,9 @@ type array struct {
 	shape graph.Shape
 	data  []float64
 	f32   []float32
-	// finite is set when the values are known to be finite.
-	finite bool
+	// finite is set when the values are known to be finite; checkOnFeed
+	// asks gather to check the float32 rows it copies (fitConfig.checkFinite).
+	finite, checkOnFeed bool
 }
 
 // float64s makes a's values float64 (targets are checked and fed so).
@@ -236,15 +237,21 @@ func sampleShape(s graph.Shape) string {
 
 // gather copies the rows idx of a into dst (a program feed of the model's
 // dtype), through the typed accessors: Data would box the slice into an
-// interface at every step.
-func gather(dst *tensor.Dense, a *array, idx []int) {
+// interface at every step. It reports false when a is marked checkOnFeed
+// and a copied value is NaN or ±Inf.
+func gather(dst *tensor.Dense, a *array, idx []int) bool {
 	s := a.rowSize()
+	ok := true
 	switch dst.Dtype() {
 	case tensor.Float32:
 		d := dst.Float32s()
 		for k, i := range idx {
 			out := d[k*s : (k+1)*s]
-			if a.f32 != nil {
+			switch {
+			case a.f32 != nil && a.checkOnFeed:
+				ok = blas.CopyFinite32(out, a.f32[i*s:(i+1)*s]) && ok
+				continue
+			case a.f32 != nil:
 				copy(out, a.f32[i*s:(i+1)*s])
 				continue
 			}
@@ -265,4 +272,5 @@ func gather(dst *tensor.Dense, a *array, idx []int) {
 			copy(out, a.data[i*s:(i+1)*s])
 		}
 	}
+	return ok
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/metrics"
@@ -100,26 +101,37 @@ func AllowNonFinite() FitOption {
 }
 
 // checkFinite refuses input arrays holding NaN or ±Inf unless c allows
-// them, naming the input (one of ins), the sample and the value.
-func (c *fitConfig) checkFinite(call string, d *dataset, ins []*graph.Tensor) error {
+// them, naming the input (one of ins), the sample and the value. With
+// onFeed, float32 arrays are not scanned here but marked to be checked as
+// feed copies them into the program (one pass over the data instead of
+// two); the caller turns feed's report into this error with nonFinite.
+func (c *fitConfig) checkFinite(call string, d *dataset, ins []*graph.Tensor, onFeed bool) error {
 	if c.allowNonFinite {
 		return nil
 	}
 	for i, a := range d.xs {
-		if a.finite {
-			continue
-		}
-		if j := a.firstNonFinite(); j >= 0 {
-			size := max(a.rowSize(), 1)
-			verb := strings.ToLower(strings.SplitN(call, ":", 2)[0])
-			if verb == "fit" {
-				verb = "train on"
-			}
-			return errors.Errorf("%s: input %s, sample %d holds %v (at index %d of the sample); pass AllowNonFinite() to %s it anyway",
-				call, ins[i].Layer().Name(), j/size, a.value(j), j%size, verb)
+		switch {
+		case a.finite:
+		case onFeed && a.f32 != nil:
+			a.checkOnFeed = true
+		case a.firstNonFinite() >= 0:
+			return nonFinite(call, d, ins, i)
 		}
 	}
 	return nil
+}
+
+// nonFinite is the error for input i of d, which holds a NaN or ±Inf.
+func nonFinite(call string, d *dataset, ins []*graph.Tensor, i int) error {
+	a := d.xs[i]
+	j := max(a.firstNonFinite(), 0)
+	size := max(a.rowSize(), 1)
+	verb := strings.ToLower(strings.SplitN(call, ":", 2)[0])
+	if verb == "fit" {
+		verb = "train on"
+	}
+	return errors.Errorf("%s: input %s, sample %d holds %v (at index %d of the sample); pass AllowNonFinite() to %s it anyway",
+		call, ins[i].Layer().Name(), j/size, a.value(j), j%size, verb)
 }
 
 // cancelled is the context's error, or nil (also without a context).
@@ -239,16 +251,22 @@ func (m *Model) prepare(x, y any, withTargets bool) (*dataset, error) {
 }
 
 // feed writes the rows idx of d into p's feeds (inputs, then targets).
-func feed(p *graph.Program, d *dataset, idx []int, withTargets bool) {
+// It returns the index of an input marked checkOnFeed whose rows held a
+// NaN or ±Inf, or -1.
+func feed(p *graph.Program, d *dataset, idx []int, withTargets bool) int {
 	feeds := p.Feeds()
+	bad := -1
 	for i, a := range d.xs {
-		gather(feeds[i], a, idx)
+		if !gather(feeds[i], a, idx) && bad < 0 {
+			bad = i
+		}
 	}
 	if withTargets {
 		for i, a := range d.ys {
 			gather(feeds[len(d.xs)+i], a, idx)
 		}
 	}
+	return bad
 }
 
 // Fit trains the model, as Keras's fit: for each epoch it shuffles the
@@ -343,11 +361,11 @@ func (m *Model) fitData(c *fitConfig, x, y any) (data, val *dataset, err error) 
 		}
 		data, val = data.slice(0, split), data.slice(split, data.n)
 	}
-	if err := c.checkFinite("Fit", data, m.net.Inputs()); err != nil {
+	if err := c.checkFinite("Fit", data, m.net.Inputs(), false); err != nil {
 		return nil, nil, err
 	}
 	if val != nil {
-		if err := c.checkFinite("Fit: validation data", val, m.net.Inputs()); err != nil {
+		if err := c.checkFinite("Fit: validation data", val, m.net.Inputs(), false); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -490,7 +508,7 @@ func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 	if err != nil {
 		return Logs{}, err
 	}
-	if err := c.checkFinite("Evaluate", d, m.net.Inputs()); err != nil {
+	if err := c.checkFinite("Evaluate", d, m.net.Inputs(), m.dt == tensor.Float32); err != nil {
 		return Logs{}, err
 	}
 	m.weightsMu.RLock()
@@ -511,7 +529,10 @@ func (m *Model) evaluate(d *dataset, c *fitConfig) (Logs, error) {
 		if err != nil {
 			return Logs{}, err
 		}
-		feed(p, d, idx, true)
+		if bad := feed(p, d, idx, true); bad >= 0 {
+			m.evalProgs.release(key, p)
+			return Logs{}, nonFinite("Evaluate", d, m.net.Inputs(), bad)
+		}
 		err = p.Run(true)
 		if err == nil {
 			means[0].Add(p.Cost(), len(idx))

@@ -32,7 +32,7 @@ func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, e
 	if err != nil {
 		return nil, errors.Wrap(err, "Predict")
 	}
-	if err := c.checkFinite("Predict", d, m.net.Inputs()); err != nil {
+	if err := c.checkFinite("Predict", d, m.net.Inputs(), m.dt == tensor.Float32); err != nil {
 		return nil, err
 	}
 	results = make([]*tensor.Dense, len(m.net.Outputs()))
@@ -44,7 +44,11 @@ func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, e
 			return nil, errors.Wrap(err, "Predict: cancelled")
 		}
 		idx = bucketed(span(idx, from, min(from+c.batchSize, d.n)), c.batchSize)
-		if err := m.predictBatch(d, idx, from, min(c.batchSize, d.n-from), results); err != nil {
+		bad, err := m.predictBatch(d, idx, from, min(c.batchSize, d.n-from), results)
+		if bad >= 0 {
+			return nil, nonFinite("Predict", d, m.net.Inputs(), bad)
+		}
+		if err != nil {
 			return nil, errors.Wrap(err, "Predict")
 		}
 	}
@@ -71,16 +75,19 @@ func bucketed(idx []int, batch int) []int {
 
 // predictBatch predicts the samples idx of d into results, from row from
 // on, keeping the first rows outputs (idx may be padded), allocating each
-// result at its first batch.
-func (m *Model) predictBatch(d *dataset, idx []int, from, rows int, results []*tensor.Dense) error {
+// result at its first batch. bad is the input whose rows feed found not
+// finite (see checkFinite), or -1.
+func (m *Model) predictBatch(d *dataset, idx []int, from, rows int, results []*tensor.Dense) (bad int, err error) {
 	p, key, err := m.program(m.predictProgs, d, len(idx), false, false)
 	if err != nil {
-		return err
+		return -1, err
 	}
 	defer m.predictProgs.release(key, p)
-	feed(p, d, idx, false)
+	if bad := feed(p, d, idx, false); bad >= 0 {
+		return bad, nil
+	}
 	if err := p.Run(true); err != nil {
-		return err
+		return -1, err
 	}
 	for i, out := range p.Outputs() {
 		sample := out.Shape()[1:] // concrete, also for outputs with None axes
@@ -89,7 +96,7 @@ func (m *Model) predictBatch(d *dataset, idx []int, from, rows int, results []*t
 		}
 		copyRows(results[i], out, from*sample.TotalSize(), rows*sample.TotalSize())
 	}
-	return nil
+	return -1, nil
 }
 
 // copyRows copies the first n of src's values into dst from element offset

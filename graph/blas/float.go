@@ -36,6 +36,21 @@ func AllFinite[T Float](xs []T) bool {
 	return allFiniteGo(xs)
 }
 
+// CopyFinite32 copies src into dst (as copy does) and reports whether the
+// values copied hold no NaN or ±Inf: one pass over the data where a copy
+// and a check would make two.
+func CopyFinite32(dst, src []float32) bool {
+	n := min(len(dst), len(src))
+	if vecMath && n >= 32 {
+		v := n &^ 31
+		ok := copyFinite32Vec(&dst[0], &src[0], v)
+		copy(dst[v:n], src[v:n])
+		return allFiniteGo(src[v:n]) && ok
+	}
+	copy(dst, src[:n])
+	return allFiniteGo(src[:n])
+}
+
 // allFiniteGo is AllFinite in Go: x·0 is 0 for a finite x and NaN
 // otherwise; four independent sums keep the loop at about the speed of
 // reading xs.

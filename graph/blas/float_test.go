@@ -23,7 +23,8 @@ func TestAllFinite(t *testing.T) {
 		for i := range fs {
 			fs[i] = []float32{math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 0}[i%4]
 		}
-		if !AllFinite(xs) || !AllFinite(fs) || FirstNonFinite(xs) != -1 {
+		copied := make([]float32, n)
+		if !AllFinite(xs) || !AllFinite(fs) || FirstNonFinite(xs) != -1 || !CopyFinite32(copied, fs) || !sameBits(copied, fs) {
 			t.Fatalf("n=%d: finite values reported non-finite", n)
 		}
 		for i := 0; i < n; i++ {
@@ -32,7 +33,8 @@ func TestAllFinite(t *testing.T) {
 				ys[i] = bad
 				zs := make([]float32, n)
 				zs[i] = float32(bad)
-				if AllFinite(ys) || AllFinite(zs) || FirstNonFinite(ys) != i || FirstNonFinite(zs) != i {
+				dst := make([]float32, n)
+				if AllFinite(ys) || AllFinite(zs) || FirstNonFinite(ys) != i || FirstNonFinite(zs) != i || CopyFinite32(dst, zs) || !sameBits(dst, zs) {
 					t.Errorf("n=%d: %v at %d not found", n, bad, i)
 				}
 			}

@@ -38,3 +38,9 @@ func allFinite64Vec(v *float64, n int) bool
 //
 //go:noescape
 func adam32Vec(w, grad, m, v *float32, n int, p *[8]float32)
+
+// copyFinite32Vec copies src[0:n] to dst and reports whether it held no
+// NaN or ±Inf, n a positive multiple of 32 (AVX2).
+//
+//go:noescape
+func copyFinite32Vec(dst, src *float32, n int) bool

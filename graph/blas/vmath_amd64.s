@@ -389,3 +389,43 @@ fin64loop:
 	MOVB   AL, ret+16(FP)
 	VZEROUPPER
 	RET
+
+// func copyFinite32Vec(dst, src *float32, n int) bool
+TEXT ·copyFinite32Vec(SB), NOSPLIT, $0-25
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	SHRQ         $5, CX
+	VPBROADCASTD vmExp32<>(SB), Y4
+	VPXOR        Y5, Y5, Y5
+
+copyfinloop:
+	VMOVUPS  0(SI), Y0
+	VMOVUPS  32(SI), Y1
+	VMOVUPS  64(SI), Y2
+	VMOVUPS  96(SI), Y3
+	VMOVUPS  Y0, 0(DI)
+	VMOVUPS  Y1, 32(DI)
+	VMOVUPS  Y2, 64(DI)
+	VMOVUPS  Y3, 96(DI)
+	VPAND    Y0, Y4, Y0
+	VPAND    Y1, Y4, Y1
+	VPAND    Y2, Y4, Y2
+	VPAND    Y3, Y4, Y3
+	VPCMPEQD Y4, Y0, Y0
+	VPCMPEQD Y4, Y1, Y1
+	VPCMPEQD Y4, Y2, Y2
+	VPCMPEQD Y4, Y3, Y3
+	VPOR     Y0, Y1, Y0
+	VPOR     Y2, Y3, Y2
+	VPOR     Y0, Y5, Y5
+	VPOR     Y2, Y5, Y5
+	ADDQ     $128, SI
+	ADDQ     $128, DI
+	DECQ     CX
+	JNZ      copyfinloop
+	VPTEST   Y5, Y5
+	SETEQ    AL
+	MOVB     AL, ret+24(FP)
+	VZEROUPPER
+	RET

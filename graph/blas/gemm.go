@@ -34,7 +34,8 @@ type config[T Float] struct {
 	rowKernel  func(k int, a, b *T, ldb int, c *T, alpha, beta T)
 	rowKernel4 func(k int, a *T, lda int, b *T, ldb int, c *T, ldc int, alpha, beta T)
 	rowRows    int
-	pool       sync.Pool
+	pool       sync.Pool // *buffers[T]
+	funcs      sync.Pool // *gemmFunc[T]
 }
 
 // rowWidth is the number of columns the row kernels compute.

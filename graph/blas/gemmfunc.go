@@ -76,7 +76,9 @@ func GemmFuncPacked[T Float](transA, transB bool, m, n, k int, fill FillA[T], pa
 	// As gemm's estimate, plus a charge for filling A.
 	work := m*n*k + 16*m*n + 16*m*k
 	threads := runtime.GOMAXPROCS(0)
-	f := gemmFunc[T]{cfg: cfg, tA: transA, tB: transB, k: k, fill: fill, pack: pack, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, post: post}
+	f := cfg.getGemmFunc()
+	defer cfg.putGemmFunc(f)
+	f.tA, f.tB, f.k, f.fill, f.pack, f.b, f.ldb, f.beta, f.c, f.ldc, f.post = transA, transB, k, fill, pack, b, ldb, beta, c, ldc, post
 	if threads >= 2 && post == nil && k >= 4*max(m, n) && k >= 2*threads*cfg.kc && work >= cfg.parallelMin/8 {
 		f.splitK(m, n, threads)
 		return
@@ -90,20 +92,15 @@ func GemmFuncPacked[T Float](transA, transB bool, m, n, k int, fill FillA[T], pa
 		f.serial(0, 0, m, n)
 		return
 	}
+	f.m, f.n, f.splitN, f.size, f.per = m, n, splitN, size, per
 	shares := (size + per - 1) / per
-	SplitRange(shares, shares, func(s0, s1 int) {
-		for s := s0; s < s1; s++ {
-			lo, hi := s*per, min((s+1)*per, size)
-			if splitN {
-				f.serial(0, lo, m, hi-lo)
-			} else {
-				f.serial(lo, 0, hi-lo, n)
-			}
-		}
-	})
+	SplitRange(shares, shares, f.shares)
 }
 
-// gemmFunc is one GemmFunc or GemmFuncPacked product.
+// gemmFunc is one GemmFunc or GemmFuncPacked product. Its callbacks for
+// SplitRange (shares, kRanges) are made once and read its fields, and the
+// struct is reused through its configuration's pool: a product allocates
+// nothing to run in parallel.
 type gemmFunc[T Float] struct {
 	cfg    *config[T]
 	tA, tB bool
@@ -116,6 +113,49 @@ type gemmFunc[T Float] struct {
 	c      []T
 	ldc    int
 	post   func(i0, j0, rows, cols int)
+
+	// The split: m×n split along n (splitN) or m, size elements in shares
+	// of per; or (splitK) the depth in ranges of per, partial sums in parts.
+	m, n, size, per int
+	splitN          bool
+	parts           []T
+	shares, kRanges func(lo, hi int)
+}
+
+// getGemmFunc returns a pooled gemmFunc of cfg; putGemmFunc gives it back,
+// dropping its references to the caller's data and functions.
+func (cfg *config[T]) getGemmFunc() *gemmFunc[T] {
+	if f, ok := cfg.funcs.Get().(*gemmFunc[T]); ok {
+		return f
+	}
+	f := &gemmFunc[T]{cfg: cfg}
+	f.shares = func(s0, s1 int) {
+		for s := s0; s < s1; s++ {
+			lo, hi := s*f.per, min((s+1)*f.per, f.size)
+			if f.splitN {
+				f.serial(0, lo, f.m, hi-lo)
+			} else {
+				f.serial(lo, 0, hi-lo, f.n)
+			}
+		}
+	}
+	f.kRanges = func(r0, r1 int) {
+		m, n := f.m, f.n
+		for r := r0; r < r1; r++ {
+			k0, k1 := r*f.per, min((r+1)*f.per, f.k)
+			if r == 0 {
+				f.serialK(0, 0, m, n, k0, k1, f.c, f.ldc, f.beta)
+			} else {
+				f.serialK(0, 0, m, n, k0, k1, f.parts[(r-1)*m*n:r*m*n], n, 0)
+			}
+		}
+	}
+	return f
+}
+
+func (cfg *config[T]) putGemmFunc(f *gemmFunc[T]) {
+	f.fill, f.pack, f.b, f.c, f.post, f.parts = nil, nil, nil, nil, nil, nil
+	cfg.funcs.Put(f)
 }
 
 // splitK computes C (no post) as threads products over contiguous ranges
@@ -125,26 +165,18 @@ type gemmFunc[T Float] struct {
 // The first range accumulates into C with beta; the others into zeroed
 // scratch matrices added to C at the end.
 func (f *gemmFunc[T]) splitK(m, n, threads int) {
-	per := roundUp((f.k+threads-1)/threads, f.cfg.kc)
-	ranges := (f.k + per - 1) / per
+	f.m, f.n = m, n
+	f.per = roundUp((f.k+threads-1)/threads, f.cfg.kc)
+	ranges := (f.k + f.per - 1) / f.per
 	scratch := f.cfg.getBuffers(0)
 	defer f.cfg.pool.Put(scratch)
 	if need := (ranges - 1) * m * n; cap(scratch.parts) < need {
 		scratch.parts = make([]T, need)
 	}
-	parts := scratch.parts[:(ranges-1)*m*n]
-	SplitRange(ranges, ranges, func(r0, r1 int) {
-		for r := r0; r < r1; r++ {
-			k0, k1 := r*per, min((r+1)*per, f.k)
-			if r == 0 {
-				f.serialK(0, 0, m, n, k0, k1, f.c, f.ldc, f.beta)
-			} else {
-				f.serialK(0, 0, m, n, k0, k1, parts[(r-1)*m*n:r*m*n], n, 0)
-			}
-		}
-	})
+	f.parts = scratch.parts[:(ranges-1)*m*n]
+	SplitRange(ranges, ranges, f.kRanges)
 	for r := 1; r < ranges; r++ {
-		part := parts[(r-1)*m*n : r*m*n]
+		part := f.parts[(r-1)*m*n : r*m*n]
 		for i := 0; i < m; i++ {
 			row := f.c[i*f.ldc : i*f.ldc+n]
 			for j, v := range part[i*n : i*n+n] {

@@ -498,36 +498,27 @@ func runConv[T Float](g convGeom, kind convKind, a, b, out []T, bias []T, act Ac
 	runConvIm2col(g, kind, a, b, out, bias, act)
 }
 
-// runConvIm2col is runConv's path through im2col. It is a function of its
-// own because its closures capture the arguments: were they runConv's,
-// every call, the direct one included, would move them to the heap.
+// runConvIm2col is runConv's path through im2col. Its forward and
+// kernel-gradient products take their callbacks from a pooled convJob, so
+// that a call allocates nothing for them.
 func runConvIm2col[T Float](g convGeom, kind convKind, a, b, out []T, bias []T, act Act) {
 	kkc := g.kkc()
 	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.f // per-sample sizes
 	rows := g.oh * g.ow                  // im2col rows per sample
 	switch kind {
-	case convForward:
-		var post func(i0, j0, nr, nc int)
-		if bias != nil || act != ActLinear {
-			f := g.f
-			post = func(i0, j0, nr, nc int) {
-				if j0 == 0 && nc == f {
-					biasActRows(out[i0*f:(i0+nr)*f], bias, f, act)
-					return
-				}
-				var bb []T
-				if bias != nil {
-					bb = bias[j0 : j0+nc]
-				}
-				for r := i0; r < i0+nr; r++ {
-					biasActRows(out[r*f+j0:r*f+j0+nc], bb, nc, act)
-				}
-			}
+	case convForward, convGradKern:
+		j := getConvJob[T]()
+		defer putConvJob(j)
+		j.g, j.x, j.out, j.bias, j.act = g, a, out, bias, act
+		if kind == convGradKern {
+			blas.GemmFuncPacked(true, false, kkc, g.f, g.n*rows, j.fill, j.packCols, b, g.f, 0, out, g.f, nil)
+			return
 		}
-		blas.GemmFuncPacked(false, false, g.n*rows, g.f, kkc, convFill(g, a), convPackRows(g, a), b, g.f, 0, out, g.f, post)
-		return
-	case convGradKern:
-		blas.GemmFuncPacked(true, false, kkc, g.f, g.n*rows, convFill(g, a), convPackCols(g, a), b, g.f, 0, out, g.f, nil)
+		post := j.post
+		if bias == nil && act == ActLinear {
+			post = nil
+		}
+		blas.GemmFuncPacked(false, false, g.n*rows, g.f, kkc, j.fill, j.packRows, b, g.f, 0, out, g.f, post)
 		return
 	}
 	nb := g.blockSize()
@@ -544,11 +535,67 @@ func runConvIm2col[T Float](g convGeom, kind convKind, a, b, out []T, bias []T, 
 	}
 }
 
-// convFill returns the blas.FillA of x's im2col matrix: row r (sample
-// r/(oh·ow), output position r%(oh·ow)) holds the kh·kw·c input values
-// under the kernel at that position, zeros where it covers padding.
-func convFill[T Float](g convGeom, x []T) blas.FillA[T] {
+// convJob is one im2col product's arguments and the callbacks blas calls
+// back with them: the callbacks are made once, read the job's current
+// fields, and the job is reused through convJobs32/convJobs64.
+type convJob[T Float] struct {
+	g                  convGeom
+	x, out, bias       []T
+	act                Act
+	fill               blas.FillA[T]
+	packRows, packCols blas.PackA[T]
+	post               func(i0, j0, nr, nc int)
+}
+
+var convJobs32, convJobs64 sync.Pool
+
+// getConvJob returns a pooled convJob (its callbacks made, its arguments
+// to be set); putConvJob gives it back, dropping its references to data.
+func getConvJob[T Float]() *convJob[T] {
+	p := &convJobs64
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		p = &convJobs32
+	}
+	if j, ok := p.Get().(*convJob[T]); ok {
+		return j
+	}
+	j := &convJob[T]{}
+	j.fill, j.packRows, j.packCols = convFill(j), convPackRows(j), convPackCols(j)
+	j.post = func(i0, j0, nr, nc int) {
+		f, out, bias := j.g.f, j.out, j.bias
+		if j0 == 0 && nc == f {
+			biasActRows(out[i0*f:(i0+nr)*f], bias, f, j.act)
+			return
+		}
+		var bb []T
+		if bias != nil {
+			bb = bias[j0 : j0+nc]
+		}
+		for r := i0; r < i0+nr; r++ {
+			biasActRows(out[r*f+j0:r*f+j0+nc], bb, nc, j.act)
+		}
+	}
+	return j
+}
+
+func putConvJob[T Float](j *convJob[T]) {
+	j.x, j.out, j.bias = nil, nil, nil
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		convJobs32.Put(j)
+	} else {
+		convJobs64.Put(j)
+	}
+}
+
+// convFill returns the blas.FillA of the im2col matrix of the job's input
+// x: row r (sample r/(oh·ow), output position r%(oh·ow)) holds the kh·kw·c
+// input values under the kernel at that position, zeros where it covers
+// padding.
+func convFill[T Float](j *convJob[T]) blas.FillA[T] {
 	return func(r0, c0, nr, nc int, dst []T) {
+		g, x := j.g, j.x
 		xs, rows := g.h*g.w*g.c, g.oh*g.ow
 		s, pos := r0/rows, r0%rows
 		oy, ox := pos/g.ow, pos%g.ow
@@ -594,13 +641,14 @@ func (g convGeom) patchOffset(oy, ox int) int { return (oy*g.sh*g.w + ox*g.sw) *
 // input with unit horizontal dilation (see convInside).
 func (g convGeom) allInside() bool { return g.dw == 1 && g.pt+g.pb+g.pl+g.pr == 0 }
 
-// convPackRows returns the blas.PackA of x's im2col matrix (rows are
+// convPackRows returns the blas.PackA of the job's im2col matrix (rows are
 // output positions, columns patch elements): each micro-panel is gathered
 // straight from x, one packed column (mr patch rows' element p) at a time.
 // It declines a block holding a kernel position that is not wholly inside
 // the input, or micro-panels of more than 32 rows.
-func convPackRows[T Float](g convGeom, x []T) blas.PackA[T] {
+func convPackRows[T Float](j *convJob[T]) blas.PackA[T] {
 	return func(i0, p0, rows, cols, mr int, dst []T) bool {
+		g, x := j.g, j.x
 		if mr > 32 {
 			return false
 		}
@@ -680,8 +728,9 @@ type convRun struct{ dst, src, len int }
 // (rows are patch elements, columns output positions), as convPackRows:
 // each column of a micro-panel is a few contiguous runs of the patch,
 // worked out once per block. It declines blocks of more than 64 runs.
-func convPackCols[T Float](g convGeom, x []T) blas.PackA[T] {
+func convPackCols[T Float](j *convJob[T]) blas.PackA[T] {
 	return func(i0, p0, rows, cols, mr int, dst []T) bool {
+		g, x := j.g, j.x
 		xs, per := g.h*g.w*g.c, g.oh*g.ow
 		kwc, step := g.kw*g.c, g.dh*g.w*g.c
 		var buf [64]convRun

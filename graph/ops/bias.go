@@ -1,7 +1,7 @@
 package ops
 
 import (
-	"sync"
+	"runtime"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -89,8 +89,10 @@ func (sumToLastKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 }
 
 // sumRows writes into out the sum of the rows of len(out) values of x,
-// the rows split over goroutines (each summing its own into a partial sum,
-// added up at the end) when there are enough of them.
+// the rows split over goroutines when there are enough of them: GOMAXPROCS
+// contiguous parts, each summed into its own partial sum (pooled scratch),
+// the partial sums added in order, so that the result does not depend on
+// which goroutine finishes first.
 func sumRows[T Float](x, out []T) {
 	clear(out)
 	c := len(out)
@@ -102,14 +104,20 @@ func sumRows[T Float](x, out []T) {
 		sumRowsInto(x[:rows*c], out)
 		return
 	}
-	var mu sync.Mutex
-	parallelRange(rows, len(x), func(lo, hi int) {
-		part := make([]T, c)
-		sumRowsInto(x[lo*c:hi*c], part)
-		mu.Lock()
-		addRows(out, part)
-		mu.Unlock()
+	p := min(runtime.GOMAXPROCS(0), rows)
+	buf := convGetScratch[T](p * c)
+	defer convPutScratch(buf)
+	parts := *buf
+	clear(parts)
+	splitRange(p, p, func(i0, i1 int) {
+		for i := i0; i < i1; i++ {
+			lo, hi := i*rows/p, (i+1)*rows/p
+			sumRowsInto(x[lo*c:hi*c], parts[i*c:(i+1)*c])
+		}
 	})
+	for i := range p {
+		addRows(out, parts[i*c:(i+1)*c])
+	}
 }
 
 // sumRowsInto adds every row of len(out) values of x to out.

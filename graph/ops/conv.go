@@ -503,8 +503,7 @@ func runConv[T Float](g convGeom, kind convKind, a, b, out []T, bias []T, act Ac
 // that a call allocates nothing for them.
 func runConvIm2col[T Float](g convGeom, kind convKind, a, b, out []T, bias []T, act Act) {
 	kkc := g.kkc()
-	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.f // per-sample sizes
-	rows := g.oh * g.ow                  // im2col rows per sample
+	rows := g.oh * g.ow // im2col rows per sample
 	switch kind {
 	case convForward, convGradKern:
 		j := getConvJob[T]()
@@ -521,6 +520,16 @@ func runConvIm2col[T Float](g convGeom, kind convKind, a, b, out []T, bias []T, 
 		blas.GemmFuncPacked(false, false, g.n*rows, g.f, kkc, j.fill, j.packRows, b, g.f, 0, out, g.f, post)
 		return
 	}
+	convGradInputIm2col(g, a, b, out)
+}
+
+// convGradInputIm2col is the input gradient through col2im, per block of
+// samples: a function of its own because its closure captures its
+// arguments, which would move runConvIm2col's to the heap at every call.
+func convGradInputIm2col[T Float](g convGeom, a, b, out []T) {
+	kkc := g.kkc()
+	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.f
+	rows := g.oh * g.ow
 	nb := g.blockSize()
 	buf := convGetScratch[T](nb * rows * kkc)
 	defer convPutScratch(buf)

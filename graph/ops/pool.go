@@ -759,8 +759,13 @@ func globalForward[T Float](kind PoolKind, n, s, c int, x []T, m []float64, y []
 	}
 	parallelRange(n, n*s*c, func(lo, hi int) {
 		var acc []float64
+		var accBuf [256]float64 // on the stack for up to 256 channels
 		if kind != PoolMax {
-			acc = make([]float64, c)
+			acc = accBuf[:]
+			if c > len(accBuf) {
+				acc = make([]float64, c)
+			}
+			acc = acc[:c]
 		}
 		for i := lo; i < hi; i++ {
 			xi, dst := x[i*s*c:(i+1)*s*c], y[i*c:(i+1)*c]
@@ -815,12 +820,22 @@ func globalBackward[T Float](kind PoolKind, n, s, c int, x []T, m []float64, gy,
 	}
 	parallelRange(n, 2*n*s*c, func(lo, hi int) {
 		var arg []int
+		var argBuf [256]int // on the stack for up to 256 channels
 		if kind == PoolMax {
-			arg = make([]int, c)
+			arg = argBuf[:]
+			if c > len(argBuf) {
+				arg = make([]int, c)
+			}
+			arg = arg[:c]
 		}
 		var rb []T
+		var rbBuf [256]T
 		if relu {
-			rb = make([]T, c)
+			rb = rbBuf[:]
+			if c > len(rbBuf) {
+				rb = make([]T, c)
+			}
+			rb = rb[:c]
 		}
 		for i := lo; i < hi; i++ {
 			xi, gi, di := x[i*s*c:(i+1)*s*c], gy[i*c:(i+1)*c], dx[i*s*c:(i+1)*s*c]

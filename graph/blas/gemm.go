@@ -36,6 +36,7 @@ type config[T Float] struct {
 	rowRows    int
 	pool       sync.Pool // *buffers[T]
 	funcs      sync.Pool // *gemmFunc[T]
+	jobs       sync.Pool // *gemmJob[T]
 }
 
 // rowWidth is the number of columns the row kernels compute.
@@ -96,32 +97,74 @@ func gemm[T Float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []T, lda
 		gemmSerial(cfg, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	j := cfg.getGemmJob()
+	defer cfg.putGemmJob(j)
+	*j = gemmJob[T]{cfg: cfg, tA: tA, tB: tB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+		splitN: splitN, size: size, per: per, shares: j.shares}
 	shares := (size + per - 1) / per
-	SplitRange(shares, shares, func(s0, s1 int) {
+	SplitRange(shares, shares, j.shares)
+}
+
+// gemmJob is one blocked product split over goroutines: its arguments and
+// the split, and the SplitRange callback over its shares, made once per job
+// and reading its fields; jobs are reused through the configuration's
+// pool, so that a split product allocates nothing.
+type gemmJob[T Float] struct {
+	cfg           *config[T]
+	tA, tB        bool
+	m, n, k       int
+	alpha, beta   T
+	a, b, c       []T
+	lda, ldb, ldc int
+	splitN        bool
+	size, per     int
+	shares        func(s0, s1 int)
+}
+
+// getGemmJob returns a pooled gemmJob of cfg (its callback made);
+// putGemmJob gives it back, dropping its references to the caller's data.
+func (cfg *config[T]) getGemmJob() *gemmJob[T] {
+	if j, ok := cfg.jobs.Get().(*gemmJob[T]); ok {
+		return j
+	}
+	j := &gemmJob[T]{}
+	j.shares = func(s0, s1 int) {
 		for s := s0; s < s1; s++ {
-			lo, hi := s*per, min((s+1)*per, size)
-			sa, sb, sc := a, b, c
-			sm, sn := m, n
-			if splitN {
-				sn = hi - lo
-				sc = c[lo:]
-				if tB {
-					sb = b[lo*ldb:]
-				} else {
-					sb = b[lo:]
-				}
-			} else {
-				sm = hi - lo
-				sc = c[lo*ldc:]
-				if tA {
-					sa = a[lo:]
-				} else {
-					sa = a[lo*lda:]
-				}
-			}
-			gemmSerial(cfg, tA, tB, sm, sn, k, alpha, sa, lda, sb, ldb, beta, sc, ldc)
+			j.share(s)
 		}
-	})
+	}
+	return j
+}
+
+func (cfg *config[T]) putGemmJob(j *gemmJob[T]) {
+	j.a, j.b, j.c = nil, nil, nil
+	cfg.jobs.Put(j)
+}
+
+// share computes the job's share s: rows (or columns, splitN) [s·per,
+// (s+1)·per) of C.
+func (j *gemmJob[T]) share(s int) {
+	lo, hi := s*j.per, min((s+1)*j.per, j.size)
+	sa, sb, sc := j.a, j.b, j.c
+	sm, sn := j.m, j.n
+	if j.splitN {
+		sn = hi - lo
+		sc = j.c[lo:]
+		if j.tB {
+			sb = j.b[lo*j.ldb:]
+		} else {
+			sb = j.b[lo:]
+		}
+	} else {
+		sm = hi - lo
+		sc = j.c[lo*j.ldc:]
+		if j.tA {
+			sa = j.a[lo:]
+		} else {
+			sa = j.a[lo*j.lda:]
+		}
+	}
+	gemmSerial(j.cfg, j.tA, j.tB, sm, sn, j.k, j.alpha, sa, j.lda, sb, j.ldb, j.beta, sc, j.ldc)
 }
 
 // splitPlan shares an m×n product among threads goroutines: it splits the

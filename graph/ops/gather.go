@@ -32,16 +32,12 @@ func (k gatherKernel) Shape(in []tensor.Shape) (tensor.Shape, error) {
 
 func (k gatherKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	vocab, dim := in[0].Shape()[0], in[0].Shape()[1]
-	idx, err := indicesOf(in[1], vocab, k.what)
-	if err != nil {
-		return err
-	}
 	if out.Dtype() == tensor.Float32 {
-		gatherRows(out.Float32s(), in[0].Float32s(), idx, dim)
-	} else {
-		gatherRows(out.Float64s(), in[0].Float64s(), idx, dim)
+		o, w := out.Float32s(), in[0].Float32s()
+		return eachIndex(in[1], vocab, k.what, func(i, r int) { copy(o[i*dim:(i+1)*dim], w[r*dim:(r+1)*dim]) })
 	}
-	return nil
+	o, w := out.Float64s(), in[0].Float64s()
+	return eachIndex(in[1], vocab, k.what, func(i, r int) { copy(o[i*dim:(i+1)*dim], w[r*dim:(r+1)*dim]) })
 }
 
 // NoGradient: the indices get none.
@@ -52,24 +48,35 @@ func (k gatherKernel) Gradient(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dw, nil}, err
 }
 
-// indicesOf checks that every value of x is an integer in [0, vocab) and
-// returns them.
-func indicesOf(x *tensor.Dense, vocab int, what string) ([]int, error) {
-	vals := Float64s(x)
-	idx := make([]int, len(vals))
-	for i, f := range vals {
-		if f != math.Trunc(f) || f < 0 || f >= float64(vocab) {
-			return nil, errors.Errorf("%s: input value %v at position %d is not an index in [0, %d) (input_dim %d)", what, f, i, vocab, vocab)
+// eachIndex checks, in order, that each value of x is an integer in
+// [0, vocab) and calls f with its position and value; the first that is
+// not is an error naming it. It reads x through its typed accessor (no
+// copy, no allocation).
+func eachIndex(x *tensor.Dense, vocab int, what string, f func(i, r int)) error {
+	check := func(v float64, i int) (int, error) {
+		if v != math.Trunc(v) || v < 0 || v >= float64(vocab) {
+			return 0, errors.Errorf("%s: input value %v at position %d is not an index in [0, %d) (input_dim %d)", what, v, i, vocab, vocab)
 		}
-		idx[i] = int(f)
+		return int(v), nil
 	}
-	return idx, nil
-}
-
-func gatherRows[T Float](out, w []T, idx []int, d int) {
-	for i, r := range idx {
-		copy(out[i*d:(i+1)*d], w[r*d:(r+1)*d])
+	if x.Dtype() == tensor.Float32 {
+		for i, v := range x.Float32s() {
+			r, err := check(float64(v), i)
+			if err != nil {
+				return err
+			}
+			f(i, r)
+		}
+		return nil
 	}
+	for i, v := range Float64s(x) {
+		r, err := check(v, i)
+		if err != nil {
+			return err
+		}
+		f(i, r)
+	}
+	return nil
 }
 
 // scatterAddKernel is Gather's gradient: (dL/dout, indices) → dL/dtable,
@@ -89,26 +96,21 @@ func (k scatterAddKernel) Shape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k scatterAddKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
-	idx, err := indicesOf(in[1], k.table[0], k.what)
-	if err != nil {
-		return err
-	}
+	d := k.table[1]
 	if out.Dtype() == tensor.Float32 {
-		scatterRows(out.Float32s(), in[0].Float32s(), idx, k.table[1])
-	} else {
-		scatterRows(out.Float64s(), in[0].Float64s(), idx, k.table[1])
+		o, g := out.Float32s(), in[0].Float32s()
+		clear(o)
+		return eachIndex(in[1], k.table[0], k.what, func(i, r int) { addRow(o[r*d:(r+1)*d], g[i*d:(i+1)*d]) })
 	}
-	return nil
+	o, g := out.Float64s(), in[0].Float64s()
+	clear(o)
+	return eachIndex(in[1], k.table[0], k.what, func(i, r int) { addRow(o[r*d:(r+1)*d], g[i*d:(i+1)*d]) })
 }
 
-// scatterRows sets out to zero, then adds row i of g into row idx[i].
-func scatterRows[T Float](out, g []T, idx []int, d int) {
-	clear(out)
-	for i, r := range idx {
-		row, src := out[r*d:(r+1)*d], g[i*d:(i+1)*d]
-		for j, v := range src {
-			row[j] += v
-		}
+// addRow adds src into row element-wise.
+func addRow[T Float](row, src []T) {
+	for j, v := range src {
+		row[j] += v
 	}
 }
 

@@ -25,7 +25,7 @@ func gruForward[T Float](op *fusedRNNKernel, bufs *rnnBufs[T], a *rnnArgs[T], ou
 		bufs.pu2.Pack(false, h, h, a.u[2*h:], g3)
 	}
 	if p := rnnWorkers(op.n); p > 1 {
-		splitRange(op.n, p, func(b0, b1 int) { gruSteps(op, bufs, a, out, b0, b1) })
+		bufs.parallelSteps(rnnStepCall[T]{op: op, a: a, out: out}, p)
 	} else {
 		gruSteps(op, bufs, a, out, 0, op.n)
 	}
@@ -116,7 +116,7 @@ func gruBackward[T Float](op *fusedRNNKernel, bufs *rnnBufs[T], gb *rnnGradBufs[
 		gb.pt2.Pack(true, h, h, a.u[2*h:], g3)
 	}
 	if p := rnnWorkers(op.n); p > 1 {
-		splitRange(op.n, p, func(b0, b1 int) { gruBackSteps(op, bufs, gb, a, dy, d, b0, b1) })
+		bufs.parallelSteps(rnnStepCall[T]{op: op, a: a, gb: gb, dy: dy, d: d}, p)
 	} else {
 		gruBackSteps(op, bufs, gb, a, dy, d, 0, op.n)
 	}

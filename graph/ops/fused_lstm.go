@@ -17,7 +17,7 @@ func lstmForward[T Float](op *fusedRNNKernel, bufs *rnnBufs[T], a *rnnArgs[T], o
 	copy(bufs.cs[:nh], a.c0)
 	bufs.pu.Pack(false, op.h, 4*op.h, a.u, 4*op.h)
 	if p := rnnWorkers(op.n); p > 1 {
-		splitRange(op.n, p, func(b0, b1 int) { lstmSteps(op, bufs, a, out, b0, b1) })
+		bufs.parallelSteps(rnnStepCall[T]{op: op, a: a, out: out}, p)
 	} else {
 		lstmSteps(op, bufs, a, out, 0, op.n)
 	}
@@ -70,7 +70,7 @@ func lstmSteps[T Float](op *fusedRNNKernel, bufs *rnnBufs[T], a *rnnArgs[T], out
 func lstmBackward[T Float](op *fusedRNNKernel, bufs *rnnBufs[T], gb *rnnGradBufs[T], a *rnnArgs[T], dy []T, d *rnnGrads[T]) {
 	gb.pt.Pack(true, 4*op.h, op.h, a.u, 4*op.h)
 	if p := rnnWorkers(op.n); p > 1 {
-		splitRange(op.n, p, func(b0, b1 int) { lstmBackSteps(op, bufs, gb, a, dy, d, b0, b1) })
+		bufs.parallelSteps(rnnStepCall[T]{op: op, a: a, gb: gb, dy: dy, d: d}, p)
 	} else {
 		lstmBackSteps(op, bufs, gb, a, dy, d, 0, op.n)
 	}

@@ -170,6 +170,46 @@ type rnnBufs[T Float] struct {
 	// products: all of U (GRU reset-after, LSTM), or U_z|U_r in pu and
 	// U_h in pu2 (GRU reset-before).
 	pu, pu2 blas.PackedB[T]
+	// call and run split a pass's steps over the batch (parallelSteps):
+	// run is made once and reads call, so a pass allocates nothing.
+	call rnnStepCall[T]
+	run  func(b0, b1 int)
+}
+
+// rnnStepCall is one pass whose samples parallelSteps splits: the forward
+// steps, or with gb the backward ones (with dy and d), of a GRU or an LSTM
+// as op says. The steps are called directly: a generic function value
+// would be a new closure at every pass.
+type rnnStepCall[T Float] struct {
+	op  *fusedRNNKernel
+	a   *rnnArgs[T]
+	out []T
+	gb  *rnnGradBufs[T]
+	dy  []T
+	d   *rnnGrads[T]
+}
+
+// parallelSteps runs c's steps for every sample, split over p workers,
+// through the buffers' one callback.
+func (bufs *rnnBufs[T]) parallelSteps(c rnnStepCall[T], p int) {
+	bufs.call = c
+	if bufs.run == nil {
+		bufs.run = func(b0, b1 int) {
+			c := &bufs.call
+			switch {
+			case c.gb == nil && c.op.lstm:
+				lstmSteps(c.op, bufs, c.a, c.out, b0, b1)
+			case c.gb == nil:
+				gruSteps(c.op, bufs, c.a, c.out, b0, b1)
+			case c.op.lstm:
+				lstmBackSteps(c.op, bufs, c.gb, c.a, c.dy, c.d, b0, b1)
+			default:
+				gruBackSteps(c.op, bufs, c.gb, c.a, c.dy, c.d, b0, b1)
+			}
+		}
+	}
+	splitRange(c.op.n, p, bufs.run)
+	bufs.call = rnnStepCall[T]{}
 }
 
 func (op *fusedRNNKernel) outShape() tensor.Shape {

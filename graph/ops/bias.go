@@ -104,20 +104,47 @@ func sumRows[T Float](x, out []T) {
 		sumRowsInto(x[:rows*c], out)
 		return
 	}
+	j := getSumRowsJob[T]()
+	defer putSumRowsJob(j)
 	p := min(runtime.GOMAXPROCS(0), rows)
 	buf := convGetScratch[T](p * c)
 	defer convPutScratch(buf)
-	parts := *buf
-	clear(parts)
-	splitRange(p, p, func(i0, i1 int) {
-		for i := i0; i < i1; i++ {
-			lo, hi := i*rows/p, (i+1)*rows/p
-			sumRowsInto(x[lo*c:hi*c], parts[i*c:(i+1)*c])
-		}
-	})
+	j.x, j.parts, j.rows, j.c, j.p = x, *buf, rows, c, p
+	clear(j.parts)
+	splitRange(p, p, j.run)
 	for i := range p {
-		addRows(out, parts[i*c:(i+1)*c])
+		addRows(out, j.parts[i*c:(i+1)*c])
 	}
+}
+
+// sumRowsJob is one parallel sumRows: its arguments and its SplitRange
+// callback, made once and reused through sumRowsJobs.
+type sumRowsJob[T Float] struct {
+	x, parts   []T
+	rows, c, p int
+	run        func(i0, i1 int)
+}
+
+var sumRowsJobs dtypePools
+
+func getSumRowsJob[T Float]() *sumRowsJob[T] {
+	if j, ok := forT[T](&sumRowsJobs).Get().(*sumRowsJob[T]); ok {
+		return j
+	}
+	j := &sumRowsJob[T]{}
+	j.run = func(i0, i1 int) {
+		c := j.c
+		for i := i0; i < i1; i++ {
+			lo, hi := i*j.rows/j.p, (i+1)*j.rows/j.p
+			sumRowsInto(j.x[lo*c:hi*c], j.parts[i*c:(i+1)*c])
+		}
+	}
+	return j
+}
+
+func putSumRowsJob[T Float](j *sumRowsJob[T]) {
+	j.x, j.parts = nil, nil
+	forT[T](&sumRowsJobs).Put(j)
 }
 
 // sumRowsInto adds every row of len(out) values of x to out.

@@ -3,7 +3,6 @@ package ops
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/pkg/errors"
@@ -426,17 +425,12 @@ func convGemm[T Float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int,
 	}
 }
 
-var convScratch32, convScratch64 sync.Pool
+var convScratch dtypePools
 
 // convGetScratch returns a pooled buffer of n elements (contents undefined);
 // convPutScratch gives it back.
 func convGetScratch[T Float](n int) *[]T {
-	p := &convScratch64
-	var zero T
-	if _, ok := any(zero).(float32); ok {
-		p = &convScratch32
-	}
-	if v := p.Get(); v != nil {
+	if v := forT[T](&convScratch).Get(); v != nil {
 		b := v.(*[]T)
 		if cap(*b) >= n {
 			*b = (*b)[:n]
@@ -447,25 +441,7 @@ func convGetScratch[T Float](n int) *[]T {
 	return &b
 }
 
-func convPutScratch[T Float](b *[]T) {
-	var zero T
-	if _, ok := any(zero).(float32); ok {
-		convScratch32.Put(b)
-	} else {
-		convScratch64.Put(b)
-	}
-}
-
-// convParallel runs f(i) for i in [0, n), split into up to GOMAXPROCS
-// contiguous ranges run concurrently when the total work (elements
-// touched) makes it worthwhile (see parallelRange).
-func convParallel(n, work int, f func(i int)) {
-	parallelRange(n, work, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			f(i)
-		}
-	})
-}
+func convPutScratch[T Float](b *[]T) { forT[T](&convScratch).Put(b) }
 
 // runConv computes one of the three convolution functions, overwriting
 // every element of out (its contents on entry do not matter).
@@ -538,15 +514,17 @@ func convGradInputIm2col[T Float](g convGeom, a, b, out []T) {
 		m := ns * rows
 		cols := (*buf)[:m*kkc]
 		convGemm(false, true, m, kkc, g.f, b[s0*ys:], g.f, a, g.f, 0, cols, kkc)
-		convParallel(ns, m*kkc, func(i int) {
-			convCol2im(g, cols[i*rows*kkc:][:rows*kkc], out[(s0+i)*xs:][:xs])
+		parallelRange(ns, m*kkc, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				convCol2im(g, cols[i*rows*kkc:][:rows*kkc], out[(s0+i)*xs:][:xs])
+			}
 		})
 	}
 }
 
 // convJob is one im2col product's arguments and the callbacks blas calls
 // back with them: the callbacks are made once, read the job's current
-// fields, and the job is reused through convJobs32/convJobs64.
+// fields, and the job is reused through convJobs.
 type convJob[T Float] struct {
 	g                  convGeom
 	x, out, bias       []T
@@ -556,17 +534,12 @@ type convJob[T Float] struct {
 	post               func(i0, j0, nr, nc int)
 }
 
-var convJobs32, convJobs64 sync.Pool
+var convJobs dtypePools
 
 // getConvJob returns a pooled convJob (its callbacks made, its arguments
 // to be set); putConvJob gives it back, dropping its references to data.
 func getConvJob[T Float]() *convJob[T] {
-	p := &convJobs64
-	var zero T
-	if _, ok := any(zero).(float32); ok {
-		p = &convJobs32
-	}
-	if j, ok := p.Get().(*convJob[T]); ok {
+	if j, ok := forT[T](&convJobs).Get().(*convJob[T]); ok {
 		return j
 	}
 	j := &convJob[T]{}
@@ -590,12 +563,7 @@ func getConvJob[T Float]() *convJob[T] {
 
 func putConvJob[T Float](j *convJob[T]) {
 	j.x, j.out, j.bias = nil, nil, nil
-	var zero T
-	if _, ok := any(zero).(float32); ok {
-		convJobs32.Put(j)
-	} else {
-		convJobs64.Put(j)
-	}
+	forT[T](&convJobs).Put(j)
 }
 
 // convFill returns the blas.FillA of the im2col matrix of the job's input

@@ -276,14 +276,21 @@ func poolGradForward[T Float](k poolGradKernel, out *tensor.Dense, in []*tensor.
 // propagates).
 func better[T Float](v, best T) bool { return v > best || (v != v && best == best) }
 
-// offsets returns, when every window of g lies wholly inside the input (no
-// padding cell is ever covered), the offsets of a window's cells from its
-// first cell in row-major order; nil otherwise.
-func (g poolGeom) offsets() []int {
-	if g.ph != 0 || g.pw != 0 || (g.oh-1)*g.sh+g.kh > g.h || (g.ow-1)*g.sw+g.kw > g.w {
+// windowsInside reports whether every window of g lies wholly inside the
+// input (no padding cell is ever covered).
+func (g poolGeom) windowsInside() bool {
+	return g.ph == 0 && g.pw == 0 && (g.oh-1)*g.sh+g.kh <= g.h && (g.ow-1)*g.sw+g.kw <= g.w
+}
+
+// offsets returns, when every window lies inside the input, the offsets of
+// a window's cells from its first cell in row-major order, appended to
+// buf (a caller's stack array of windowCells, so that computing them
+// allocates nothing for the usual windows); nil otherwise.
+func (g poolGeom) offsets(buf []int) []int {
+	if !g.windowsInside() {
 		return nil
 	}
-	offs := make([]int, 0, g.kh*g.kw)
+	offs := buf[:0]
 	for ky := 0; ky < g.kh; ky++ {
 		for kx := 0; kx < g.kw; kx++ {
 			offs = append(offs, (ky*g.w+kx)*g.c)
@@ -292,11 +299,15 @@ func (g poolGeom) offsets() []int {
 	return offs
 }
 
+// windowCells is the window size whose offsets fit a caller's stack array.
+const windowCells = 16
+
 // poolForward writes the pooling of x into y (every element of y).
 func poolForward[T Float](g poolGeom, kind PoolKind, x, y []T) {
 	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.c
-	offs := g.offsets()
 	parallelRange(g.n, g.n*(xs+ys), func(lo, hi int) {
+		var ob [windowCells]int
+		offs := g.offsets(ob[:0])
 		var sum []float64
 		if kind == PoolAverage {
 			sum = make([]float64, g.c)
@@ -398,12 +409,13 @@ func poolForwardPadded[T Float](g poolGeom, kind PoolKind, x, y []T, sum []float
 // positive passes no gradient.
 func poolBackward[T Float](g poolGeom, kind PoolKind, x, y, gy, dx []T, relu bool) {
 	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.c
-	offs := g.offsets()
 	// Windows that never overlap let each cell of dx be written once.
 	disjoint := g.sh >= g.kh && g.sw >= g.kw
 	exact := disjoint && g.sh == g.kh && g.sw == g.kw && g.oh*g.kh == g.h && g.ow*g.kw == g.w
-	if kind == PoolMax && offs != nil && y != nil && disjoint {
+	if kind == PoolMax && g.windowsInside() && y != nil && disjoint {
 		parallelRange(g.n, g.n*(2*xs+2*ys), func(lo, hi int) {
+			var ob [windowCells]int
+			offs := g.offsets(ob[:0])
 			for n := lo; n < hi; n++ {
 				dn := dx[n*xs:][:xs]
 				if !exact {
@@ -415,6 +427,8 @@ func poolBackward[T Float](g poolGeom, kind PoolKind, x, y, gy, dx []T, relu boo
 		return
 	}
 	parallelRange(g.n, g.n*(2*xs+ys), func(lo, hi int) {
+		var ob [windowCells]int
+		offs := g.offsets(ob[:0])
 		best := make([]T, g.c)
 		arg := make([]int, g.c)
 		for n := lo; n < hi; n++ {

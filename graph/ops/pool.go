@@ -767,140 +767,150 @@ func maskSums(m []float64, n, s int) []float64 {
 
 // globalForward writes the global pooling of x into y (every element).
 func globalForward[T Float](kind PoolKind, n, s, c int, x []T, m []float64, y []T) {
-	var sums []float64
+	j := getGlobalJob[T]()
+	defer putGlobalJob(j)
+	j.kind, j.s, j.c, j.x, j.m, j.y, j.back = kind, s, c, x, m, y, false
 	if m != nil {
-		sums = maskSums(m, n, s)
+		j.sums = maskSums(m, n, s)
 	}
-	parallelRange(n, n*s*c, func(lo, hi int) {
-		var acc []float64
-		var accBuf [256]float64 // on the stack for up to 256 channels
-		if kind != PoolMax {
-			acc = accBuf[:]
-			if c > len(accBuf) {
-				acc = make([]float64, c)
-			}
-			acc = acc[:c]
+	parallelRange(n, n*s*c, j.run)
+}
+
+// globalForwardRange is globalForward on samples [lo, hi).
+func globalForwardRange[T Float](kind PoolKind, s, c int, x []T, m, sums []float64, y []T, lo, hi int) {
+	var acc []float64
+	var accBuf [256]float64 // on the stack for up to 256 channels
+	if kind != PoolMax {
+		acc = accBuf[:]
+		if c > len(accBuf) {
+			acc = make([]float64, c)
 		}
-		for i := lo; i < hi; i++ {
-			xi, dst := x[i*s*c:(i+1)*s*c], y[i*c:(i+1)*c]
-			if kind == PoolMax {
-				copy(dst, xi[:c])
-				for t := 1; t < s; t++ {
-					maxInto(dst, xi[t*c:(t+1)*c])
-				}
-				continue
+		acc = acc[:c]
+	}
+	for i := lo; i < hi; i++ {
+		xi, dst := x[i*s*c:(i+1)*s*c], y[i*c:(i+1)*c]
+		if kind == PoolMax {
+			copy(dst, xi[:c])
+			for t := 1; t < s; t++ {
+				maxInto(dst, xi[t*c:(t+1)*c])
 			}
-			clear(acc)
-			den := float64(s)
-			for t := 0; t < s; t++ {
-				w := 1.0
-				if m != nil {
-					w = m[i*s+t]
-					if w == 0 {
-						continue
-					}
-				}
-				row := xi[t*c : (t+1)*c]
-				if w == 1 {
-					for k, v := range row {
-						acc[k] += float64(v)
-					}
+			continue
+		}
+		clear(acc)
+		den := float64(s)
+		for t := 0; t < s; t++ {
+			w := 1.0
+			if m != nil {
+				w = m[i*s+t]
+				if w == 0 {
 					continue
 				}
+			}
+			row := xi[t*c : (t+1)*c]
+			if w == 1 {
 				for k, v := range row {
-					acc[k] += w * float64(v)
+					acc[k] += float64(v)
 				}
-			}
-			if m != nil {
-				den = sums[i]
-			}
-			if den == 0 {
-				clear(dst) // fully masked sample: 0
 				continue
 			}
-			for k := range dst {
-				dst[k] = T(acc[k] / den)
+			for k, v := range row {
+				acc[k] += w * float64(v)
 			}
 		}
-	})
+		if m != nil {
+			den = sums[i]
+		}
+		if den == 0 {
+			clear(dst) // fully masked sample: 0
+			continue
+		}
+		for k := range dst {
+			dst[k] = T(acc[k] / den)
+		}
+	}
 }
 
 // globalBackward writes dL/dx into dx (every element); relu (for an
 // unmasked average only) zeroes it where x is not positive.
 func globalBackward[T Float](kind PoolKind, n, s, c int, x []T, m []float64, gy, dx []T, relu bool) {
-	var sums []float64
+	j := getGlobalJob[T]()
+	defer putGlobalJob(j)
+	j.kind, j.s, j.c, j.x, j.m, j.gy, j.dx, j.relu, j.back = kind, s, c, x, m, gy, dx, relu, true
 	if m != nil {
-		sums = maskSums(m, n, s)
+		j.sums = maskSums(m, n, s)
 	}
-	parallelRange(n, 2*n*s*c, func(lo, hi int) {
-		var arg []int
-		var argBuf [256]int // on the stack for up to 256 channels
+	parallelRange(n, 2*n*s*c, j.run)
+}
+
+// globalBackwardRange is globalBackward on samples [lo, hi).
+func globalBackwardRange[T Float](kind PoolKind, s, c int, x []T, m, sums []float64, gy, dx []T, relu bool, lo, hi int) {
+	var arg []int
+	var argBuf [256]int // on the stack for up to 256 channels
+	if kind == PoolMax {
+		arg = argBuf[:]
+		if c > len(argBuf) {
+			arg = make([]int, c)
+		}
+		arg = arg[:c]
+	}
+	var rb []T
+	var rbBuf [256]T
+	if relu {
+		rb = rbBuf[:]
+		if c > len(rbBuf) {
+			rb = make([]T, c)
+		}
+		rb = rb[:c]
+	}
+	for i := lo; i < hi; i++ {
+		xi, gi, di := x[i*s*c:(i+1)*s*c], gy[i*c:(i+1)*c], dx[i*s*c:(i+1)*s*c]
 		if kind == PoolMax {
-			arg = argBuf[:]
-			if c > len(argBuf) {
-				arg = make([]int, c)
+			clear(di)
+			for k := range arg {
+				arg[k] = k
 			}
-			arg = arg[:c]
-		}
-		var rb []T
-		var rbBuf [256]T
-		if relu {
-			rb = rbBuf[:]
-			if c > len(rbBuf) {
-				rb = make([]T, c)
-			}
-			rb = rb[:c]
-		}
-		for i := lo; i < hi; i++ {
-			xi, gi, di := x[i*s*c:(i+1)*s*c], gy[i*c:(i+1)*c], dx[i*s*c:(i+1)*s*c]
-			if kind == PoolMax {
-				clear(di)
-				for k := range arg {
-					arg[k] = k
-				}
-				for t := 1; t < s; t++ {
-					for k, v := range xi[t*c : (t+1)*c] {
-						if better(v, xi[arg[k]]) {
-							arg[k] = t*c + k
-						}
+			for t := 1; t < s; t++ {
+				for k, v := range xi[t*c : (t+1)*c] {
+					if better(v, xi[arg[k]]) {
+						arg[k] = t*c + k
 					}
 				}
-				for k, a := range arg {
-					di[a] += gi[k]
-				}
+			}
+			for k, a := range arg {
+				di[a] += gi[k]
+			}
+			continue
+		}
+		den := float64(s)
+		if m != nil {
+			den = sums[i]
+		}
+		if den == 0 {
+			clear(di)
+			continue
+		}
+		if m == nil {
+			// Every step gets the same gradient: compute one row, copy it.
+			row, w := di[:c], 1/den
+			for k, v := range gi {
+				row[k] = T(w * float64(v))
+			}
+			if relu {
+				reluBroadcast(xi, row, di, rb)
 				continue
 			}
-			den := float64(s)
-			if m != nil {
-				den = sums[i]
+			for t := 1; t < s; t++ {
+				copy(di[t*c:(t+1)*c], row)
 			}
-			if den == 0 {
-				clear(di)
-				continue
-			}
-			if m == nil {
-				// Every step gets the same gradient: compute one row, copy it.
-				row, w := di[:c], 1/den
-				for k, v := range gi {
-					row[k] = T(w * float64(v))
-				}
-				if relu {
-					reluBroadcast(xi, row, di, rb)
-					continue
-				}
-				for t := 1; t < s; t++ {
-					copy(di[t*c:(t+1)*c], row)
-				}
-				continue
-			}
-			for t := 0; t < s; t++ {
-				w := m[i*s+t] / den
-				for k, v := range gi {
-					di[t*c+k] = T(w * float64(v))
-				}
+			continue
+		}
+		for t := 0; t < s; t++ {
+			w := m[i*s+t] / den
+			for k, v := range gi {
+				di[t*c+k] = T(w * float64(v))
 			}
 		}
-	})
+	}
 }
 
 // reluBroadcast writes into every row of len(row) values of dx the
@@ -997,4 +1007,39 @@ func argMaxInto[T Float](best []T, arg []int, src []T, q int) {
 		im := -int(c)
 		arg[k] = (q+k)&im | arg[k]&^im
 	}
+}
+
+// globalJob is one parallel global pooling, forward or backward (back):
+// its arguments and its parallelRange callback, made once and reused
+// through globalJobs.
+type globalJob[T Float] struct {
+	kind       PoolKind
+	s, c       int
+	x, y       []T
+	gy, dx     []T
+	m, sums    []float64
+	relu, back bool
+	run        func(lo, hi int)
+}
+
+var globalJobs dtypePools
+
+func getGlobalJob[T Float]() *globalJob[T] {
+	if j, ok := forT[T](&globalJobs).Get().(*globalJob[T]); ok {
+		return j
+	}
+	j := &globalJob[T]{}
+	j.run = func(lo, hi int) {
+		if j.back {
+			globalBackwardRange(j.kind, j.s, j.c, j.x, j.m, j.sums, j.gy, j.dx, j.relu, lo, hi)
+		} else {
+			globalForwardRange(j.kind, j.s, j.c, j.x, j.m, j.sums, j.y, lo, hi)
+		}
+	}
+	return j
+}
+
+func putGlobalJob[T Float](j *globalJob[T]) {
+	j.x, j.y, j.gy, j.dx, j.m, j.sums = nil, nil, nil, nil, nil, nil
+	forT[T](&globalJobs).Put(j)
 }

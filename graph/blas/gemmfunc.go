@@ -162,8 +162,8 @@ func (cfg *config[T]) putGemmFunc(f *gemmFunc[T]) {
 // of the depth k, run concurrently: a product with few rows and columns
 // and a long depth (a convolution's kernel gradient) cannot be split
 // otherwise, and splitting it so packs each block of A and B only once.
-// The first range accumulates into C with beta; the others into zeroed
-// scratch matrices added to C at the end.
+// The first range accumulates into C with beta; the others are written
+// (beta 0) into pooled scratch matrices, added to C in order at the end.
 func (f *gemmFunc[T]) splitK(m, n, threads int) {
 	f.m, f.n = m, n
 	f.per = roundUp((f.k+threads-1)/threads, f.cfg.kc)

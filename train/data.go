@@ -92,98 +92,129 @@ func (a *array) slice(from, to int) *array {
 	return out
 }
 
-// toArrays converts user data (one array, or Multi of several) into arrays.
-// what names the data in errors ("x", "y").
-func toArrays(what string, d any) ([]*array, error) {
-	if m, ok := d.(multi); ok {
-		out := make([]*array, len(m))
-		for i, x := range m {
-			a, err := toArray(fmt.Sprintf("%s[%d]", what, i), x)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = a
-		}
-		return out, nil
-	}
-	a, err := toArray(what, d)
-	if err != nil {
-		return nil, err
-	}
-	return []*array{a}, nil
+// arraySet holds the arrays of one call's data (one per input or output).
+// Predict keeps one in its pooled scratch, so that a call in steady state
+// allocates nothing for its inputs; elsewhere a new one serves each call.
+type arraySet struct {
+	vals []array
+	ptrs []*array
 }
 
-// toArray accepts *tensor.Dense (float32 or float64, batch axis first),
+// convert converts user data (one array, or Multi of several) into arrays
+// held by s, replacing what s held. what names the data in errors ("x",
+// "y").
+func (s *arraySet) convert(what string, d any) ([]*array, error) {
+	m, several := d.(multi)
+	n := 1
+	if several {
+		n = len(m)
+	}
+	if cap(s.vals) < n {
+		s.vals, s.ptrs = make([]array, n), make([]*array, n)
+	}
+	s.vals, s.ptrs = s.vals[:n], s.ptrs[:n]
+	for i := range s.vals {
+		s.ptrs[i] = &s.vals[i]
+		if !several {
+			if err := toArray(what, d, s.ptrs[i]); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := toArray(fmt.Sprintf("%s[%d]", what, i), m[i], s.ptrs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return s.ptrs, nil
+}
+
+// clear drops s's references to the caller's data (before s is pooled),
+// keeping only the storage of the arrays' shapes.
+func (s *arraySet) clear() {
+	for i := range s.vals {
+		s.vals[i] = array{shape: s.vals[i].shape[:0]}
+	}
+}
+
+// toArray converts d into a, which it resets (keeping a's shape storage).
+// It accepts *tensor.Dense (float32 or float64, batch axis first),
 // [][]float64, [][]float32, and 1-D []float64, []float32, []int (one value
 // per sample, shape (1,), as Keras expands 1-D arrays).
-func toArray(what string, d any) (*array, error) {
+func toArray(what string, d any, a *array) error {
+	*a = array{shape: a.shape[:0]}
 	switch v := d.(type) {
 	case nil:
-		return nil, errors.Errorf("%s is nil", what)
+		return errors.Errorf("%s is nil", what)
 	case *tensor.Dense:
 		if v == nil {
-			return nil, errors.Errorf("%s is nil", what)
+			return errors.Errorf("%s is nil", what)
 		}
 		s := v.Shape()
 		if len(s) == 0 {
-			return nil, errors.Errorf("%s is a scalar; want an array with the samples on axis 0", what)
+			return errors.Errorf("%s is a scalar; want an array with the samples on axis 0", what)
 		}
-		a := &array{n: s[0], shape: graph.Shape(s[1:]).Clone()}
-		if len(s) == 1 {
-			a.shape = graph.Shape{1}
+		a.n = s[0]
+		if a.shape = append(a.shape, s[1:]...); len(s) == 1 {
+			a.shape = append(a.shape, 1)
 		}
-		if s.TotalSize() == 0 { // tensor's Data() panics on an empty tensor
+		if s.TotalSize() == 0 { // tensor's accessors panic on an empty tensor
 			a.finite = true
-			return a, nil
+			return nil
 		}
 		if v.IsView() || !v.IsNativelyAccessible() {
 			v = v.Materialize().(*tensor.Dense)
 		}
-		switch data := v.Data().(type) {
-		case []float64:
+		// The typed accessors, not Data: Data boxes the slice (an allocation).
+		switch v.Dtype() {
+		case tensor.Float64:
+			data := v.Float64s()
 			a.data = make([]float64, len(data))
 			a.finite = convert(a.data, data)
-		case []float32:
-			a.f32 = data[:s.TotalSize()]
+		case tensor.Float32:
+			a.f32 = v.Float32s()[:s.TotalSize()]
 		default:
-			return nil, errors.Errorf("%s has dtype %v; want float32 or float64", what, v.Dtype())
+			return errors.Errorf("%s has dtype %v; want float32 or float64", what, v.Dtype())
 		}
-		return a, nil
+		return nil
 	case [][]float64:
-		return rows(what, len(v), func(i int) int { return len(v[i]) }, func(i, j int) float64 { return v[i][j] })
+		return rows(what, a, len(v), func(i int) int { return len(v[i]) }, func(i, j int) float64 { return v[i][j] })
 	case [][]float32:
-		return rows(what, len(v), func(i int) int { return len(v[i]) }, func(i, j int) float64 { return float64(v[i][j]) })
+		return rows(what, a, len(v), func(i int) int { return len(v[i]) }, func(i, j int) float64 { return float64(v[i][j]) })
 	case []float64:
-		a := &array{n: len(v), shape: graph.Shape{1}, data: make([]float64, len(v))}
+		a.n, a.shape, a.data = len(v), append(a.shape, 1), make([]float64, len(v))
 		a.finite = convert(a.data, v)
-		return a, nil
+		return nil
 	case []float32:
-		return &array{n: len(v), shape: graph.Shape{1}, f32: v}, nil
+		a.n, a.shape, a.f32 = len(v), append(a.shape, 1), v
+		return nil
 	case []int:
-		a := &array{n: len(v), shape: graph.Shape{1}, data: make([]float64, len(v))}
+		a.n, a.shape, a.data = len(v), append(a.shape, 1), make([]float64, len(v))
 		for i, x := range v {
 			a.data[i] = float64(x)
 		}
-		return a, nil
+		return nil
 	}
-	return nil, errors.Errorf("%s has type %T; want *tensor.Dense (float32 or float64), [][]float64, [][]float32, []float64, []float32 or []int", what, d)
+	return errors.Errorf("%s has type %T; want *tensor.Dense (float32 or float64), [][]float64, [][]float32, []float64, []float32 or []int", what, d)
 }
 
-func rows(what string, n int, width func(int) int, at func(i, j int) float64) (*array, error) {
+// rows fills a from n rows of values: width(i) values in row i, at(i, j) the
+// j-th. Every row must have row 0's width.
+func rows(what string, a *array, n int, width func(int) int, at func(i, j int) float64) error {
 	if n == 0 {
-		return &array{shape: graph.Shape{0}}, nil
+		a.shape = append(a.shape, 0)
+		return nil
 	}
 	w := width(0)
-	a := &array{n: n, shape: graph.Shape{w}, data: make([]float64, 0, n*w)}
+	a.n, a.shape, a.data = n, append(a.shape, w), make([]float64, 0, n*w)
 	for i := 0; i < n; i++ {
 		if width(i) != w {
-			return nil, errors.Errorf("%s: row %d has %d values, row 0 has %d", what, i, width(i), w)
+			return errors.Errorf("%s: row %d has %d values, row 0 has %d", what, i, width(i), w)
 		}
 		for j := 0; j < w; j++ {
 			a.data = append(a.data, at(i, j))
 		}
 	}
-	return a, nil
+	return nil
 }
 
 // conform checks a's per-sample shape against want, accepting what Keras

@@ -145,8 +145,20 @@ func (c *fitConfig) cancelled() error {
 // Output sets where progress is written (default os.Stdout).
 func Output(w io.Writer) FitOption { return func(c *fitConfig) { c.mark("Output"); c.out = w } }
 
+// newFitConfig returns the configuration of a call (Fit, Evaluate, …) from
+// its options, refusing options the call does not take (allowed lists
+// those it does) and invalid values.
 func newFitConfig(call string, opts []FitOption, allowed ...string) (*fitConfig, error) {
-	c := &fitConfig{epochs: 1, batchSize: 32, shuffle: true, verbose: 1}
+	c := new(fitConfig)
+	if err := c.init(call, opts, allowed...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// init is newFitConfig into c (Predict's pooled scratch), which it resets.
+func (c *fitConfig) init(call string, opts []FitOption, allowed ...string) error {
+	*c = fitConfig{epochs: 1, batchSize: 32, shuffle: true, verbose: 1}
 	if call != "Fit" {
 		c.verbose = 0
 	}
@@ -157,31 +169,31 @@ func newFitConfig(call string, opts []FitOption, allowed ...string) (*fitConfig,
 	}
 	for _, n := range c.set[:c.nset] {
 		if !slices.Contains(allowed, n) {
-			return nil, errors.Errorf("%s does not take option %s", call, n)
+			return errors.Errorf("%s does not take option %s", call, n)
 		}
 	}
 	switch {
 	case c.batchSize <= 0:
-		return nil, errors.Errorf("%s: batch size must be positive, got %d", call, c.batchSize)
+		return errors.Errorf("%s: batch size must be positive, got %d", call, c.batchSize)
 	case c.epochs < 0:
-		return nil, errors.Errorf("%s: epochs must not be negative, got %d", call, c.epochs)
+		return errors.Errorf("%s: epochs must not be negative, got %d", call, c.epochs)
 	case !(c.validationSplit >= 0 && c.validationSplit < 1): // NaN included
-		return nil, errors.Errorf("%s: validation split must be in [0, 1), got %v", call, c.validationSplit)
+		return errors.Errorf("%s: validation split must be in [0, 1), got %v", call, c.validationSplit)
 	case c.verbose < 0 || c.verbose > 2:
-		return nil, errors.Errorf("%s: verbose must be 0, 1 or 2, got %d", call, c.verbose)
+		return errors.Errorf("%s: verbose must be 0, 1 or 2, got %d", call, c.verbose)
 	case c.initialEpoch < 0:
-		return nil, errors.Errorf("%s: initial epoch must not be negative, got %d", call, c.initialEpoch)
+		return errors.Errorf("%s: initial epoch must not be negative, got %d", call, c.initialEpoch)
 	case c.has("Context") && c.ctx == nil:
-		return nil, errors.Errorf("%s: Context(nil): give a context (context.Background() for none)", call)
+		return errors.Errorf("%s: Context(nil): give a context (context.Background() for none)", call)
 	case c.has("Output") && c.out == nil:
-		return nil, errors.Errorf("%s: Output(nil): give a writer (io.Discard to drop the progress)", call)
+		return errors.Errorf("%s: Output(nil): give a writer (io.Discard to drop the progress)", call)
 	}
 	for i, cb := range c.callbacks {
 		if cb == nil {
-			return nil, errors.Errorf("%s: callback %d is nil", call, i)
+			return errors.Errorf("%s: callback %d is nil", call, i)
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // dataset is checked model data: one array per input and per output.
@@ -203,51 +215,67 @@ func (d *dataset) slice(from, to int) *dataset {
 
 // prepare converts and checks x (and y, when withTargets) against the model.
 func (m *Model) prepare(x, y any, withTargets bool) (*dataset, error) {
-	ins := m.net.Inputs()
-	xs, err := toArrays("x", x)
-	if err != nil {
+	d := new(dataset)
+	if err := m.prepareInputs(d, new(arraySet), x); err != nil {
 		return nil, err
-	}
-	if len(xs) != len(ins) {
-		return nil, errors.Errorf("the model has %d inputs but %d input arrays were given", len(ins), len(xs))
-	}
-	if xs[0].n == 0 {
-		return nil, errors.New("no samples (the input arrays have 0 rows)")
-	}
-	d := &dataset{xs: xs, n: xs[0].n}
-	for i, a := range xs {
-		if err := conform(a, ins[i].Shape(), "input", ins[i].Layer().Name()); err != nil {
-			return nil, err
-		}
-		if a.n != d.n {
-			return nil, errors.Errorf("all input arrays should have the same number of samples; got %d and %d", d.n, a.n)
-		}
 	}
 	if !withTargets {
 		return d, nil
 	}
-	ys, err := toArrays("y", y)
+	return d, m.prepareTargets(d, y)
+}
+
+// prepareInputs converts x into arrays held by set and checks them against
+// the model's inputs, making d their dataset.
+func (m *Model) prepareInputs(d *dataset, set *arraySet, x any) error {
+	ins := m.net.Inputs()
+	xs, err := set.convert("x", x)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if len(xs) != len(ins) {
+		return errors.Errorf("the model has %d inputs but %d input arrays were given", len(ins), len(xs))
+	}
+	if xs[0].n == 0 {
+		return errors.New("no samples (the input arrays have 0 rows)")
+	}
+	*d = dataset{xs: xs, n: xs[0].n}
+	for i, a := range xs {
+		if err := conform(a, ins[i].Shape(), "input", ins[i].Layer().Name()); err != nil {
+			return err
+		}
+		if a.n != d.n {
+			return errors.Errorf("all input arrays should have the same number of samples; got %d and %d", d.n, a.n)
+		}
+	}
+	return nil
+}
+
+// prepareTargets converts y and checks it against the model's outputs,
+// losses and d's inputs, setting d's targets.
+func (m *Model) prepareTargets(d *dataset, y any) error {
+	ys, err := new(arraySet).convert("y", y)
+	if err != nil {
+		return err
 	}
 	if len(ys) != len(m.losses) {
-		return nil, errors.Errorf("the model has %d outputs but %d target arrays were given", len(m.losses), len(ys))
+		return errors.Errorf("the model has %d outputs but %d target arrays were given", len(m.losses), len(ys))
 	}
 	for i, a := range ys {
 		a.float64s()
 		out := m.net.Outputs()[i]
 		if err := conform(a, m.targets[i], "target", out.Layer().Name()); err != nil {
-			return nil, errors.Wrapf(err, "loss %s%s", m.losses[i].Name(), targetHint(m.losses[i].Name(), a.shape, out.Shape()))
+			return errors.Wrapf(err, "loss %s%s", m.losses[i].Name(), targetHint(m.losses[i].Name(), a.shape, out.Shape()))
 		}
 		if a.n != d.n {
-			return nil, errors.Errorf("input arrays should have the same number of samples as target arrays; found %d input samples and %d target samples", d.n, a.n)
+			return errors.Errorf("input arrays should have the same number of samples as target arrays; found %d input samples and %d target samples", d.n, a.n)
 		}
 		if err := m.losses[i].CheckTargets(a.data, out.Shape()); err != nil {
-			return nil, errors.Wrapf(err, "targets of output %s", out.Layer().Name())
+			return errors.Wrapf(err, "targets of output %s", out.Layer().Name())
 		}
 	}
 	d.ys = ys
-	return d, nil
+	return nil
 }
 
 // feed writes the rows idx of d into p's feeds (inputs, then targets).

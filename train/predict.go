@@ -1,6 +1,8 @@
 package train
 
 import (
+	"sync"
+
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
@@ -13,46 +15,72 @@ func (m *Model) Predict(x any, opts ...FitOption) (*tensor.Dense, error) {
 	if n := len(m.net.Outputs()); n != 1 {
 		return nil, errors.Errorf("Predict: the model has %d outputs; use PredictAll", n)
 	}
-	outs, err := m.PredictAll(x, opts...)
-	if err != nil {
+	var out [1]*tensor.Dense
+	if err := m.predict(x, opts, out[:]); err != nil {
 		return nil, err
 	}
-	return outs[0], nil
+	return out[0], nil
 }
 
 // PredictAll is Predict for models with any number of outputs: one tensor per
 // output, in the model's output order.
-func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, err error) {
-	defer guard("Predict", &err)
-	c, err := newFitConfig("Predict", opts, "BatchSize", "Verbose", "Output", "Context", "AllowNonFinite")
-	if err != nil {
+func (m *Model) PredictAll(x any, opts ...FitOption) ([]*tensor.Dense, error) {
+	results := make([]*tensor.Dense, len(m.net.Outputs()))
+	if err := m.predict(x, opts, results); err != nil {
 		return nil, err
-	}
-	d, err := m.prepare(x, nil, false)
-	if err != nil {
-		return nil, errors.Wrap(err, "Predict")
-	}
-	if err := c.checkFinite("Predict", d, m.net.Inputs(), m.dt == tensor.Float32); err != nil {
-		return nil, err
-	}
-	results = make([]*tensor.Dense, len(m.net.Outputs()))
-	m.weightsMu.RLock() // one set of weights for the whole call
-	defer m.weightsMu.RUnlock()
-	idx := make([]int, 0, c.batchSize)
-	for from := 0; from < d.n; from += c.batchSize {
-		if err := c.cancelled(); err != nil {
-			return nil, errors.Wrap(err, "Predict: cancelled")
-		}
-		idx = bucketed(span(idx, from, min(from+c.batchSize, d.n)), c.batchSize)
-		bad, err := m.predictBatch(d, idx, from, min(c.batchSize, d.n-from), results)
-		if bad >= 0 {
-			return nil, nonFinite("Predict", d, m.net.Inputs(), bad)
-		}
-		if err != nil {
-			return nil, errors.Wrap(err, "Predict")
-		}
 	}
 	return results, nil
+}
+
+// predictCall is the scratch of one Predict call. Calls take it from
+// predictCalls and put it back, so that a call in steady state allocates
+// only its results.
+type predictCall struct {
+	c   fitConfig
+	d   dataset
+	set arraySet
+	idx []int
+}
+
+// predictCalls pools predictCall values (shared by all models: the scratch
+// holds nothing of a model's).
+var predictCalls = sync.Pool{New: func() any { return new(predictCall) }}
+
+// predict is Predict and PredictAll: it sets results, one per output.
+func (m *Model) predict(x any, opts []FitOption, results []*tensor.Dense) (err error) {
+	defer guard("Predict", &err)
+	call := predictCalls.Get().(*predictCall)
+	defer func() {
+		call.c, call.d = fitConfig{}, dataset{}
+		call.set.clear()
+		predictCalls.Put(call)
+	}()
+	c, d := &call.c, &call.d
+	if err := c.init("Predict", opts, "BatchSize", "Verbose", "Output", "Context", "AllowNonFinite"); err != nil {
+		return err
+	}
+	if err := m.prepareInputs(d, &call.set, x); err != nil {
+		return errors.Wrap(err, "Predict")
+	}
+	if err := c.checkFinite("Predict", d, m.net.Inputs(), m.dt == tensor.Float32); err != nil {
+		return err
+	}
+	m.weightsMu.RLock() // one set of weights for the whole call
+	defer m.weightsMu.RUnlock()
+	for from := 0; from < d.n; from += c.batchSize {
+		if err := c.cancelled(); err != nil {
+			return errors.Wrap(err, "Predict: cancelled")
+		}
+		call.idx = bucketed(span(call.idx, from, min(from+c.batchSize, d.n)), c.batchSize)
+		bad, err := m.predictBatch(d, call.idx, from, min(c.batchSize, d.n-from), results)
+		if bad >= 0 {
+			return nonFinite("Predict", d, m.net.Inputs(), bad)
+		}
+		if err != nil {
+			return errors.Wrap(err, "Predict")
+		}
+	}
+	return nil
 }
 
 // bucketed pads a last, partial batch idx to the next power of two (at most

@@ -35,3 +35,35 @@ func BenchmarkPredictMLP(b *testing.B) {
 		})
 	}
 }
+
+// TestPredictAllocations pins what a Predict call allocates once its
+// program is compiled: the result (gorgonia's tensor.New makes 8
+// allocations for a Dense: header, values, shape and strides through its
+// int pools) plus the result's shape and the input shape's copy. The
+// configuration, the input arrays and the sample indices come from a
+// pooled scratch. Under the race detector sync.Pool drops items at random,
+// so the bound is checked without it only.
+func TestPredictAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool is randomized under the race detector")
+	}
+	in := graph.Input(784)
+	m, err := NewModel(in, layers.NewDense(10, layers.WithActivation("softmax")).Apply(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 32} {
+		x := tensor.New(tensor.WithShape(n, 784), tensor.WithBacking(make([]float32, n*784)))
+		if _, err := m.Predict(x); err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(200, func() {
+			if _, err := m.Predict(x); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs > 10 {
+			t.Errorf("Predict of %d samples: %.1f allocations per call, want at most 10", n, allocs)
+		}
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !race
+
+package train
+
+// raceEnabled reports whether the race detector is on (it allocates, so
+// allocation counts are not checked under it).
+const raceEnabled = false

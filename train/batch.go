@@ -17,6 +17,9 @@ func (m *Model) TrainOnBatch(x, y any) (logs Logs, err error) {
 	if err := m.checkCompiled("TrainOnBatch"); err != nil {
 		return Logs{}, err
 	}
+	if err := m.checkTrainable("TrainOnBatch"); err != nil {
+		return Logs{}, err
+	}
 	d, err := m.samples("TrainOnBatch", x, y)
 	if err != nil {
 		return Logs{}, err

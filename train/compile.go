@@ -105,6 +105,7 @@ func (m *Model) Compile(optimizer any, loss any, metricList ...any) (err error) 
 	defer m.weightsMu.Unlock()
 	m.opt, m.losses, m.metrics, m.targets, m.names = opt, ls, ms, targets, names
 	m.metricSpecs = specs
+	m.compiledTrainable = m.trainableState()
 	m.compiled = true
 	m.trainProgs = newProgramCache(m.programBytes)
 	m.evalProgs = newProgramCache(m.programBytes)

@@ -336,6 +336,9 @@ func (m *Model) newFitRun(x, y any, opts []FitOption) (*fitRun, error) {
 	if err := m.checkCompiled("Fit"); err != nil {
 		return nil, err
 	}
+	if err := m.checkTrainable("Fit"); err != nil {
+		return nil, err
+	}
 	c, err := newFitConfig("Fit", opts, "Epochs", "BatchSize", "Shuffle", "ValidationSplit",
 		"ValidationData", "Verbose", "InitialEpoch", "Callbacks", "Output", "Context", "AllowNonFinite")
 	if err != nil {

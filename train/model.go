@@ -42,6 +42,8 @@ type Model struct {
 	programBytes int64
 
 	compiled bool
+	// compiledTrainable is which weights were trainable at Compile.
+	compiledTrainable []bool
 	opt      optimizers.Optimizer
 	losses   []losses.Loss
 	metrics  [][]metrics.Metric

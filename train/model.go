@@ -44,11 +44,11 @@ type Model struct {
 	compiled bool
 	// compiledTrainable is which weights were trainable at Compile.
 	compiledTrainable []bool
-	opt      optimizers.Optimizer
-	losses   []losses.Loss
-	metrics  [][]metrics.Metric
-	targets  []graph.Shape
-	names    []string // log names: loss, per-output losses, metrics
+	opt               optimizers.Optimizer
+	losses            []losses.Loss
+	metrics           [][]metrics.Metric
+	targets           []graph.Shape
+	names             []string // log names: loss, per-output losses, metrics
 
 	trainProgs   *programCache
 	evalProgs    *programCache

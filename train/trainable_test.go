@@ -24,7 +24,7 @@ func trainableModel(t *testing.T) (*Model, [][]float64, []float64) {
 	x := make([][]float64, 16)
 	y := make([]float64, 16)
 	for i := range x {
-		x[i] = []float64{float64(i%4) - 1.5, float64(i%3) * 0.5, float64(i%5) / 5, -float64(i%2)}
+		x[i] = []float64{float64(i%4) - 1.5, float64(i%3) * 0.5, float64(i%5) / 5, -float64(i % 2)}
 		y[i] = float64(i % 3)
 	}
 	return m, x, y

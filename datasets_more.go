@@ -15,14 +15,28 @@ import (
 // first 1000 test images of the canonical files, 28×28 grey values 0–255
 // (Shape (28, 28, 1)), labels 0–9.
 func MNIST() (train, test *Dataset, err error) {
-	open := func(name string) (io.ReadCloser, error) {
-		f, err := datasets.Open("testdata/datasets/mnist/" + name)
-		if err != nil {
-			return nil, err
-		}
-		return f, nil
+	return readMNIST(embedded("mnist"), "MNIST", digitClasses)
+}
+
+// FashionMNIST returns the embedded Fashion-MNIST subset (Zalando's
+// clothing images, MIT licence): the first 6000 training and the first
+// 1000 test images of the canonical files, 28×28 grey values 0–255 (Shape
+// (28, 28, 1)), labels 0–9 naming FashionClasses.
+func FashionMNIST() (train, test *Dataset, err error) {
+	return readMNIST(embedded("fashion_mnist"), "Fashion-MNIST", FashionClasses)
+}
+
+// FashionClasses are Fashion-MNIST's class names, by label.
+var FashionClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+
+// digitClasses are MNIST's class names, by label.
+var digitClasses = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+
+// embedded opens the files of the embedded dataset folder dir.
+func embedded(dir string) func(string) (io.ReadCloser, error) {
+	return func(name string) (io.ReadCloser, error) {
+		return datasets.Open("testdata/datasets/" + dir + "/" + name)
 	}
-	return readMNIST(open)
 }
 
 // LoadMNIST reads MNIST's four IDX files (train-images-idx3-ubyte,
@@ -36,10 +50,12 @@ func LoadMNIST(dir string) (train, test *Dataset, err error) {
 		}
 		return os.Open(filepath.Join(dir, name[:len(name)-3]))
 	}
-	return readMNIST(open)
+	return readMNIST(open, "MNIST", digitClasses)
 }
 
-func readMNIST(open func(string) (io.ReadCloser, error)) (train, test *Dataset, err error) {
+// readMNIST reads the four IDX files of an MNIST-format set (what names
+// it in errors, classes its labels 0–9) through open.
+func readMNIST(open func(string) (io.ReadCloser, error), what string, classes []string) (train, test *Dataset, err error) {
 	load := func(images, labels string) (*Dataset, error) {
 		x, shape, err := readIDX(open, images)
 		if err != nil {
@@ -50,14 +66,14 @@ func readMNIST(open func(string) (io.ReadCloser, error)) (train, test *Dataset, 
 			return nil, err
 		}
 		if len(shape) != 3 || len(y) != shape[0] {
-			return nil, errors.Errorf("MNIST: %s has shape %v but %s has %d labels", images, shape, labels, len(y))
+			return nil, errors.Errorf("%s: %s has shape %v but %s has %d labels", what, images, shape, labels, len(y))
 		}
 		for i, l := range y {
 			if l > 9 {
-				return nil, errors.Errorf("MNIST: %s: label %d of sample %d is not a digit 0-9", labels, l, i)
+				return nil, errors.Errorf("%s: %s: label %d of sample %d is not a class 0-9", what, labels, l, i)
 			}
 		}
-		d := &Dataset{Shape: []int{shape[1], shape[2], 1}, Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
+		d := &Dataset{Shape: []int{shape[1], shape[2], 1}, Classes: classes}
 		size := shape[1] * shape[2]
 		for i := 0; i < shape[0]; i++ {
 			row := make([]float64, size)

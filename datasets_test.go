@@ -2,6 +2,7 @@ package kerago
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -67,6 +68,29 @@ func TestStandardize(t *testing.T) {
 	}
 	if te[0][0] != 0 || te[0][1] != 1 {
 		t.Fatalf("test %v: standardised with train statistics, a constant feature only centred", te)
+	}
+}
+
+// TestFashionMNISTSubset reads the embedded Fashion-MNIST files: sizes, the
+// canonical first labels (9 0 0 3 0 …, test 9 2 1 1 6 …, as Python's gzip
+// reads them), the class names and the pixel range.
+func TestFashionMNISTSubset(t *testing.T) {
+	tr, te, err := FashionMNIST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.X) != 6000 || len(te.X) != 1000 || len(tr.X[0]) != 784 || len(tr.Classes) != 10 || tr.Classes[9] != "Ankle boot" {
+		t.Fatalf("sizes %d, %d, %d, classes %v", len(tr.X), len(te.X), len(tr.X[0]), tr.Classes)
+	}
+	if !slices.Equal(tr.Y[:10], []int{9, 0, 0, 3, 0, 2, 7, 2, 5, 5}) || !slices.Equal(te.Y[:10], []int{9, 2, 1, 1, 6, 1, 4, 6, 5, 7}) {
+		t.Fatalf("first labels %v, %v", tr.Y[:10], te.Y[:10])
+	}
+	lo, hi := 255.0, 0.0
+	for _, v := range tr.X[0] {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	if lo != 0 || hi != 255 {
+		t.Fatalf("pixel range [%v, %v]", lo, hi)
 	}
 }
 

@@ -31,7 +31,7 @@ func TestCLICatalogueOfBadInputs(t *testing.T) {
 		want string
 	}{
 		{"no command", []string{"fly"}, "unknown command \"fly\" for \"kerago\""},
-		{"train: unknown dataset", []string{"train", "imagenet"}, "unknown dataset \"imagenet\"; valid datasets: cancer, digits, mnist, words"},
+		{"train: unknown dataset", []string{"train", "imagenet"}, "unknown dataset \"imagenet\"; valid datasets: cancer, digits, fashion, mnist, words"},
 		{"train: two datasets", []string{"train", "cancer", "digits"}, "accepts 1 arg(s), received 2"},
 		{"train: unknown flag", []string{"train", "cancer", "--epoch", "3"}, "unknown flag: --epoch"},
 		{"train: epochs not a number", []string{"train", "cancer", "--epochs", "three"}, "invalid argument \"three\" for \"--epochs\" flag: strconv.ParseInt: parsing \"three\": invalid syntax"},
@@ -40,7 +40,12 @@ func TestCLICatalogueOfBadInputs(t *testing.T) {
 		{"train: lr +Inf", []string{"train", "cancer", "--lr", "+Inf"}, "--lr must be a positive number, got +Inf"},
 		{"train: verbose -1", []string{"train", "cancer", "--verbose", "-1"}, "--verbose must be 0, 1 or 2, got -1"},
 		{"train: seed -1", []string{"train", "cancer", "--seed", "-1"}, "invalid argument \"-1\" for \"--seed\" flag: strconv.ParseUint: parsing \"-1\": invalid syntax"},
-		{"train: head for digits", []string{"train", "digits", "--head", "gap"}, "--head applies to the mnist dataset only, not digits"},
+		{"train: head for digits", []string{"train", "digits", "--head", "gap"}, "--head applies to the mnist and fashion datasets only, not digits"},
+		{"train: freeze-base without from", []string{"train", "fashion", "--freeze-base"}, "--freeze-base needs --from (the saved MNIST model whose base it freezes)"},
+		{"train: from for mnist", []string{"train", "mnist", "--from", mlp}, "--from applies to the fashion dataset only, not mnist"},
+		{"train: from a missing file", []string{"train", "fashion", "--from", filepath.Join(dir, "none.keras")}, "--from $DIR/none.keras: no such file"},
+		{"train: from a weights file", []string{"train", "fashion", "--from", filepath.Join(dir, "w.weights.h5")}, "want a .keras file"},
+		{"train: from a model that is not the mnist demo's", []string{"train", "fashion", "--from", mlp, "--freeze-base"}, "where the mnist demo's base with --head gap has"},
 		{"train: unknown mnist head", []string{"train", "mnist", "--head", "dense"}, "unknown head \"dense\"; valid heads: flatten, gap, gmp"},
 		{"train: data for words", []string{"train", "words", "--data", dir}, "--data applies to the mnist dataset only, not words"},
 		{"train: mnist data directory missing", []string{"train", "mnist", "--data", filepath.Join(dir, "none"), "--epochs", "1"}, "--data $DIR/none: no such directory"},

@@ -24,7 +24,7 @@ func exportCommand() *cobra.Command {
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: demoNames(),
 		RunE: onDemo(func(cmd *cobra.Command, d demo) error {
-			if err := checkMNISTFlags(cmd, cmd.Flags().Arg(0), "data"); err != nil {
+			if err := checkDatasetFlags(cmd, cmd.Flags().Arg(0), "data"); err != nil {
 				return err
 			}
 			return runExport(d, e)

@@ -80,7 +80,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"--batch-size", "-3"}, "--batch-size must be positive, got -3"},
 		{[]string{"--epochs", "-3"}, "--epochs must not be negative, got -3"},
 		{[]string{"--verbose", "7"}, "--verbose must be 0, 1 or 2, got 7"},
-		{[]string{"--head", "gmp"}, "--head applies to the mnist dataset only, not cancer"},
+		{[]string{"--head", "gmp"}, "--head applies to the mnist and fashion datasets only, not cancer"},
 		{[]string{"--data", "/tmp"}, "--data applies to the mnist dataset only, not cancer"},
 	} {
 		out, err := runCLI(t, append([]string{"train", "cancer"}, c.args...)...)

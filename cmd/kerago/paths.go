@@ -38,3 +38,19 @@ func checkDataDir(dir string) error {
 	}
 	return nil
 }
+
+// checkInputFile checks, before any work, a file a command will read (flag
+// names it in errors): none (empty path) is fine; otherwise it must end in
+// one of exts (when any are given) and be an existing file.
+func checkInputFile(flag, path string, exts ...string) error {
+	if path == "" {
+		return nil
+	}
+	if len(exts) > 0 && !isExt(path, exts...) {
+		return errors.Errorf("%s %s: want a %s file", flag, path, strings.Join(exts, " or "))
+	}
+	if st, err := os.Stat(path); err != nil || st.IsDir() {
+		return errors.Errorf("%s %s: no such file", flag, path)
+	}
+	return nil
+}

@@ -87,7 +87,7 @@ func TestSaveAndExportErrors(t *testing.T) {
 	}{
 		{[]string{"train", "cancer", "--save", filepath.Join(dir, "m.h5")}, "m.h5: want a .keras file"},
 		{[]string{"train", "cancer", "--save", filepath.Join(dir, "no", "m.keras")}, "no directory " + filepath.Join(dir, "no")},
-		{[]string{"export", "imagenet", "--output", "x.npy"}, "cancer, digits, mnist, words"},
+		{[]string{"export", "imagenet", "--output", "x.npy"}, "cancer, digits, fashion, mnist, words"},
 		{[]string{"export", "cancer"}, "--output is required"},
 		{[]string{"export", "cancer", "--split", "val", "--output", "x.npy"}, `--split "val": want test or train`},
 		{[]string{"export", "cancer", "--output", "x.npy", "--labels", "y.txt"}, "--labels y.txt: the extension names no array format"},

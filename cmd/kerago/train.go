@@ -47,15 +47,20 @@ type demoConfig struct {
 	head          string
 	plot          string
 	save          string
+	// from and freezeBase are fashion's transfer learning: the saved MNIST
+	// model to start from, and whether its convolutional base is frozen.
+	from       string
+	freezeBase bool
 	// ctx is cancelled on SIGINT: training stops after the current batch.
 	ctx context.Context
 }
 
 var demos = map[string]demo{
-	"cancer": {about: "breast-cancer diagnosis (569 samples, 30 features): Dense+Dropout, binary cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runCancer, data: cancerData},
-	"mnist":  {about: "28×28 MNIST digits (embedded 6000/1000 subset, or --data DIR for the full IDX files): a small CNN", epochs: 12, batch: 64, lr: 3e-3, run: runMNIST, data: mnistData},
-	"words":  {about: "a word's language (en/es/nl/pl) from its letters: Embedding → Bidirectional(GRU) → GlobalMaxPooling1D", epochs: 45, batch: 64, lr: 6e-3, run: runWords, data: wordsData},
-	"digits": {about: "8×8 handwritten digits (1797 samples): softmax classifier, sparse categorical cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runDigits, data: digitsData},
+	"cancer":  {about: "breast-cancer diagnosis (569 samples, 30 features): Dense+Dropout, binary cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runCancer, data: cancerData},
+	"mnist":   {about: "28×28 MNIST digits (embedded 6000/1000 subset, or --data DIR for the full IDX files): a small CNN", epochs: 12, batch: 64, lr: 3e-3, run: runMNIST, data: mnistData},
+	"words":   {about: "a word's language (en/es/nl/pl) from its letters: Embedding → Bidirectional(GRU) → GlobalMaxPooling1D", epochs: 45, batch: 64, lr: 6e-3, run: runWords, data: wordsData},
+	"fashion": {about: "Fashion-MNIST clothing (embedded 6000/1000 subset): the mnist CNN; --from mnist.keras [--freeze-base] transfers a saved MNIST model's base and compares with training from scratch", epochs: 6, batch: 64, lr: 3e-3, run: runFashion, data: fashionData},
+	"digits":  {about: "8×8 handwritten digits (1797 samples): softmax classifier, sparse categorical cross-entropy", epochs: 30, batch: 32, lr: 1e-3, run: runDigits, data: digitsData},
 }
 
 // demoNames are the train datasets, sorted.
@@ -133,7 +138,9 @@ func trainCommand() *cobra.Command {
 	f.StringVar(&cfg.history, "history", "", "write the training history as CSV to this file")
 	f.StringVar(&cfg.plot, "plot", "", "draw the training curves as a PNG to this file")
 	f.StringVar(&cfg.data, "data", "", "mnist: read the full MNIST IDX files from this directory")
-	f.StringVar(&cfg.head, "head", "gap", "mnist: the head after the convolutions: flatten, gap or gmp")
+	f.StringVar(&cfg.head, "head", "gap", "mnist, fashion: the head after the convolutions: flatten, gap or gmp")
+	f.StringVar(&cfg.from, "from", "", "fashion: start from this saved MNIST model (.keras from `kerago train mnist --save`): its convolutional base under a new head")
+	f.BoolVar(&cfg.freezeBase, "freeze-base", false, "fashion with --from: keep the transferred convolutional base frozen (train the new head only)")
 	f.StringVar(&cfg.save, "save", "", "after training, save the whole model to this .keras file (kerago summary/predict read it, as does Keras 3)")
 	return cmd
 }
@@ -160,22 +167,39 @@ func checkTrainFlags(cmd *cobra.Command, dataset string, cfg demoConfig) error {
 	case cfg.verbose < 0 || cfg.verbose > 2:
 		return fmt.Errorf("--verbose must be 0, 1 or 2, got %d", cfg.verbose)
 	}
-	if err := checkMNISTFlags(cmd, dataset, "data", "head"); err != nil {
+	if err := checkDatasetFlags(cmd, dataset, "data", "head", "from", "freeze-base"); err != nil {
+		return err
+	}
+	if cfg.freezeBase && cfg.from == "" {
+		return fmt.Errorf("--freeze-base needs --from (the saved MNIST model whose base it freezes)")
+	}
+	if err := checkInputFile("--from", cfg.from, ".keras"); err != nil {
 		return err
 	}
 	return checkDataDir(cfg.data)
 }
 
-// checkMNISTFlags refuses the mnist-only flags among flags when given for
-// another dataset.
-func checkMNISTFlags(cmd *cobra.Command, dataset string, flags ...string) error {
-	if dataset == "mnist" {
-		return nil
-	}
+// datasetFlags are the train flags that apply to some datasets only, with
+// those datasets.
+var datasetFlags = map[string][]string{
+	"data":        {"mnist"},
+	"head":        {"mnist", "fashion"},
+	"from":        {"fashion"},
+	"freeze-base": {"fashion"},
+}
+
+// checkDatasetFlags refuses flags (of datasetFlags) given for a dataset
+// they do not apply to.
+func checkDatasetFlags(cmd *cobra.Command, dataset string, flags ...string) error {
 	for _, f := range flags {
-		if cmd.Flags().Changed(f) {
-			return fmt.Errorf("--%s applies to the mnist dataset only, not %s", f, dataset)
+		ds := datasetFlags[f]
+		if !cmd.Flags().Changed(f) || slices.Contains(ds, dataset) {
+			continue
 		}
+		if len(ds) == 1 {
+			return fmt.Errorf("--%s applies to the %s dataset only, not %s", f, ds[0], dataset)
+		}
+		return fmt.Errorf("--%s applies to the %s datasets only, not %s", f, strings.Join(ds, " and "), dataset)
 	}
 	return nil
 }

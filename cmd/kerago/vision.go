@@ -25,31 +25,38 @@ func images(d *kerago.Dataset) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
 }
 
-// mnistModel is the demo CNN: Conv2D(32, 5×5) → MaxPooling2D → Conv2D(128,
-// 5×5) → BatchNormalization → head → Dropout → Dense(softmax), where the
-// head is GlobalAveragePooling2D (gap), GlobalMaxPooling2D (gmp) or Flatten.
-// Flatten hands the Dense layer 8×8×128 = 8192 features (81,930 weights);
-// global pooling hands it 128 (1,290 weights), the difference the summary
-// shows.
+// mnistModel is the demo CNN: mnistBase → Dropout → Dense(softmax), where
+// the head is GlobalAveragePooling2D (gap), GlobalMaxPooling2D (gmp) or
+// Flatten. Flatten hands the Dense layer 8×8×128 = 8192 features (81,930
+// weights); global pooling hands it 128 (1,290 weights), the difference the
+// summary shows.
 func mnistModel(head string, seed uint64) (*train.Model, error) {
 	in := graph.Input(28, 28, 1)
+	x, err := mnistBase(in, head)
+	if err != nil {
+		return nil, err
+	}
+	x = layers.NewDropout(0.25).Apply(x)
+	out := layers.NewDense(10, layers.WithActivation("softmax")).Apply(x)
+	return train.NewModel(in, out, train.Seed(seed), train.Name("mnist_cnn"))
+}
+
+// mnistBase is the demo CNN's convolutional base on in: Conv2D(32, 5×5) →
+// MaxPooling2D → Conv2D(128, 5×5) → BatchNormalization → head.
+func mnistBase(in *graph.Tensor, head string) (*graph.Tensor, error) {
 	x := layers.NewConv2D(32, 5, layers.WithActivation("relu")).Apply(in)
 	x = layers.NewMaxPooling2D(2).Apply(x)
 	x = layers.NewConv2D(128, 5, layers.WithActivation("relu")).Apply(x)
 	x = layers.NewBatchNormalization().Apply(x)
 	switch head {
 	case "gap":
-		x = layers.NewGlobalAveragePooling2D().Apply(x)
+		return layers.NewGlobalAveragePooling2D().Apply(x), nil
 	case "gmp":
-		x = layers.NewGlobalMaxPooling2D().Apply(x)
+		return layers.NewGlobalMaxPooling2D().Apply(x), nil
 	case "flatten":
-		x = layers.NewFlatten().Apply(x)
-	default:
-		return nil, fmt.Errorf("unknown head %q; valid heads: flatten, gap, gmp", head)
+		return layers.NewFlatten().Apply(x), nil
 	}
-	x = layers.NewDropout(0.25).Apply(x)
-	out := layers.NewDense(10, layers.WithActivation("softmax")).Apply(x)
-	return train.NewModel(in, out, train.Seed(seed), train.Name("mnist_cnn"))
+	return nil, fmt.Errorf("unknown head %q; valid heads: flatten, gap, gmp", head)
 }
 
 // mnistData is the embedded MNIST subset (or the full files in cfg.data)

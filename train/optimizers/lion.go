@@ -1,5 +1,7 @@
 package optimizers
 
+import "math"
+
 // Lion returns Keras 3's Lion (Chen et al. 2023, "Symbolic Discovery of
 // Optimization Algorithms"). Options: LR (default 0.001, Keras 3's; the
 // paper advises 3-10 times less than Adam's), Beta1 (0.9), Beta2 (0.99),
@@ -42,12 +44,9 @@ func lion[T float](s *settings, k *kernel, w, g []T, st [][]T) {
 	lr, sc, cl := T(k.lr), T(k.scale), T(k.clip)
 	for i := range w {
 		gi := scaleClip(g[i], sc, cl)
-		c := m[i]*b1 + gi*ob1
-		switch {
-		case c > 0:
-			w[i] -= lr
-		case c < 0:
-			w[i] += lr
+		// θ - lr·sign(c): lr with c's sign, branch-free but for c = 0.
+		if c := m[i]*b1 + gi*ob1; c != 0 {
+			w[i] -= T(math.Copysign(float64(lr), float64(c)))
 		}
 		m[i] = m[i]*b2 + gi*ob2
 	}

@@ -249,10 +249,12 @@ func (CosineDecay) ClassName() string { return "CosineDecay" }
 // Validate implements Schedule.
 func (d CosineDecay) Validate() error {
 	// A warmup may start from 0.
-	initial, target := positive("initial_learning_rate", d.InitialLearningRate), ""
+	var initial, target string
 	if d.WarmupTarget != nil {
 		initial = nonNegativeParam("initial_learning_rate", d.InitialLearningRate)
 		target = positive("warmup_target", *d.WarmupTarget)
+	} else {
+		initial = positive("initial_learning_rate", d.InitialLearningRate)
 	}
 	return scheduleErrors(d.ClassName(),
 		initial,

@@ -1,14 +1,20 @@
 #!/usr/bin/python3
 """Golden values for kerago's optimizers (train/optimizers).
 
-Run with /usr/bin/python3 (PyTorch 1.13):
+Run with /usr/bin/python3 (PyTorch 1.13) and the Keras 3 source for the
+real-Keras checks (numpy backend; /work/shared/keras-env/README.md; the paths
+default to /tmp/keras-src and /work/shared/keras-env/shims, or set
+KERAS_SRC and KERAS_SHIMS):
 
     /usr/bin/python3 testdata/golden/gen_optimizers.py
 
 It writes testdata/golden/optimizers.json next to this file.
 
 The reference is Keras's update rules (docs/SEMANTICS.md §22.1 for
-Adam; Keras 3 keras/src/optimizers/{sgd,rmsprop}.py; legacy Keras 2 `decay`;
+Adam; Keras 3 keras/src/optimizers/{sgd,rmsprop,adagrad,adadelta,adamax,
+nadam,lion}.py, §22.7; learning-rate schedules evaluated at the steps
+already made, with the float64 formulas of gen_schedules.py, §22.8;
+legacy Keras 2 `decay`, applied on top of a schedule as tf.keras 2 did;
 clipping: per-tensor clipnorm g*c/max(|g|,c), Keras 2 global clipnorm, value
 clipping after norm clipping; Keras 3 weight_decay, w - w*wd*lr with the
 decayed lr before the update, skipping weights whose name contains one of
@@ -37,7 +43,19 @@ torch.optim wherever the two are mathematically identical:
     Adam does, so torch.optim.AdamW(eps=0) (plain, amsgrad, and with biases
     excluded through a parameter group without weight decay) is compared
     with the Keras formula at eps=0. Torch has no legacy decay.
+  * Adagrad: torch adds eps to sqrt(acc) (Keras: under the sqrt): compared
+    at eps=0. Adadelta: the same formula, compared as is. Adamax: torch puts
+    eps inside the max (max(b2*u, |g|+eps)), Keras adds it to u: compared at
+    eps=0. Nadam: torch 1.13's NAdam multiplies mu twice into mu_product_next
+    (fixed in PyTorch 2.0) and defaults to the paper's 0.96^(0.004 t) cache,
+    so it is recorded as disagreeing and real Keras is Nadam's cross-check.
+    Lion has no torch.optim class; its rule is the paper's (Chen et al.
+    2023) and real Keras's.
+  * Schedules: plain SGD with ExponentialDecay against torch's SGD stepped
+    with ExponentialLR, Adam (eps=0) with CosineDecay against CosineAnnealingLR.
 All torch comparisons run in float64 and must agree to 1e-12 relative.
+check_keras then runs real Keras 3 on the same weights and gradients for
+every new optimizer and the schedule cases (see its docstring).
 """
 
 import json

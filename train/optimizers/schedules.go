@@ -52,11 +52,16 @@ type ExponentialDecay struct {
 
 // LearningRateAt implements Schedule.
 func (e ExponentialDecay) LearningRateAt(step int) float64 {
-	p := float64(step) / e.DecaySteps
-	if e.Staircase {
+	return e.InitialLearningRate * math.Pow(e.DecayRate, progress(step, e.DecaySteps, e.Staircase))
+}
+
+// progress is step/decaySteps, rounded down with staircase.
+func progress(step int, decaySteps float64, staircase bool) float64 {
+	p := float64(step) / decaySteps
+	if staircase {
 		p = math.Floor(p)
 	}
-	return e.InitialLearningRate * math.Pow(e.DecayRate, p)
+	return p
 }
 
 // ClassName implements Schedule.
@@ -85,11 +90,7 @@ type InverseTimeDecay struct {
 
 // LearningRateAt implements Schedule.
 func (d InverseTimeDecay) LearningRateAt(step int) float64 {
-	p := float64(step) / d.DecaySteps
-	if d.Staircase {
-		p = math.Floor(p)
-	}
-	return d.InitialLearningRate / (1 + d.DecayRate*p)
+	return d.InitialLearningRate / (1 + d.DecayRate*progress(step, d.DecaySteps, d.Staircase))
 }
 
 // ClassName implements Schedule.

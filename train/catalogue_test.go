@@ -267,7 +267,7 @@ func catalogueAPI() []badInput {
 		{"initializer name unknown", func(*testing.T) error { _, err := layers.Initializer("glorot"); return err }, "unknown initializer \"glorot\"; valid initializers: glorot_normal, glorot_uniform, he_normal, he_uniform, lecun_normal, lecun_uniform, ones, orthogonal, random_normal, random_uniform, truncated_normal, zeros"},
 
 		// Compile.
-		{"optimizer name unknown", compileWith("adamx", "mse"), "Compile: optimizers: unknown optimizer \"adamx\" (valid names: adam, adamw, rmsprop, sgd)"},
+		{"optimizer name unknown", compileWith("adamx", "mse"), "Compile: optimizers: unknown optimizer \"adamx\" (valid names: adadelta, adagrad, adam, adamax, adamw, lion, nadam, rmsprop, sgd)"},
 		{"loss name unknown", compileWith("adam", "mse2"), "Compile: unknown loss \"mse2\"; valid names: BinaryCrossentropy, CategoricalCrossentropy, MAE, MSE, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy, bce, binary_crossentropy, categorical_crossentropy, mae, mean_absolute_error, mean_squared_error, mse, sparse_categorical_crossentropy"},
 		{"metric name unknown", compileWith("adam", "mse", "f7"), "Compile: unknown metric \"f7\"; valid names: BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, acc, accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy"},
 		{"optimizer of the wrong type", compileWith(5, "mse"), "Compile: the optimizer must be a name or an optimizers.Optimizer, got int"},
@@ -288,7 +288,7 @@ func catalogueAPI() []badInput {
 		{"rho 2", compileWith(optimizers.RMSprop(optimizers.Rho(2)), "mse"), "Compile: optimizers: invalid rmsprop configuration: Rho(2): must be in [0, 1)"},
 		{"weight decay -1", compileWith(optimizers.AdamW(optimizers.WeightDecay(-1)), "mse"), "Compile: optimizers: invalid adamw configuration: WeightDecay(-1): must be a finite number ≥ 0"},
 		{"decay -1", compileWith(optimizers.SGD(optimizers.Decay(-1)), "mse"), "Compile: optimizers: invalid sgd configuration: Decay(-1): must be a finite number ≥ 0"},
-		{"optimizers.New name unknown", func(*testing.T) error { _, err := optimizers.New("adagrad2"); return err }, "optimizers: unknown optimizer \"adagrad2\" (valid names: adam, adamw, rmsprop, sgd)"},
+		{"optimizers.New name unknown", func(*testing.T) error { _, err := optimizers.New("adagrad2"); return err }, "optimizers: unknown optimizer \"adagrad2\" (valid names: adadelta, adagrad, adam, adamax, adamw, lion, nadam, rmsprop, sgd)"},
 		{"losses.Get name unknown", func(*testing.T) error { _, err := losses.Get("hinge2"); return err }, "unknown loss \"hinge2\"; valid names: BinaryCrossentropy, CategoricalCrossentropy, MAE, MSE, MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy, bce, binary_crossentropy, categorical_crossentropy, mae, mean_absolute_error, mean_squared_error, mse, sparse_categorical_crossentropy"},
 		{"sparse categorical loss on one unit", func(t *testing.T) error {
 			m, err := train.Sequential(in4(), []graph.Layer{layers.NewDense(1)})

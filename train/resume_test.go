@@ -19,6 +19,24 @@ import (
 // shuffling, compiled with Adam (AMSGrad, clipping), in dt.
 func resumeModel(t *testing.T, dt tensor.Dtype) *Model {
 	t.Helper()
+	return resumeModelWith(t, dt, resumeAdam)
+}
+
+// resumeAdam is resumeModel's optimizer; resumeNadam one with optimizer
+// state beyond the slots (u_product) and a learning-rate schedule.
+func resumeAdam() optimizers.Optimizer {
+	return optimizers.Adam(optimizers.LR(0.01), optimizers.AMSGrad(), optimizers.ClipNorm(1))
+}
+
+func resumeNadam() optimizers.Optimizer {
+	target := 0.02
+	return optimizers.Nadam(optimizers.ClipNorm(1), optimizers.LRSchedule(optimizers.CosineDecay{
+		InitialLearningRate: 0.001, DecaySteps: 10, Alpha: 0.1, WarmupTarget: &target, WarmupSteps: 3}))
+}
+
+// resumeModelWith is resumeModel compiled with the optimizer mk returns.
+func resumeModelWith(t *testing.T, dt tensor.Dtype, mk func() optimizers.Optimizer) *Model {
+	t.Helper()
 	in := graph.Input(5)
 	x := layers.NewDense(8, layers.WithActivation("relu")).Apply(in)
 	x = layers.NewDropout(0.3).Apply(x)
@@ -28,8 +46,7 @@ func resumeModel(t *testing.T, dt tensor.Dtype) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := optimizers.Adam(optimizers.LR(0.01), optimizers.AMSGrad(), optimizers.ClipNorm(1))
-	if err := m.Compile(opt, "sparse_categorical_crossentropy", "accuracy"); err != nil {
+	if err := m.Compile(mk(), "sparse_categorical_crossentropy", "accuracy"); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -37,11 +54,16 @@ func resumeModel(t *testing.T, dt tensor.Dtype) *Model {
 
 // TestResumeTrainingExactly trains 2 epochs, saves the model whole, loads it
 // as a new model and trains 2 more (InitialEpoch 2): the weights are bit for
-// bit those of 4 epochs in one run, in float32 and float64.
+// bit those of 4 epochs in one run, in float32 and float64, with Adam and
+// with Nadam driven by a CosineDecay schedule.
 func TestResumeTrainingExactly(t *testing.T) {
 	x, y := concurrencyData(60, 1)
-	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
-		whole, first := wholeAndHalf(t, dt, x, y)
+	for _, c := range []struct {
+		dt tensor.Dtype
+		mk func() optimizers.Optimizer
+	}{{tensor.Float32, resumeAdam}, {tensor.Float64, resumeAdam}, {tensor.Float32, resumeNadam}, {tensor.Float64, resumeNadam}} {
+		dt := c.dt
+		whole, first := wholeAndHalf(t, dt, x, y, c.mk)
 		path := filepath.Join(t.TempDir(), "half.keras")
 		if err := first.SaveModel(path); err != nil {
 			t.Fatal(err)
@@ -65,10 +87,10 @@ func TestResumeTrainingExactly(t *testing.T) {
 	}
 }
 
-// wholeAndHalf trains one resumeModel 4 epochs and another 2.
-func wholeAndHalf(t *testing.T, dt tensor.Dtype, x [][]float64, y []float64) (whole, half *Model) {
+// wholeAndHalf trains one resumeModelWith mk 4 epochs and another 2.
+func wholeAndHalf(t *testing.T, dt tensor.Dtype, x [][]float64, y []float64, mk func() optimizers.Optimizer) (whole, half *Model) {
 	t.Helper()
-	whole, half = resumeModel(t, dt), resumeModel(t, dt)
+	whole, half = resumeModelWith(t, dt, mk), resumeModelWith(t, dt, mk)
 	if _, err := whole.Fit(x, y, Epochs(4), BatchSize(16), Verbose(0)); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +116,7 @@ func TestResumeInNewProcess(t *testing.T) {
 	}
 	x, y := concurrencyData(60, 1)
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
-		whole, first := wholeAndHalf(t, dt, x, y)
+		whole, first := wholeAndHalf(t, dt, x, y, resumeAdam)
 		dir := t.TempDir()
 		half, done := filepath.Join(dir, "half.keras"), filepath.Join(dir, "done.keras")
 		if err := first.SaveModel(half); err != nil {

@@ -243,7 +243,7 @@ func TestErrors(t *testing.T) {
 		expect(t, m.Compile("adam", "sparse_categorical_accuracy"), "metric")
 	})
 	t.Run("unknown optimizer", func(t *testing.T) {
-		expect(t, m.Compile("adagrad", "binary_crossentropy"), "adagrad", "adam")
+		expect(t, m.Compile("adabelief", "binary_crossentropy"), "adabelief", "adam")
 	})
 	t.Run("unknown metric", func(t *testing.T) {
 		expect(t, m.Compile("adam", "binary_crossentropy", "acuracy"), "acuracy")

@@ -1,14 +1,20 @@
 #!/usr/bin/python3
 """Golden values for kerago's optimizers (train/optimizers).
 
-Run with /usr/bin/python3 (PyTorch 1.13):
+Run with /usr/bin/python3 (PyTorch 1.13) and the Keras 3 source for the
+real-Keras checks (numpy backend; /work/shared/keras-env/README.md; the paths
+default to /tmp/keras-src and /work/shared/keras-env/shims, or set
+KERAS_SRC and KERAS_SHIMS):
 
     /usr/bin/python3 testdata/golden/gen_optimizers.py
 
 It writes testdata/golden/optimizers.json next to this file.
 
 The reference is Keras's update rules (docs/SEMANTICS.md §22.1 for
-Adam; Keras 3 keras/src/optimizers/{sgd,rmsprop}.py; legacy Keras 2 `decay`;
+Adam; Keras 3 keras/src/optimizers/{sgd,rmsprop,adagrad,adadelta,adamax,
+nadam,lion}.py, §22.7; learning-rate schedules evaluated at the steps
+already made, with the float64 formulas of gen_schedules.py, §22.8;
+legacy Keras 2 `decay`, applied on top of a schedule as tf.keras 2 did;
 clipping: per-tensor clipnorm g*c/max(|g|,c), Keras 2 global clipnorm, value
 clipping after norm clipping; Keras 3 weight_decay, w - w*wd*lr with the
 decayed lr before the update, skipping weights whose name contains one of
@@ -37,14 +43,30 @@ torch.optim wherever the two are mathematically identical:
     Adam does, so torch.optim.AdamW(eps=0) (plain, amsgrad, and with biases
     excluded through a parameter group without weight decay) is compared
     with the Keras formula at eps=0. Torch has no legacy decay.
+  * Adagrad: torch adds eps to sqrt(acc) (Keras: under the sqrt): compared
+    at eps=0. Adadelta: the same formula, compared as is. Adamax: torch puts
+    eps inside the max (max(b2*u, |g|+eps)), Keras adds it to u: compared at
+    eps=0. Nadam: torch 1.13's NAdam multiplies mu twice into mu_product_next
+    (fixed in PyTorch 2.0) and defaults to the paper's 0.96^(0.004 t) cache,
+    so it is recorded as disagreeing and real Keras is Nadam's cross-check.
+    Lion has no torch.optim class; its rule is the paper's (Chen et al.
+    2023) and real Keras's.
+  * Schedules: plain SGD with ExponentialDecay against torch's SGD stepped
+    with ExponentialLR, Adam (eps=0) with CosineDecay against CosineAnnealingLR.
 All torch comparisons run in float64 and must agree to 1e-12 relative.
+check_keras then runs real Keras 3 on the same weights and gradients for
+every new optimizer and the schedule cases (see its docstring).
 """
 
 import json
 import math
 import os
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_schedules import schedule_lr  # noqa: E402  (the float64 schedule formulas)
 
 SEED = 20240607
 STEPS = 6
@@ -103,6 +125,52 @@ CASES = [
                                               "global_clipnorm": 2.0}),
     ("adamw_amsgrad_exclude_bias", "adamw", {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True,
                                              "exclude_from_weight_decay": ["bias"]}),
+    # Keras 3's Adagrad, Adadelta, Adamax, Nadam and Lion.
+    ("adagrad_default", "adagrad", {}),
+    ("adagrad_lr", "adagrad", {"lr": 0.1}),
+    ("adagrad_init_eps_decay", "adagrad", {"lr": 0.1, "initial_accumulator_value": 0.5, "epsilon": 1e-3,
+                                           "decay": 0.1}),
+    ("adagrad_clipnorm_clipvalue", "adagrad", {"lr": 0.1, "clipnorm": 1.0, "clipvalue": 0.5}),
+    ("adagrad_global_clipnorm_weight_decay", "adagrad", {"lr": 0.1, "global_clipnorm": 2.0, "weight_decay": 0.1}),
+    ("adadelta_lr1", "adadelta", {"lr": 1.0}),
+    ("adadelta_rho_eps", "adadelta", {"lr": 1.0, "rho": 0.9, "epsilon": 1e-4}),
+    ("adadelta_clip_decay", "adadelta", {"lr": 1.0, "clipnorm": 1.0, "clipvalue": 0.5, "decay": 0.1}),
+    ("adadelta_global_clipnorm_weight_decay", "adadelta", {"lr": 1.0, "global_clipnorm": 2.0, "weight_decay": 0.05,
+                                                          "exclude_from_weight_decay": ["bias"]}),
+    ("adamax_default", "adamax", {}),
+    ("adamax_lr", "adamax", {"lr": 0.01}),
+    ("adamax_betas_eps_decay", "adamax", {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-4, "decay": 0.05}),
+    ("adamax_clipnorm_clipvalue", "adamax", {"lr": 0.01, "clipnorm": 1.0, "clipvalue": 0.2}),
+    ("adamax_global_clipnorm_weight_decay", "adamax", {"lr": 0.01, "global_clipnorm": 2.0, "weight_decay": 0.1}),
+    ("nadam_default", "nadam", {}),
+    ("nadam_lr", "nadam", {"lr": 0.01}),
+    ("nadam_betas_eps_decay", "nadam", {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-4, "decay": 0.05}),
+    ("nadam_clipnorm_clipvalue", "nadam", {"lr": 0.01, "clipnorm": 1.0, "clipvalue": 0.2}),
+    ("nadam_global_clipnorm_weight_decay", "nadam", {"lr": 0.01, "global_clipnorm": 2.0, "weight_decay": 0.1,
+                                                    "exclude_from_weight_decay": ["bias"]}),
+    ("lion_default", "lion", {}),
+    ("lion_lr", "lion", {"lr": 1e-4}),
+    ("lion_betas", "lion", {"lr": 0.01, "beta1": 0.8, "beta2": 0.95}),
+    ("lion_clip_decay", "lion", {"lr": 0.01, "clipnorm": 1.0, "clipvalue": 0.2, "decay": 0.1}),
+    ("lion_global_clipnorm_weight_decay", "lion", {"lr": 0.01, "global_clipnorm": 2.0, "weight_decay": 0.5,
+                                                  "exclude_from_weight_decay": ["bias"]}),
+    # A learning-rate schedule evaluated at the steps already made (Keras
+    # 3), with the legacy decay on top where given (tf.keras 2).
+    ("sgd_momentum_exponential_decay", "sgd", {"momentum": 0.9, "schedule": {
+        "class_name": "ExponentialDecay",
+        "config": {"initial_learning_rate": 0.1, "decay_steps": 2, "decay_rate": 0.5}}}),
+    ("adam_cosine_decay_warmup", "adam", {"schedule": {
+        "class_name": "CosineDecay",
+        "config": {"initial_learning_rate": 0.0, "decay_steps": 4, "warmup_target": 0.05, "warmup_steps": 2}}}),
+    ("nadam_piecewise_constant", "nadam", {"clipnorm": 1.0, "schedule": {
+        "class_name": "PiecewiseConstantDecay", "config": {"boundaries": [1, 3], "values": [0.05, 0.01, 0.002]}}}),
+    ("adagrad_inverse_time_decay_legacy_decay", "adagrad", {"decay": 0.1, "weight_decay": 0.1, "schedule": {
+        "class_name": "InverseTimeDecay",
+        "config": {"initial_learning_rate": 0.2, "decay_steps": 1, "decay_rate": 0.5, "staircase": True}}}),
+    ("lion_cosine_restarts", "lion", {"schedule": {
+        "class_name": "CosineDecayRestarts", "config": {"initial_learning_rate": 0.01, "first_decay_steps": 2}}}),
+    ("rmsprop_polynomial_decay", "rmsprop", {"schedule": {
+        "class_name": "PolynomialDecay", "config": {"initial_learning_rate": 0.01, "decay_steps": 4, "power": 2.0}}}),
 ]
 
 DEFAULTS = {
@@ -110,6 +178,11 @@ DEFAULTS = {
     "sgd": {"lr": 0.01, "momentum": 0.0},
     "rmsprop": {"lr": 1e-3, "rho": 0.9, "epsilon": 1e-7, "momentum": 0.0},
     "adamw": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7, "weight_decay": 0.004},
+    "adagrad": {"lr": 1e-3, "initial_accumulator_value": 0.1, "epsilon": 1e-7},
+    "adadelta": {"lr": 1e-3, "rho": 0.95, "epsilon": 1e-7},
+    "adamax": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7},
+    "nadam": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7},
+    "lion": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.99},
 }
 
 
@@ -125,6 +198,9 @@ def keras_run(kind, opts, init, grads, dtype):
     n = len(params)
     zeros = lambda: [torch.zeros_like(p) for p in params]
     s1, s2, s3 = zeros(), zeros(), zeros()
+    if kind == "adagrad":
+        s1 = [torch.full_like(p, cfg["initial_accumulator_value"]) for p in params]
+    u_product = 1.0  # Nadam's, optimizer state
     out = []
     for it, step_grads in enumerate(grads):
         gs = [g.to(dtype) for g in step_grads]
@@ -144,9 +220,16 @@ def keras_run(kind, opts, init, grads, dtype):
             cv = cfg["clipvalue"]
             gs = [torch.clamp(g, -cv, cv) for g in gs]
         lr = cfg["lr"]
+        if "schedule" in cfg:
+            lr = schedule_lr(cfg["schedule"]["class_name"], cfg["schedule"]["config"], it)
         if cfg.get("decay", 0) > 0:
             lr = lr * (1.0 / (1.0 + cfg["decay"] * it))
         t = it + 1
+        if kind == "nadam":
+            u = lambda k: cfg["beta1"] * (1.0 - 0.5 * 0.96 ** k)
+            u_t, u_t1 = u(t), u(t + 1)
+            u_product = u_product * u_t
+            nadam_c = (u_t1, 1.0 - u_product * u_t1, 1.0 - u_t, 1.0 - u_product, 1.0 - cfg["beta2"] ** t)
         wd = cfg.get("weight_decay", 0.0)
         for i in range(n):
             if wd > 0 and not any(x in NAMES[i] for x in cfg.get("exclude_from_weight_decay", [])):
@@ -189,6 +272,37 @@ def keras_run(kind, opts, init, grads, dtype):
                     inc = mu * s2[i] + inc
                     s2[i] = inc
                 params[i] = p - inc
+            elif kind == "adagrad":
+                acc = s1[i] + g * g
+                s1[i] = acc
+                params[i] = p - lr * g / torch.sqrt(acc + cfg["epsilon"])
+            elif kind == "adadelta":
+                rho, eps = cfg["rho"], cfg["epsilon"]
+                a = rho * s1[i] + (1.0 - rho) * (g * g)
+                s1[i] = a
+                delta = -(torch.sqrt(s2[i] + eps) * g / torch.sqrt(a + eps))
+                s2[i] = rho * s2[i] + (1.0 - rho) * (delta * delta)
+                params[i] = p + lr * delta
+            elif kind == "adamax":
+                b1, b2, eps = cfg["beta1"], cfg["beta2"], cfg["epsilon"]
+                lr_t = lr / (1.0 - b1 ** t)
+                m = s1[i] + (g - s1[i]) * (1.0 - b1)
+                un = torch.maximum(b2 * s2[i], g.abs())
+                s1[i], s2[i] = m, un
+                params[i] = p - lr_t * m / (un + eps)
+            elif kind == "nadam":
+                b1, b2, eps = cfg["beta1"], cfg["beta2"], cfg["epsilon"]
+                ut1, d1, out_t, d0, bc2 = nadam_c
+                m = s1[i] + (g - s1[i]) * (1.0 - b1)
+                v = s2[i] + (g * g - s2[i]) * (1.0 - b2)
+                s1[i], s2[i] = m, v
+                m_hat = ut1 * m / d1 + out_t * g / d0
+                params[i] = p - m_hat * lr / (torch.sqrt(v / bc2) + eps)
+            elif kind == "lion":
+                b1, b2 = cfg["beta1"], cfg["beta2"]
+                c = s1[i] * b1 + g * (1.0 - b1)
+                params[i] = p - lr * torch.sign(c)
+                s1[i] = s1[i] * b2 + g * (1.0 - b2)
             else:
                 raise ValueError(kind)
         out.append([p.clone() for p in params])
@@ -196,13 +310,20 @@ def keras_run(kind, opts, init, grads, dtype):
 
 
 def torch_run(make_opt, init, grads):
+    """Runs a torch.optim optimizer; make_opt may return (optimizer, make_scheduler)."""
     params = [torch.nn.Parameter(p.clone().double()) for p in init]
     opt = make_opt(params)
+    sched = None
+    if isinstance(opt, tuple):
+        opt, make_sched = opt
+        sched = make_sched(opt)
     out = []
     for step_grads in grads:
         for p, g in zip(params, step_grads):
             p.grad = g.clone().double()
         opt.step()
+        if sched is not None:
+            sched.step()
         out.append([p.detach().clone() for p in params])
     return out
 
@@ -247,8 +368,35 @@ def check_torch(init, grads):
                                         "weight_decay": 0.0}],
                                       lr=0.02, betas=(0.8, 0.99), eps=0.0, weight_decay=0.5)),
     ]
+    exp_sched = {"class_name": "ExponentialDecay",
+                 "config": {"initial_learning_rate": 0.1, "decay_steps": 1, "decay_rate": 0.8}}
+    cos_sched = {"class_name": "CosineDecay", "config": {"initial_learning_rate": 0.02, "decay_steps": 5}}
+    checks += [
+        ("adagrad", {"lr": 0.1, "epsilon": 0.0},
+         lambda ps: torch.optim.Adagrad(ps, lr=0.1, initial_accumulator_value=0.1, eps=0.0)),
+        ("adagrad", {"lr": 0.1, "epsilon": 0.0, "initial_accumulator_value": 0.5},
+         lambda ps: torch.optim.Adagrad(ps, lr=0.1, initial_accumulator_value=0.5, eps=0.0)),
+        ("adadelta", {"lr": 1.0},
+         lambda ps: torch.optim.Adadelta(ps, lr=1.0, rho=0.95, eps=1e-7)),
+        ("adadelta", {"lr": 0.5, "rho": 0.9, "epsilon": 1e-4},
+         lambda ps: torch.optim.Adadelta(ps, lr=0.5, rho=0.9, eps=1e-4)),
+        ("adamax", {"lr": 0.01, "epsilon": 0.0},
+         lambda ps: torch.optim.Adamax(ps, lr=0.01, betas=(0.9, 0.999), eps=0.0)),
+        ("adamax", {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "epsilon": 0.0},
+         lambda ps: torch.optim.Adamax(ps, lr=0.02, betas=(0.8, 0.99), eps=0.0)),
+        # A schedule is the lr of each step: torch's schedulers stepped once
+        # per optimizer step (plain SGD: torch's momentum buffer would keep
+        # the past rates out, Keras's keeps them in).
+        ("sgd", {"schedule": exp_sched},
+         lambda ps: torch.optim.SGD(ps, lr=0.1), lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.8)),
+        ("adam", {"epsilon": 0.0, "schedule": cos_sched},
+         lambda ps: torch.optim.Adam(ps, lr=0.02, eps=0.0),
+         lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=5)),
+    ]
     report = []
-    for kind, opts, make in checks:
+    for kind, opts, make, *sched in checks:
+        if sched:
+            make = (lambda mk, sc: lambda ps: (mk(ps), sc))(make, sched[0])
         ours = keras_run(kind, opts, init, grads, torch.float64)
         ref = torch_run(make, init, grads)
         r = max_rel(ours, ref)
@@ -265,7 +413,89 @@ def check_torch(init, grads):
     report.append({"optimizer": "adamw", "options": {"lr": 0.01, "epsilon": 1e-3},
                    "max_rel_diff": max_rel(ours, ref), "note": "eps placement differs: expected to disagree"})
     assert max_rel(ours, ref) > 1e-9
+    for kind, opts, make, note in [
+        ("adagrad", {"lr": 0.1, "epsilon": 1e-3},
+         lambda ps: torch.optim.Adagrad(ps, lr=0.1, initial_accumulator_value=0.1, eps=1e-3),
+         "eps placement differs (Keras under the sqrt): expected to disagree"),
+        ("adamax", {"lr": 0.01, "epsilon": 1e-3}, lambda ps: torch.optim.Adamax(ps, lr=0.01, eps=1e-3),
+         "eps placement differs (torch inside the max): expected to disagree"),
+        ("nadam", {"lr": 0.01}, lambda ps: torch.optim.NAdam(ps, lr=0.01, eps=1e-7, momentum_decay=1.0),
+         "torch 1.13 multiplies mu twice into mu_product_next (fixed in PyTorch 2.0): expected to disagree; "
+         "real Keras (keras_checks) is Nadam's cross-check"),
+    ]:
+        ours = keras_run(kind, opts, init, grads, torch.float64)
+        ref = torch_run(make, init, grads)
+        report.append({"optimizer": kind, "options": opts, "max_rel_diff": max_rel(ours, ref), "note": note})
+        assert max_rel(ours, ref) > 1e-9
     return report
+
+
+KERAS_CLASSES = {"sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad", "adadelta": "Adadelta",
+                 "adamax": "Adamax", "nadam": "Nadam", "lion": "Lion"}
+KERAS_ARGS = {"lr": "learning_rate", "beta1": "beta_1", "beta2": "beta_2"}
+
+
+def check_keras(init, grads):
+    """Runs real Keras 3 (numpy backend, float64 variables) on the same
+    weights and gradients, for every new optimizer and for schedules, and
+    asserts that the torch-ops rules above agree to 1e-5 relative: the numpy
+    backend turns Python-float constants (1-rho, epsilon, the initial
+    accumulator, a schedule's rate) into float32 tensors even for float64
+    variables, so Keras's float64 steps carry float32 roundings (about 1e-7
+    relative). Formula differences are far larger (Nadam's cache 5e-3); the
+    torch.optim checks above are the tight (1e-12) ones. Keras 3 has no legacy
+    decay and refuses to combine clipping options, so the cases have
+    neither."""
+    src = os.environ.get("KERAS_SRC", "/tmp/keras-src")
+    shims = os.environ.get("KERAS_SHIMS", "/work/shared/keras-env/shims")
+    os.environ["KERAS_BACKEND"] = "numpy"
+    sys.path[:0] = [src, shims]
+    import keras  # noqa: E402
+    import numpy as np  # noqa: E402
+    keras.config.set_floatx("float64")
+    cases = [
+        ("adagrad", {"lr": 0.1}), ("adagrad", {"lr": 0.1, "initial_accumulator_value": 0.5, "epsilon": 1e-3,
+                                               "clipnorm": 1.0}),
+        ("adagrad", {"lr": 0.1, "global_clipnorm": 2.0, "weight_decay": 0.1}),
+        ("adadelta", {"lr": 1.0}), ("adadelta", {"lr": 1.0, "rho": 0.9, "epsilon": 1e-4, "clipvalue": 0.5}),
+        ("adadelta", {"lr": 1.0, "global_clipnorm": 2.0, "weight_decay": 0.05, "exclude_from_weight_decay": ["bias"]}),
+        ("adamax", {"lr": 0.01}), ("adamax", {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-4,
+                                              "clipvalue": 0.2}),
+        ("adamax", {"lr": 0.01, "global_clipnorm": 2.0, "weight_decay": 0.1}),
+        ("nadam", {}), ("nadam", {"lr": 0.01}),
+        ("nadam", {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-4, "clipnorm": 1.0}),
+        ("nadam", {"lr": 0.01, "global_clipnorm": 2.0, "weight_decay": 0.1, "exclude_from_weight_decay": ["bias"]}),
+        ("lion", {}), ("lion", {"lr": 0.01, "beta1": 0.8, "beta2": 0.95, "clipvalue": 0.2}),
+        ("lion", {"lr": 0.01, "global_clipnorm": 2.0, "weight_decay": 0.5, "exclude_from_weight_decay": ["bias"]}),
+    ] + [(kind, opts) for _, kind, opts in CASES if "schedule" in opts and "decay" not in opts
+         and not ("clipnorm" in opts and "clipvalue" in opts)]
+    report = []
+    for kind, opts in cases:
+        kw = {}
+        for k, v in opts.items():
+            if k == "schedule":
+                cls = getattr(keras.optimizers.schedules, v["class_name"])
+                kw["learning_rate"] = cls(**v["config"])
+            elif k != "exclude_from_weight_decay":
+                kw[KERAS_ARGS.get(k, k)] = v
+        if kind == "rmsprop":
+            o = keras.optimizers.RMSprop(**kw)
+        else:
+            o = getattr(keras.optimizers, KERAS_CLASSES[kind])(**kw)
+        names = [n.split("/")[1] for n in NAMES]
+        vs = [keras.Variable(p.numpy().copy(), dtype="float64", name=nm) for p, nm in zip(init, names)]
+        if "exclude_from_weight_decay" in opts:
+            o.exclude_from_weight_decay(var_names=opts["exclude_from_weight_decay"])
+        ref = []
+        for step_grads in grads:
+            o.apply([np.array(g.numpy()) for g in step_grads], vs)
+            ref.append([torch.tensor(np.array(v.numpy())) for v in vs])
+        ours = keras_run(kind, opts, init, grads, torch.float64)
+        r = max_rel(ours, ref)
+        tol = 1e-5
+        report.append({"optimizer": kind, "options": opts, "max_rel_diff": r})
+        assert r < tol, (kind, opts, r)
+    return keras.__version__, report
 
 
 def check_hand_values():
@@ -307,6 +537,7 @@ def main():
 
     check_hand_values()
     torch_report = check_torch(init, grads)
+    keras_version, keras_report = check_keras(init, grads)
 
     cases = []
     for name, kind, opts in CASES:
@@ -324,6 +555,7 @@ def main():
         "init": [p.flatten().tolist() for p in init],
         "grads": [[g.flatten().tolist() for g in step] for step in grads],
         "torch_optim_checks": torch_report,
+        "keras_checks": {"keras": keras_version + " (numpy backend, float64 variables)", "cases": keras_report},
         "cases": cases,
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optimizers.json")
@@ -331,7 +563,9 @@ def main():
         json.dump(doc, f, indent=1)
         f.write("\n")
     print("wrote", path, "with", len(cases), "cases;", "torch.optim checks:",
-          ", ".join("%s %.1e" % (r["optimizer"], r["max_rel_diff"]) for r in torch_report))
+          ", ".join("%s %.1e" % (r["optimizer"], r["max_rel_diff"]) for r in torch_report) + ";",
+          "Keras %s checks:" % keras_version,
+          ", ".join("%s %.1e" % (r["optimizer"], r["max_rel_diff"]) for r in keras_report))
 
 
 if __name__ == "__main__":

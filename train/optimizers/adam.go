@@ -28,7 +28,7 @@ var adamDefaults = settings{lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7}
 var adamRule = &rule{
 	options: optBeta1 | optBeta2 | optEpsilon | optAMSGrad,
 	slots: func(s *settings) []slot {
-		return []slot{{"momentum", true}, {"velocity", true}, {"velocity_hat", s.amsgrad}}
+		return []slot{{"momentum", true, 0}, {"velocity", true, 0}, {"velocity_hat", s.amsgrad, 0}}
 	},
 	stepSize: func(s *settings, lr float64, t int) float64 {
 		tf := float64(t)

@@ -22,6 +22,9 @@ type optimizer struct {
 	s          settings
 	iterations int
 	state      map[*graph.Weight]*state
+	// scalars is the rule's optimizer-level state (rule.scalars), next its
+	// value after the step in progress.
+	scalars, next []float64
 	// scale is scratch, one entry per parameter: first the gradient's norm,
 	// then the factor that norm clipping multiplies it by.
 	scale []float64
@@ -56,7 +59,21 @@ func newOptimizer(name string, r *rule, s settings, opts []Option) *optimizer {
 			o(&s)
 		}
 	}
-	return &optimizer{name: name, rule: r, allowed: commonOptions | r.options, s: s, state: make(map[*graph.Weight]*state)}
+	o := &optimizer{name: name, rule: r, allowed: commonOptions | r.options, s: s, state: make(map[*graph.Weight]*state)}
+	o.resetScalars()
+	return o
+}
+
+// resetScalars sets the rule's optimizer-level state to its initial values.
+func (o *optimizer) resetScalars() {
+	if len(o.rule.scalars) == 0 {
+		return
+	}
+	o.scalars = make([]float64, len(o.rule.scalars))
+	o.next = make([]float64, len(o.rule.scalars))
+	for i, sc := range o.rule.scalars {
+		o.scalars[i] = sc.init
+	}
 }
 
 // Name implements Optimizer: the Keras name, as Names lists it.
@@ -64,24 +81,44 @@ func (o *optimizer) Name() string { return o.name }
 
 // Validate implements Optimizer. It lists every problem found, each naming
 // the option and its value, and allocates nothing when there is none.
-func (o *optimizer) Validate() error { return o.s.validate(o.name, o.allowed) }
+func (o *optimizer) Validate() error { return o.s.validate(o.name, o.allowed, o.rule.check) }
 
-// LearningRate implements Optimizer: the base rate, before Decay.
-func (o *optimizer) LearningRate() float64 { return o.s.lr }
+// LearningRate implements Optimizer: the base rate, before Decay; with an
+// LRSchedule, the schedule's rate for the next step (Keras's
+// optimizer.learning_rate, the schedule at Iterations).
+func (o *optimizer) LearningRate() float64 {
+	if o.s.schedule != nil {
+		return o.s.schedule.LearningRateAt(o.iterations)
+	}
+	return o.s.lr
+}
 
 // SetLearningRate implements Optimizer. An invalid rate makes Validate, and
-// so the next Apply, fail.
-func (o *optimizer) SetLearningRate(lr float64) { o.s.lr = lr }
+// so the next Apply, fail. The learning rate of an optimizer driven by an
+// LRSchedule cannot be set (Keras raises TypeError, "not settable"): the
+// call changes nothing but is recorded, and Validate and every later Apply
+// report it. ScheduleOf tells beforehand whether an optimizer has a
+// schedule.
+func (o *optimizer) SetLearningRate(lr float64) {
+	if o.s.schedule != nil {
+		o.s.setOnSchedule, o.s.setLR = true, lr
+		return
+	}
+	o.s.lr = lr
+}
 
 // Iterations implements Optimizer: the number of steps Apply has made.
 func (o *optimizer) Iterations() int { return o.iterations }
 
-// stepLR is the learning rate of the step about to be made: the base rate
-// after the legacy decay. Every use of a step's learning rate reads it here,
-// so that a schedule evaluated at Iterations can take the base rate's place
-// in this one function.
+// stepLR is the learning rate of the step about to be made: the base rate,
+// or the LRSchedule evaluated at Iterations (the steps already made, as
+// Keras 3 does), after the legacy decay. Every use of a step's learning
+// rate reads it here.
 func (o *optimizer) stepLR() float64 {
 	lr := o.s.lr
+	if o.s.schedule != nil {
+		lr = o.s.schedule.LearningRateAt(o.iterations)
+	}
 	if o.s.decay > 0 {
 		lr = lr * (1 / (1 + o.s.decay*float64(o.iterations)))
 	}
@@ -112,6 +149,9 @@ func (o *optimizer) Apply(params []*graph.Weight, grads []*tensor.Dense) error {
 	if o.rule.stepSize != nil {
 		k.lr = o.rule.stepSize(&o.s, lr, o.iterations+1)
 	}
+	if o.rule.prepare != nil {
+		o.rule.prepare(&o.s, k, o.iterations+1, o.scalars, o.next)
+	}
 	for i, w := range params {
 		st := o.stateFor(w)
 		k.scale = factors[i]
@@ -126,6 +166,7 @@ func (o *optimizer) Apply(params []*graph.Weight, grads []*tensor.Dense) error {
 			return err
 		}
 	}
+	copy(o.scalars, o.next)
 	o.iterations++
 	return nil
 }
@@ -250,7 +291,7 @@ func (o *optimizer) stateFor(w *graph.Weight) *state {
 	return st
 }
 
-// newState is a fresh state for w: zeros in every slot spec uses.
+// newState is a fresh state for w: every slot spec uses, at its init.
 func (o *optimizer) newState(w *graph.Weight, spec []slot) *state {
 	val := w.Value()
 	dt, n := val.Dtype(), val.DataSize()
@@ -263,12 +304,19 @@ func (o *optimizer) newState(w *graph.Weight, spec []slot) *state {
 	return st
 }
 
-// makeSlots allocates n zeros for each used slot of spec.
+// makeSlots allocates n elements, set to the slot's init, for each used
+// slot of spec.
 func makeSlots[T float](spec []slot, n int) [][]T {
 	out := make([][]T, len(spec))
 	for j, s := range spec {
 		if s.used {
 			out[j] = make([]T, n)
+			if s.init != 0 {
+				v := T(s.init)
+				for i := range out[j] {
+					out[j][i] = v
+				}
+			}
 		}
 	}
 	return out

@@ -49,6 +49,43 @@ var allocCases = []struct {
 	{"rmsprop_centered", func() opt.Optimizer {
 		return opt.RMSprop(opt.Centered(), opt.Momentum(0.9), opt.GlobalClipNorm(1), opt.ClipValue(1))
 	}},
+	{"adagrad", func() opt.Optimizer { return opt.Adagrad() }},
+	{"adagrad_clip_decay", func() opt.Optimizer {
+		return opt.Adagrad(opt.InitialAccumulator(0.5), opt.Decay(1e-4), opt.ClipNorm(1), opt.ClipValue(0.5), opt.WeightDecay(0.01))
+	}},
+	{"adadelta", func() opt.Optimizer { return opt.Adadelta(opt.LR(1)) }},
+	{"adadelta_clip_decay", func() opt.Optimizer {
+		return opt.Adadelta(opt.Rho(0.9), opt.Decay(1e-4), opt.GlobalClipNorm(5), opt.ClipValue(0.5), opt.WeightDecay(0.01), opt.ExcludeFromWeightDecay("bias"))
+	}},
+	{"adamax", func() opt.Optimizer { return opt.Adamax() }},
+	{"adamax_clip_decay", func() opt.Optimizer {
+		return opt.Adamax(opt.Decay(1e-4), opt.ClipNorm(1), opt.ClipValue(0.5), opt.WeightDecay(0.01))
+	}},
+	{"nadam", func() opt.Optimizer { return opt.Nadam() }},
+	{"nadam_clip_decay", func() opt.Optimizer {
+		return opt.Nadam(opt.Decay(1e-4), opt.GlobalClipNorm(5), opt.ClipValue(0.5), opt.WeightDecay(0.01))
+	}},
+	{"lion", func() opt.Optimizer { return opt.Lion() }},
+	{"lion_clip_decay", func() opt.Optimizer {
+		return opt.Lion(opt.Decay(1e-4), opt.ClipNorm(1), opt.ClipValue(0.5), opt.WeightDecay(0.01))
+	}},
+	{"sgd_exponential_decay", func() opt.Optimizer {
+		return opt.SGD(opt.Momentum(0.9), opt.LRSchedule(opt.ExponentialDecay{InitialLearningRate: 0.1, DecaySteps: 10, DecayRate: 0.5}))
+	}},
+	{"adam_piecewise", func() opt.Optimizer {
+		return opt.Adam(opt.LRSchedule(opt.PiecewiseConstantDecay{Boundaries: []int{10, 20}, Values: []float64{1e-3, 5e-4, 1e-4}}))
+	}},
+	{"nadam_cosine_warmup", func() opt.Optimizer {
+		target := 1e-3
+		return opt.Nadam(opt.LRSchedule(opt.CosineDecay{DecaySteps: 100, WarmupTarget: &target, WarmupSteps: 10}))
+	}},
+	{"lion_restarts_decay", func() opt.Optimizer {
+		return opt.Lion(opt.Decay(1e-3), opt.LRSchedule(opt.NewCosineDecayRestarts(1e-4, 10)))
+	}},
+	{"adagrad_polynomial", func() opt.Optimizer { return opt.Adagrad(opt.LRSchedule(opt.NewPolynomialDecay(0.1, 50))) }},
+	{"adamax_inverse_time", func() opt.Optimizer {
+		return opt.Adamax(opt.LRSchedule(opt.InverseTimeDecay{InitialLearningRate: 0.01, DecaySteps: 5, DecayRate: 0.5, Staircase: true}))
+	}},
 }
 
 // TestZeroAllocs checks that a step allocates nothing once the first step
@@ -115,3 +152,11 @@ func BenchmarkSGDStep(b *testing.B) { benchStep(b, opt.SGD(opt.Momentum(0.9))) }
 
 // BenchmarkRMSpropStep is one RMSprop step.
 func BenchmarkRMSpropStep(b *testing.B) { benchStep(b, opt.RMSprop()) }
+
+// BenchmarkNadamStep is one Nadam step.
+func BenchmarkNadamStep(b *testing.B) { benchStep(b, opt.Nadam()) }
+
+// BenchmarkLionStep is one Lion step with an ExponentialDecay schedule.
+func BenchmarkLionStep(b *testing.B) {
+	benchStep(b, opt.Lion(opt.LRSchedule(opt.ExponentialDecay{InitialLearningRate: 1e-4, DecaySteps: 1000, DecayRate: 0.9})))
+}

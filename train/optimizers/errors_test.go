@@ -63,6 +63,25 @@ func TestValidate(t *testing.T) {
 		{opt.AdamW(opt.WeightDecay(0), opt.ExcludeFromWeightDecay("bias")), []string{`ExcludeFromWeightDecay("bias") has no effect without a WeightDecay > 0`}},
 		{opt.AdamW(opt.Momentum(0.9)), []string{"Momentum(0.9) does not apply to adamw", "WeightDecay", "AMSGrad"}},
 		{opt.AdamW(opt.ExcludeFromWeightDecay("")), []string{`ExcludeFromWeightDecay(""): an empty name would exclude every weight`}},
+		// Adagrad, Adadelta, Adamax, Nadam, Lion.
+		{opt.Adagrad(opt.InitialAccumulator(-0.1)), []string{"invalid adagrad configuration", "InitialAccumulator(-0.1): must be a finite number ≥ 0"}},
+		{opt.Adagrad(opt.InitialAccumulator(math.Inf(1))), []string{"InitialAccumulator(+Inf)"}},
+		{opt.Adagrad(opt.Epsilon(-1)), []string{"Epsilon(-1)"}},
+		{opt.Adagrad(opt.Beta1(0.9)), []string{"Beta1(0.9) does not apply to adagrad", "InitialAccumulator"}},
+		{opt.Adadelta(opt.Rho(1)), []string{"invalid adadelta configuration", "Rho(1): must be in [0, 1)"}},
+		{opt.Adadelta(opt.Rho(-0.5)), []string{"Rho(-0.5)"}},
+		{opt.Adadelta(opt.Momentum(0.9)), []string{"Momentum(0.9) does not apply to adadelta", "Rho"}},
+		{opt.Adamax(opt.Beta1(1)), []string{"invalid adamax configuration", "Beta1(1): must be in [0, 1)"}},
+		{opt.Adamax(opt.Beta2(-0.1)), []string{"Beta2(-0.1)"}},
+		{opt.Adamax(opt.AMSGrad()), []string{"AMSGrad() does not apply to adamax"}},
+		{opt.Nadam(opt.Beta2(1)), []string{"invalid nadam configuration", "Beta2(1)"}},
+		{opt.Nadam(opt.Epsilon(math.NaN())), []string{"Epsilon(NaN)"}},
+		{opt.Nadam(opt.InitialAccumulator(0.1)), []string{"InitialAccumulator(0.1) does not apply to nadam"}},
+		{opt.Lion(opt.Beta1(0)), []string{"invalid lion configuration", "Beta1(0): Lion needs β1 in (0, 1)", "SignSGD"}},
+		{opt.Lion(opt.Beta2(1.5)), []string{"Beta2(1.5)"}},
+		{opt.Lion(opt.Epsilon(1e-7)), []string{"Epsilon(1e-07) does not apply to lion", "Beta1, Beta2"}},
+		{opt.Lion(opt.LR(-1), opt.ClipNorm(1), opt.GlobalClipNorm(1)), []string{"LR(-1)", "cannot be combined"}},
+		{opt.SGD(opt.InitialAccumulator(0.1)), []string{"InitialAccumulator(0.1) does not apply to sgd"}},
 	}
 	w := network(t, tensor.Float64, 1, 1)[1]
 	for _, c := range bad {
@@ -95,6 +114,9 @@ func TestValidate(t *testing.T) {
 		opt.SGD(opt.WeightDecay(0.01), opt.ExcludeFromWeightDecay("bias", "gamma")),
 		opt.Adam(opt.WeightDecay(0)), opt.RMSprop(opt.WeightDecay(1)),
 		opt.AdamW(), opt.AdamW(opt.WeightDecay(0)), opt.AdamW(opt.ExcludeFromWeightDecay("bias"), opt.AMSGrad(), opt.ClipNorm(1)),
+		opt.Adagrad(opt.InitialAccumulator(0), opt.Epsilon(1e-6)), opt.Adadelta(opt.LR(1), opt.Rho(0)),
+		opt.Adamax(opt.Beta1(0)), opt.Nadam(opt.WeightDecay(0.1), opt.ExcludeFromWeightDecay("bias")),
+		opt.Lion(opt.Beta1(0.99), opt.Beta2(0)),
 	}
 	for i, o := range good {
 		if err := o.Validate(); err != nil {

@@ -14,7 +14,7 @@ import (
 
 // golden is testdata/golden/optimizers.json, written by gen_optimizers.py
 // (Keras's update rules in PyTorch tensor ops, cross-checked there against
-// torch.optim where the formulas coincide).
+// torch.optim where the formulas coincide and against real Keras 3).
 type golden struct {
 	Shapes [][]int       `json:"shapes"`
 	Init   [][]float64   `json:"init"`
@@ -38,7 +38,7 @@ func loadGolden(t *testing.T) *golden {
 	if err := json.Unmarshal(data, &g); err != nil {
 		t.Fatal(err)
 	}
-	if len(g.Cases) < 20 || len(g.Grads) < 5 || len(g.Shapes) != 4 {
+	if len(g.Cases) < 60 || len(g.Grads) < 5 || len(g.Shapes) != 4 {
 		t.Fatalf("golden file too small: %d cases, %d steps, %d weights", len(g.Cases), len(g.Grads), len(g.Shapes))
 	}
 	return &g
@@ -73,6 +73,22 @@ func optionsFrom(t *testing.T, m map[string]interface{}) []opt.Option {
 			opts = append(opts, opt.ClipValue(f))
 		case "weight_decay":
 			opts = append(opts, opt.WeightDecay(f))
+		case "initial_accumulator_value":
+			opts = append(opts, opt.InitialAccumulator(f))
+		case "schedule":
+			raw, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var saved opt.SavedSchedule
+			if err := json.Unmarshal(raw, &saved); err != nil {
+				t.Fatal(err)
+			}
+			sched, err := opt.LoadSchedule(saved)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts = append(opts, opt.LRSchedule(sched))
 		case "exclude_from_weight_decay":
 			var names []string
 			for _, n := range v.([]interface{}) {
@@ -182,6 +198,15 @@ func TestGoldenDiffers(t *testing.T) {
 		{"adam_lr", "adam_weight_decay"}, {"sgd_momentum", "sgd_momentum_weight_decay"},
 		{"adam_lr", "adamw_lr"}, {"adam_amsgrad", "adamw_amsgrad"}, {"adamw_amsgrad", "adamw_amsgrad_exclude_bias"},
 		{"adam_default", "adamw_default"}, {"adam_clipnorm_clipvalue", "adamw_clipnorm_clipvalue"},
+		{"adagrad_default", "adagrad_lr"}, {"adagrad_lr", "adagrad_clipnorm_clipvalue"},
+		{"adagrad_lr", "adagrad_global_clipnorm_weight_decay"}, {"adadelta_lr1", "adadelta_rho_eps"},
+		{"adadelta_lr1", "adadelta_clip_decay"}, {"adadelta_lr1", "adadelta_global_clipnorm_weight_decay"},
+		{"adamax_lr", "adamax_clipnorm_clipvalue"}, {"adamax_lr", "adamax_global_clipnorm_weight_decay"},
+		{"adam_lr", "adamax_lr"}, {"adam_lr", "nadam_lr"}, {"nadam_lr", "nadam_clipnorm_clipvalue"},
+		{"nadam_lr", "nadam_global_clipnorm_weight_decay"}, {"lion_default", "lion_lr"},
+		{"lion_default", "lion_betas"}, {"lion_betas", "lion_clip_decay"},
+		{"lion_default", "lion_global_clipnorm_weight_decay"}, {"sgd_momentum", "sgd_momentum_exponential_decay"},
+		{"nadam_clipnorm_clipvalue", "nadam_piecewise_constant"}, {"rmsprop_default", "rmsprop_polynomial_decay"},
 	}
 	for _, p := range pairs {
 		a, b := final[p[0]], final[p[1]]

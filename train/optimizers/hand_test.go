@@ -226,13 +226,13 @@ func TestGet(t *testing.T) {
 	if o, _ := opt.Get("Adam"); o.Name() != "adam" {
 		t.Errorf("Get(Adam).Name() = %q", o.Name())
 	}
-	o, err := opt.Get("adagrad")
+	o, err := opt.Get("adabelief")
 	if err == nil || o != nil {
-		t.Fatalf("Get(adagrad) = %v, %v; want an error", o, err)
+		t.Fatalf("Get(adabelief) = %v, %v; want an error", o, err)
 	}
-	for _, want := range []string{`"adagrad"`, "adam", "sgd", "rmsprop"} {
+	for _, want := range []string{`"adabelief"`, "adam", "sgd", "rmsprop"} {
 		if !contains(err.Error(), want) {
-			t.Errorf("Get(adagrad) error %q does not mention %s", err, want)
+			t.Errorf("Get(adabelief) error %q does not mention %s", err, want)
 		}
 	}
 }

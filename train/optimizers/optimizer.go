@@ -24,9 +24,18 @@
 //   - Adam is Keras's: ε added to the uncorrected sqrt(v), bias correction
 //     folded into the step size, optional AMSGrad. SGD is Keras's (v = μv -
 //     lr·g). RMSprop is Keras 3's: ε under the square root (standalone
-//     Keras 2 and PyTorch add it to sqrt(v)).
+//     Keras 2 and PyTorch add it to sqrt(v)). Adagrad, Adadelta, Adamax,
+//     Nadam and Lion are Keras 3's, with Keras 3's defaults; each file
+//     gives its formula.
+//   - A learning-rate schedule (Schedule, given by LRSchedule: Keras's
+//     ExponentialDecay, PiecewiseConstantDecay, InverseTimeDecay,
+//     PolynomialDecay, CosineDecay, CosineDecayRestarts) gives step t (from
+//     1) the rate schedule(t-1), as Keras 3 evaluates it at the iterations
+//     already made; LearningRate reports that rate and SetLearningRate is
+//     refused (Keras: "not settable"), which ScheduleOf tells beforehand.
 //   - Decay is the legacy Keras 2 option for every optimizer: step t uses
-//     lr·1/(1+decay·(t-1)).
+//     lr·1/(1+decay·(t-1)), with lr the schedule's rate if there is one
+//     (as tf.keras 2 did).
 //   - WeightDecay is Keras 3's decoupled weight decay, which the base gives
 //     every optimizer (as Keras 3 does; AdamW only changes its default):
 //     before a weight's update, θ = θ - θ·wd·lr_e with lr_e the step's
@@ -71,8 +80,11 @@ type Optimizer interface {
 	// dtype). If any gradient holds NaN or Inf it returns an error and
 	// changes nothing.
 	Apply(params []*graph.Weight, grads []*tensor.Dense) error
-	// LearningRate is the base learning rate; SetLearningRate changes it
-	// (for schedules and callbacks).
+	// LearningRate is the base learning rate, or with an LRSchedule the
+	// schedule's rate for the next step. SetLearningRate changes it (for
+	// callbacks); on an optimizer driven by an LRSchedule it changes
+	// nothing and makes Validate and every later Apply fail, as Keras
+	// raises TypeError: check ScheduleOf first.
 	LearningRate() float64
 	SetLearningRate(lr float64)
 	// Iterations is the number of steps applied so far.

@@ -32,6 +32,8 @@ const (
 	optClipValue
 	optWeightDecay
 	optExcludeFromWeightDecay
+	optInitialAccumulator
+	optLRSchedule
 )
 
 // optionNames lists the options in the order Validate reports them.
@@ -44,11 +46,12 @@ var optionNames = []struct {
 	{optNesterov, "Nesterov"}, {optRho, "Rho"}, {optCentered, "Centered"},
 	{optClipNorm, "ClipNorm"}, {optGlobalClipNorm, "GlobalClipNorm"}, {optClipValue, "ClipValue"},
 	{optWeightDecay, "WeightDecay"}, {optExcludeFromWeightDecay, "ExcludeFromWeightDecay"},
+	{optInitialAccumulator, "InitialAccumulator"}, {optLRSchedule, "LRSchedule"},
 }
 
 // commonOptions are the options the base gives every optimizer.
 const commonOptions = optLR | optDecay | optClipNorm | optGlobalClipNorm | optClipValue |
-	optWeightDecay | optExcludeFromWeightDecay
+	optWeightDecay | optExcludeFromWeightDecay | optLRSchedule
 
 // settings is the configuration of an optimizer, one struct for all of
 // them. A zero clip value means "no clipping"; the options themselves
@@ -58,6 +61,14 @@ type settings struct {
 	amsgrad, nesterov, centered                     bool
 	clipNorm, globalClipNorm, clipValue             float64
 	weightDecay                                     float64
+	// initialAccumulator is Adagrad's initial_accumulator_value.
+	initialAccumulator float64
+	// schedule, when not nil, gives each step's learning rate in lr's
+	// place; setOnSchedule records a SetLearningRate(setLR) refused
+	// because of it.
+	schedule      Schedule
+	setOnSchedule bool
+	setLR         float64
 	// exclude are the name fragments of ExcludeFromWeightDecay.
 	exclude []string
 	// given records which options were passed, to reject foreign ones and
@@ -66,26 +77,30 @@ type settings struct {
 }
 
 // LR sets the base learning rate (Keras learning_rate, K2.2 lr). Defaults:
-// Adam 0.001, SGD 0.01, RMSprop 0.001. It must be > 0.
+// SGD 0.01, every other optimizer 0.001 (Keras 3's). It must be > 0. It
+// cannot be combined with LRSchedule.
 func LR(lr float64) Option {
 	return func(s *settings) { s.lr = lr; s.given |= optLR }
 }
 
-// Beta1 sets Adam's decay rate of the first-moment average (default 0.9),
-// in [0, 1).
+// Beta1 sets the decay rate of the first-moment average of Adam, AdamW,
+// Adamax, Nadam (default 0.9, in [0, 1)) and Lion (default 0.9, in (0, 1):
+// the rate of the interpolation whose sign Lion steps by).
 func Beta1(b float64) Option {
 	return func(s *settings) { s.beta1 = b; s.given |= optBeta1 }
 }
 
-// Beta2 sets Adam's decay rate of the second-moment average (default
-// 0.999), in [0, 1).
+// Beta2 sets the decay rate of the second-moment average of Adam, AdamW
+// and Nadam (default 0.999), of Adamax's infinity norm (0.999) and of
+// Lion's momentum (0.99), in [0, 1).
 func Beta2(b float64) Option {
 	return func(s *settings) { s.beta2 = b; s.given |= optBeta2 }
 }
 
-// Epsilon sets the fuzz factor of Adam and RMSprop (default 1e-7, Keras's
-// K.epsilon()); it must be ≥ 0. Adam adds it to sqrt(v); RMSprop adds it
-// under the square root (Keras 3).
+// Epsilon sets the fuzz factor of Adam, AdamW, Adamax, Nadam, RMSprop,
+// Adagrad and Adadelta (default 1e-7, Keras's K.epsilon()); it must be ≥ 0.
+// Adam, Adamax and Nadam add it to their denominator; RMSprop, Adagrad and
+// Adadelta add it under the square root (Keras 3).
 func Epsilon(eps float64) Option {
 	return func(s *settings) { s.epsilon = eps; s.given |= optEpsilon }
 }
@@ -113,8 +128,9 @@ func Nesterov() Option {
 	return func(s *settings) { s.nesterov = true; s.given |= optNesterov }
 }
 
-// Rho sets RMSprop's decay rate of the squared-gradient average (default
-// 0.9), in [0, 1).
+// Rho sets the decay rate of the squared-gradient average of RMSprop
+// (default 0.9) and Adadelta (default 0.95, which also averages the squared
+// updates with it), in [0, 1).
 func Rho(rho float64) Option {
 	return func(s *settings) { s.rho = rho; s.given |= optRho }
 }
@@ -165,6 +181,26 @@ func ExcludeFromWeightDecay(names ...string) Option {
 	return func(s *settings) { s.exclude = names; s.given |= optExcludeFromWeightDecay }
 }
 
+// InitialAccumulator sets the value Adagrad's accumulator of squared
+// gradients starts at (Keras initial_accumulator_value, default 0.1). It
+// must be a finite number ≥ 0.
+func InitialAccumulator(v float64) Option {
+	return func(s *settings) { s.initialAccumulator = v; s.given |= optInitialAccumulator }
+}
+
+// LRSchedule makes sched give the learning rate of every step in place of
+// LR, as Keras 3 does when learning_rate is a LearningRateSchedule: step t
+// (from 1) uses sched.LearningRateAt(t-1), the schedule at the number of
+// steps already made. The legacy Decay, if given, then applies on top of
+// it (lr/(1+decay·iterations), as tf.keras 2's optimizers did; Keras 3 has
+// no Decay). LearningRate reports the schedule's rate for the next step,
+// and SetLearningRate is refused (see Optimizer.SetLearningRate). sched
+// must not be nil, nor be combined with LR; its parameters are checked by
+// Validate.
+func LRSchedule(sched Schedule) Option {
+	return func(s *settings) { s.schedule = sched; s.given |= optLRSchedule }
+}
+
 // decays reports whether weight decay applies to the weight called name.
 func (s *settings) decays(name string) bool {
 	if !(s.weightDecay > 0) {
@@ -183,8 +219,9 @@ func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 func fmtG(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 
 // validate checks s for an optimizer called name that accepts the options in
-// allowed. It allocates only when it finds a problem.
-func (s *settings) validate(name string, allowed optionBit) error {
+// allowed and whose rule has the extra check (nil for none). It allocates
+// only when it finds a problem.
+func (s *settings) validate(name string, allowed optionBit, check func(*settings) string) error {
 	var probs []string
 	add := func(p string) { probs = append(probs, p) }
 	if foreign := s.given &^ allowed; foreign != 0 {
@@ -196,6 +233,23 @@ func (s *settings) validate(name string, allowed optionBit) error {
 	}
 	if !(s.lr > 0) || !finite(s.lr) {
 		add("LR(" + fmtG(s.lr) + "): the learning rate must be a finite number > 0")
+	}
+	if s.given&optLRSchedule != 0 {
+		switch {
+		case s.schedule == nil:
+			add("LRSchedule(nil): a schedule is required")
+		case s.given&optLR != 0:
+			add("LR(" + fmtG(s.lr) + ") and LRSchedule(" + s.schedule.ClassName() +
+				") cannot be combined: the schedule gives the learning rate")
+		default:
+			if err := s.schedule.Validate(); err != nil {
+				add("LRSchedule(" + s.schedule.ClassName() + "): " + err.Error())
+			}
+		}
+		if s.setOnSchedule {
+			add("SetLearningRate(" + fmtG(s.setLR) + ") was called, but the learning rate follows the schedule " +
+				s.schedule.ClassName() + " and is not settable (build the optimizer with LR instead of LRSchedule to set it)")
+		}
 	}
 	nonNegative := func(name string, v float64) {
 		if !(v >= 0) || !finite(v) {
@@ -218,6 +272,14 @@ func (s *settings) validate(name string, allowed optionBit) error {
 	}
 	if allowed&optRho != 0 && !(s.rho >= 0 && s.rho < 1) {
 		add("Rho(" + fmtG(s.rho) + "): must be in [0, 1)")
+	}
+	if allowed&optInitialAccumulator != 0 {
+		nonNegative("InitialAccumulator", s.initialAccumulator)
+	}
+	if check != nil {
+		if p := check(s); p != "" {
+			add(p)
+		}
 	}
 	for _, c := range []struct {
 		bit  optionBit
@@ -276,6 +338,13 @@ func (s *settings) optionString(bit optionBit, name string) string {
 		v = s.clipValue
 	case optWeightDecay:
 		v = s.weightDecay
+	case optInitialAccumulator:
+		v = s.initialAccumulator
+	case optLRSchedule:
+		if s.schedule == nil {
+			return name + "(nil)"
+		}
+		return name + "(" + s.schedule.ClassName() + ")"
 	case optExcludeFromWeightDecay:
 		q := make([]string, len(s.exclude))
 		for i, x := range s.exclude {

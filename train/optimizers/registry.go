@@ -12,10 +12,15 @@ import (
 // constructor. Adding an optimizer means one entry here and one file with
 // its constructor and rule.
 var constructors = map[string]func(...Option) Optimizer{
-	"adam":    Adam,
-	"adamw":   AdamW,
-	"rmsprop": RMSprop,
-	"sgd":     SGD,
+	"adadelta": Adadelta,
+	"adagrad":  Adagrad,
+	"adam":     Adam,
+	"adamax":   Adamax,
+	"adamw":    AdamW,
+	"lion":     Lion,
+	"nadam":    Nadam,
+	"rmsprop":  RMSprop,
+	"sgd":      SGD,
 }
 
 // Names lists the optimizer names New and Get accept, sorted.

@@ -33,13 +33,13 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("New(%q, LR(0.25)): learning rate %g, %v", name, o.LearningRate(), err)
 		}
 	}
-	o, err := opt.New("adagrad", opt.LR(1))
+	o, err := opt.New("adabelief", opt.LR(1))
 	if err == nil || o != nil {
-		t.Fatalf("New(adagrad) = %v, %v; want an error", o, err)
+		t.Fatalf("New(adabelief) = %v, %v; want an error", o, err)
 	}
-	want := `optimizers: unknown optimizer "adagrad" (valid names: ` + strings.Join(names, ", ") + ")"
+	want := `optimizers: unknown optimizer "adabelief" (valid names: ` + strings.Join(names, ", ") + ")"
 	if err.Error() != want {
-		t.Errorf("New(adagrad) error %q, want %q", err, want)
+		t.Errorf("New(adabelief) error %q, want %q", err, want)
 	}
 }
 

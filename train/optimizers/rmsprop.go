@@ -21,7 +21,7 @@ func RMSprop(opts ...Option) Optimizer {
 var rmspropRule = &rule{
 	options: optRho | optEpsilon | optMomentum | optCentered,
 	slots: func(s *settings) []slot {
-		return []slot{{"velocity", true}, {"momentum", s.momentum > 0}, {"average_gradient", s.centered}}
+		return []slot{{"velocity", true, 0}, {"momentum", s.momentum > 0, 0}, {"average_gradient", s.centered, 0}}
 	},
 	step32: rmsprop[float32],
 	step64: rmsprop[float64],

@@ -14,7 +14,7 @@ func SGD(opts ...Option) Optimizer {
 var sgdRule = &rule{
 	options: optMomentum | optNesterov,
 	slots: func(s *settings) []slot {
-		return []slot{{"momentum", s.momentum != 0}}
+		return []slot{{"momentum", s.momentum != 0, 0}}
 	},
 	step32: sgd[float32],
 	step64: sgd[float64],

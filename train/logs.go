@@ -99,7 +99,7 @@ func (h *History) CSV() string {
 		fmt.Fprintf(&b, "%d", e)
 		for _, n := range h.Names {
 			if i < len(h.Values[n]) {
-				fmt.Fprintf(&b, ",%.17g", h.Values[n][i])
+				b.WriteString("," + csvValue(h.Values[n][i]))
 			} else {
 				b.WriteString(",NA")
 			}
@@ -108,3 +108,7 @@ func (h *History) CSV() string {
 	}
 	return b.String()
 }
+
+// csvValue is a value as History.CSV and CSVLogger write it: the 17
+// significant digits that read back to the same float64.
+func csvValue(v float64) string { return fmt.Sprintf("%.17g", v) }

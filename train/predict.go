@@ -8,7 +8,9 @@ import (
 // Predict returns the model's output for x in inference mode (dropout off),
 // computed batch by batch (BatchSize, default 32) and concatenated on axis 0.
 // Any number of samples works, the last partial batch included. For models
-// with several outputs use PredictAll.
+// with several outputs use PredictAll. Options: BatchSize, Verbose (0 by
+// default; 1 Keras's progress bar), Output, Context, AllowNonFinite, and
+// Callbacks, whose PredictHooks are called.
 func (m *Model) Predict(x any, opts ...FitOption) (*tensor.Dense, error) {
 	if n := len(m.net.Outputs()); n != 1 {
 		return nil, errors.Errorf("Predict: the model has %d outputs; use PredictAll", n)
@@ -24,7 +26,7 @@ func (m *Model) Predict(x any, opts ...FitOption) (*tensor.Dense, error) {
 // output, in the model's output order.
 func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, err error) {
 	defer guard("Predict", &err)
-	c, err := newFitConfig("Predict", opts, "BatchSize", "Verbose", "Output", "Context", "AllowNonFinite")
+	c, err := newFitConfig("Predict", opts, "BatchSize", "Verbose", "Output", "Context", "AllowNonFinite", "Callbacks")
 	if err != nil {
 		return nil, err
 	}
@@ -39,10 +41,13 @@ func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, e
 	m.weightsMu.RLock() // one set of weights for the whole call
 	defer m.weightsMu.RUnlock()
 	idx := make([]int, 0, c.batchSize)
-	for from := 0; from < d.n; from += c.batchSize {
+	hk := newHooks(c.evalCallbacks())
+	hk.predictBegin(m, Params{Steps: (d.n + c.batchSize - 1) / c.batchSize, Samples: d.n, BatchSize: c.batchSize, Verbose: c.verbose})
+	for from, b := 0, 0; from < d.n; from, b = from+c.batchSize, b+1 {
 		if err := c.cancelled(); err != nil {
 			return nil, errors.Wrap(err, "Predict: cancelled")
 		}
+		hk.predictBatchBegin(b)
 		idx = bucketed(span(idx, from, min(from+c.batchSize, d.n)), c.batchSize)
 		bad, err := m.predictBatch(d, idx, from, min(c.batchSize, d.n-from), results)
 		if bad >= 0 {
@@ -51,7 +56,9 @@ func (m *Model) PredictAll(x any, opts ...FitOption) (results []*tensor.Dense, e
 		if err != nil {
 			return nil, errors.Wrap(err, "Predict")
 		}
+		hk.predictBatchEnd(b)
 	}
+	hk.predictEnd()
 	return results, nil
 }
 

@@ -14,7 +14,9 @@ import (
 // Keras's CSVLogger: a header "epoch" then the first epoch's log names
 // sorted (with their "val_" forms added when that epoch logged none, as
 // Keras does), one row per epoch (0-based), "NA" for a value an epoch did
-// not log. Values are written as History.CSV writes them. Separator
+// not log. Values are written as Keras writes them (Python's str() of a
+// float), as History.CSV writes them; lines end in "\n" (Python's csv
+// module, which Keras uses, ends them in "\r\n"). Separator
 // defaults to ","; with Append an existing file is continued (and gets no
 // second header), else it is replaced.
 //

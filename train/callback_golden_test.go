@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -34,6 +35,7 @@ type goldenCallbacks struct {
 		StoppedEpoch int `json:"stopped_epoch"`
 		BestEpoch    int `json:"best_epoch"`
 		WeightsEpoch int `json:"weights_epoch"`
+		Output       string
 	} `json:"early_stopping"`
 	ReduceLR []struct {
 		Name string
@@ -50,13 +52,21 @@ type goldenCallbacks struct {
 		Logs     []map[string]float64
 		LRs      []float64 `json:"lrs"`
 		LoggedLR []float64 `json:"logged_lr"`
+		Output   string
 	} `json:"reduce_lr"`
 	Checkpoint []struct {
-		Name  string
-		Args  checkpointArgs
-		Logs  []map[string]float64
-		Saved []string
+		Name   string
+		Args   checkpointArgs
+		Logs   []map[string]float64
+		Saved  []string
+		Output string
 	}
+	CSVLogger []struct {
+		Name      string
+		Separator string
+		Runs      [][]map[string]float64
+		Text      string
+	} `json:"csv_logger"`
 	CheckpointBatches struct {
 		Args      checkpointArgs
 		Steps     int
@@ -86,7 +96,7 @@ func readGoldenCallbacks(t *testing.T) goldenCallbacks {
 	if err := json.Unmarshal(raw, &g); err != nil {
 		t.Fatal(err)
 	}
-	if len(g.EarlyStopping) == 0 || len(g.ReduceLR) == 0 || len(g.Checkpoint) == 0 || len(g.CheckpointBatches.Saved) == 0 {
+	if len(g.EarlyStopping) == 0 || len(g.ReduceLR) == 0 || len(g.Checkpoint) == 0 || len(g.CheckpointBatches.Saved) == 0 || len(g.CSVLogger) == 0 {
 		t.Fatal("callbacks.json holds no scenarios")
 	}
 	return g
@@ -165,8 +175,9 @@ func drive(t *testing.T, m *Model, cb Callback, logs []map[string]float64) int {
 func TestEarlyStoppingGolden(t *testing.T) {
 	for _, c := range readGoldenCallbacks(t).EarlyStopping {
 		a := c.Args
+		var out strings.Builder
 		es := &EarlyStopping{Monitor: a.Monitor, Mode: a.Mode, MinDelta: a.MinDelta, Patience: a.Patience, Baseline: a.Baseline,
-			RestoreBestWeights: a.RestoreBestWeights, StartFromEpoch: a.StartFromEpoch}
+			RestoreBestWeights: a.RestoreBestWeights, StartFromEpoch: a.StartFromEpoch, Verbose: 1, Out: &out}
 		m := goldenModel(t, 0.1)
 		run := drive(t, m, es, c.Logs)
 		stopped := max(es.StoppedEpoch, 0) // Keras's 0 for "did not stop"
@@ -174,6 +185,9 @@ func TestEarlyStoppingGolden(t *testing.T) {
 		if run != c.EpochsRun || stopped != c.StoppedEpoch || es.BestEpoch != c.BestEpoch || weights != c.WeightsEpoch {
 			t.Errorf("%s: ran %d, stopped %d, best %d, weights of epoch %d; Keras %d, %d, %d, %d",
 				c.Name, run, stopped, es.BestEpoch, weights, c.EpochsRun, c.StoppedEpoch, c.BestEpoch, c.WeightsEpoch)
+		}
+		if out.String() != c.Output {
+			t.Errorf("%s: printed %q, Keras %q", c.Name, out.String(), c.Output)
 		}
 	}
 }
@@ -197,21 +211,29 @@ func TestReduceLROnPlateauGolden(t *testing.T) {
 		if a.MinDelta != nil {
 			r.MinDelta = *a.MinDelta
 		}
-		r.Mode, r.Cooldown, r.MinLR = a.Mode, a.Cooldown, a.MinLR
+		var out strings.Builder
+		r.Mode, r.Cooldown, r.MinLR, r.Verbose, r.Out = a.Mode, a.Cooldown, a.MinLR, 1, &out
 		m := goldenModel(t, c.LR)
 		if err := r.CheckParams(goldenParams); err != nil {
 			t.Fatal(err)
 		}
 		r.OnTrainBegin(m, goldenParams)
+		exact := true
 		for epoch, d := range c.Logs {
 			logs := logsOf(d)
 			r.AddEpochLogs(epoch, &logs)
 			r.OnEpochEnd(epoch, logs)
 			logged, _ := logs.Get("learning_rate")
+			exact = exact && m.Optimizer().LearningRate() == c.LRs[epoch]
 			if lr := m.Optimizer().LearningRate(); !closeRel(lr, c.LRs[epoch], 1e-6) || !closeRel(logged, c.LoggedLR[epoch], 1e-6) {
 				t.Errorf("%s: epoch %d: learning rate %g (logged %g), Keras %g (%g)", c.Name, epoch, lr, logged, c.LRs[epoch], c.LoggedLR[epoch])
 				break
 			}
+		}
+		// Keras prints the product of its float32 rate and the factor: the
+		// messages agree where every rate is the same number in both.
+		if exact && out.String() != c.Output {
+			t.Errorf("%s: printed %q, Keras %q", c.Name, out.String(), c.Output)
 		}
 	}
 }
@@ -226,8 +248,13 @@ func TestModelCheckpointGolden(t *testing.T) {
 	for _, c := range g.Checkpoint {
 		dir := t.TempDir()
 		mc := c.Args.callback(dir)
+		var out strings.Builder
+		mc.Verbose, mc.Out = 1, &out
 		drive(t, goldenModel(t, 0.1), mc, c.Logs)
 		checkSaved(t, c.Name, dir, mc.Saved, c.Saved)
+		if got := strings.ReplaceAll(out.String(), dir+string(filepath.Separator), ""); got != c.Output {
+			t.Errorf("%s: printed %q, Keras %q", c.Name, got, c.Output)
+		}
 	}
 	c := g.CheckpointBatches
 	dir := t.TempDir()
@@ -265,5 +292,24 @@ func checkSaved(t *testing.T, name, dir string, saved, want []string) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("%s: saved %q, Keras %q", name, got, want)
+	}
+}
+
+// TestCSVLoggerGolden: the file CSVLogger writes over one or two runs (the
+// second appending) is Keras 3's, but for the line ends ("\n", not Python
+// csv's "\r\n"): header, sorted names, "val_" columns added, "NA", values.
+func TestCSVLoggerGolden(t *testing.T) {
+	for _, c := range readGoldenCallbacks(t).CSVLogger {
+		path := filepath.Join(t.TempDir(), "log.csv")
+		for i, run := range c.Runs {
+			drive(t, goldenModel(t, 0.1), &CSVLogger{Filename: path, Separator: c.Separator, Append: i > 0}, run)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := strings.ReplaceAll(c.Text, "\r\n", "\n"); string(got) != want {
+			t.Errorf("%s: wrote\n%s\nKeras\n%s", c.Name, got, want)
+		}
 	}
 }

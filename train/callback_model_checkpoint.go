@@ -193,6 +193,9 @@ func (c *ModelCheckpoint) save(epoch, batch int, logs Logs) {
 		return
 	}
 	c.Saved = append(c.Saved, path)
+	if c.Verbose > 0 {
+		fmt.Fprintf(out, "\nEpoch %d: finished saving model to %s\n", epoch+1, path)
+	}
 }
 
 // pathField is a piece of a file name pattern: literal text, or a field

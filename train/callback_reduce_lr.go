@@ -115,7 +115,7 @@ func (r *ReduceLROnPlateau) OnEpochEnd(epoch int, logs Logs) {
 		if out == nil {
 			out = os.Stdout
 		}
-		fmt.Fprintf(out, "\nEpoch %d: ReduceLROnPlateau reducing learning rate to %v.\n", epoch+1, lr)
+		fmt.Fprintf(out, "\nEpoch %d: ReduceLROnPlateau reducing learning rate to %s.\n", epoch+1, pythonFloat(lr))
 	}
 	r.cooldown, r.wait = r.Cooldown, 0
 }

@@ -374,3 +374,23 @@ func TestPythonFloat(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressBarRedraw: on a terminal an evaluation's bar is redrawn in
+// place ("\r", Keras 3's bar with the part not done in thin lines, the ETA)
+// and ends with the final line padded over the longer one before it.
+func TestProgressBarRedraw(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewProgressBar(&buf, 1)
+	p.dynamic = true
+	p.OnTestBegin(nil, Params{Steps: 3})
+	p.OnTestBatchEnd(0, Logs{Names: []string{"loss"}, Values: []float64{0.5}})
+	first := buf.String()
+	p.OnTestEnd(Logs{Names: []string{"loss"}, Values: []float64{0.25}})
+	if !regexp.MustCompile(`^\r1/3 ━{6}─{14} \d+s \d+(us|ms|s)/step - loss: 0\.5000$`).MatchString(first) {
+		t.Errorf("first draw %q", first)
+	}
+	rest := strings.TrimPrefix(buf.String(), first)
+	if !regexp.MustCompile(`^\r3/3 ━{20} \d+s \d+(us|ms|s)/step - loss: 0\.2500 *\n$`).MatchString(rest) {
+		t.Errorf("final draw %q", rest)
+	}
+}

@@ -93,20 +93,27 @@ func (p *ProgressBar) OnPredictBatchEnd(batch int) { p.OnTestBatchEnd(batch, Log
 // OnPredictEnd prints a prediction's final line.
 func (p *ProgressBar) OnPredictEnd() { p.OnTestEnd(Logs{}) }
 
-// stepLine redraws Keras 3's bar after done of the steps, with the ETA
-// (verbose 1 on a terminal, at most every 50ms, not at the last step).
+// stepLine redraws Keras 3's bar after done of the steps, with the ETA.
 func (p *ProgressBar) stepLine(done int, logs Logs) {
+	if elapsed, eta, ok := p.due(done); ok {
+		p.draw(withLogs(p.bar3(done)+" "+formatETA(eta)+" "+formatPerStep(elapsed, done), logs))
+	}
+}
+
+// due reports whether the bar is redrawn after done of the steps (verbose 1
+// on a terminal, at most every 50ms, not at the last step), with the time
+// elapsed and the ETA.
+func (p *ProgressBar) due(done int) (elapsed, eta time.Duration, ok bool) {
 	if p.Verbose != 1 || !p.dynamic || done >= p.params.Steps {
-		return
+		return 0, 0, false
 	}
 	now := time.Now()
 	if now.Sub(p.lastDraw) < 50*time.Millisecond {
-		return
+		return 0, 0, false
 	}
 	p.lastDraw = now
-	elapsed := now.Sub(p.start)
-	eta := time.Duration(float64(elapsed) / float64(done) * float64(p.params.Steps-done))
-	p.draw(withLogs(p.bar3(done)+" "+formatETA(eta)+" "+formatPerStep(elapsed, done), logs))
+	elapsed = now.Sub(p.start)
+	return elapsed, time.Duration(float64(elapsed) / float64(done) * float64(p.params.Steps-done)), true
 }
 
 // endLine prints the final line of an evaluation or a prediction.
@@ -152,17 +159,9 @@ func (p *ProgressBar) OnEpochBegin(epoch int) {
 // OnBatchEnd redraws the bar (verbose 1 on a terminal).
 func (p *ProgressBar) OnBatchEnd(batch int, logs Logs) {
 	p.steps = batch + 1
-	if p.Verbose != 1 || !p.dynamic || p.steps >= p.params.Steps {
-		return
+	if _, eta, ok := p.due(p.steps); ok {
+		p.draw(withLogs(p.bar(p.steps)+" - ETA: "+formatETA(eta), logs))
 	}
-	now := time.Now()
-	if now.Sub(p.lastDraw) < 50*time.Millisecond {
-		return
-	}
-	p.lastDraw = now
-	elapsed := now.Sub(p.start)
-	eta := time.Duration(float64(elapsed) / float64(p.steps) * float64(p.params.Steps-p.steps))
-	p.draw(withLogs(p.bar(p.steps)+" - ETA: "+formatETA(eta), logs))
 }
 
 // OnEpochEnd prints the final line of the epoch.

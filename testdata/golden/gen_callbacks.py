@@ -19,13 +19,20 @@ stopping when the callback sets model.stop_training; then on_train_end.
 Before each epoch's end the Dense kernel is set to the epoch number, so the
 kernel after on_train_end says which epoch's weights EarlyStopping restored.
 
+Every callback runs with verbose=1; what it prints is recorded as "output"
+(ModelCheckpoint's with the temporary directory removed from the paths).
+
 Recorded per scenario:
   * EarlyStopping: epochs run, stopped_epoch, best_epoch, and the epoch
     whose weights the model holds at the end;
   * ReduceLROnPlateau: the learning rate after each epoch and the
     "learning_rate" the callback put into each epoch's logs;
-  * ModelCheckpoint: the names of the files saved, in order.
+  * ModelCheckpoint: the names of the files saved, in order;
+  * CSVLogger: the file's text after one or two trainings (the second with
+    append=True), each of a scripted sequence of epoch logs.
 """
+import contextlib
+import io
 import json
 import os
 import tempfile
@@ -131,37 +138,42 @@ def main():
     out = {"early_stopping": [], "reduce_lr": [], "checkpoint": []}
     for name, kw, monitor, values in early:
         m = model()
-        cb = callbacks.EarlyStopping(**kw)
+        cb = callbacks.EarlyStopping(verbose=1, **kw)
         logs = seq(monitor, values)
-        run = drive(cb, m, logs)
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            run = drive(cb, m, logs)
         out["early_stopping"].append({
             "name": name, "args": kw, "logs": seq(monitor, values),
             "epochs_run": run, "stopped_epoch": cb.stopped_epoch, "best_epoch": cb.best_epoch,
-            "weights_epoch": int(m.layers[0].get_weights()[0].flat[0]),
+            "weights_epoch": int(m.layers[0].get_weights()[0].flat[0]), "output": printed.getvalue(),
         })
     for name, kw, lr, monitor, values in reduce:
         m = model(lr)
-        cb = callbacks.ReduceLROnPlateau(**kw)
+        cb = callbacks.ReduceLROnPlateau(verbose=1, **kw)
         logs = seq(monitor, values)
         lrs = []
         cb.set_model(m)
         cb.on_train_begin()
         logged = []
-        for epoch, lg in enumerate(logs):
-            cb.on_epoch_end(epoch, lg)
-            logged.append(lg["learning_rate"])
-            lrs.append(float(np.asarray(m.optimizer.learning_rate)))
-        out["reduce_lr"].append({"name": name, "args": kw, "lr": lr, "logs": seq(monitor, values), "lrs": lrs, "logged_lr": logged})
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            for epoch, lg in enumerate(logs):
+                cb.on_epoch_end(epoch, lg)
+                logged.append(lg["learning_rate"])
+                lrs.append(float(np.asarray(m.optimizer.learning_rate)))
+        out["reduce_lr"].append({"name": name, "args": kw, "lr": lr, "logs": seq(monitor, values), "lrs": lrs, "logged_lr": logged,
+                                 "output": printed.getvalue()})
     for name, kw, values in checkpoint:
         with tempfile.TemporaryDirectory() as d:
             m = model()
             kw2 = dict(kw, filepath=os.path.join(d, kw["filepath"]))
-            cb = callbacks.ModelCheckpoint(**kw2)
+            cb = callbacks.ModelCheckpoint(verbose=1, **kw2)
             saved = []
             orig = m.save_weights
             m.save_weights = lambda fp, overwrite=True, **k: (saved.append(os.path.basename(fp)), orig(fp, overwrite=overwrite))
-            drive(cb, m, ckpt_logs(values))
-        out["checkpoint"].append({"name": name, "args": kw, "logs": ckpt_logs(values), "saved": saved})
+            with contextlib.redirect_stdout(io.StringIO()) as printed:
+                drive(cb, m, ckpt_logs(values))
+        out["checkpoint"].append({"name": name, "args": kw, "logs": ckpt_logs(values), "saved": saved,
+                                  "output": printed.getvalue().replace(d + os.sep, "")})
     # Batch-level saving: 3 batches per epoch, 3 epochs, every 2 batches.
     with tempfile.TemporaryDirectory() as d:
         m = model()
@@ -173,6 +185,20 @@ def main():
         batch_logs = [[{"loss": 1.0 / (e * 3 + b + 1), "accuracy": 0.5} for b in range(3)] for e in range(3)]
         drive(cb, m, ckpt_logs(VL[:3]), steps=3, batch_logs=batch_logs)
         out["checkpoint_batches"] = {"args": kw, "steps": 3, "batch_logs": batch_logs, "logs": ckpt_logs(VL[:3]), "saved": saved}
+    out["csv_logger"] = []
+    for name, sep, runs in [
+        ("with validation", ",", [ckpt_logs(VL[:3])]),
+        ("without validation", ",", [[{"loss": 1 / 3, "accuracy": 0.25, "learning_rate": 1e-05}, {"loss": 0.1, "accuracy": 1e16, "learning_rate": 5e-06}]]),
+        ("append with a separator", ";", [ckpt_logs(VL[:2]), ckpt_logs(VL[2:5])]),
+    ]:
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "log.csv")
+            for i, logs in enumerate(runs):
+                cb = callbacks.CSVLogger(path, separator=sep, append=i > 0)
+                drive(cb, model(), [dict(lg) for lg in logs])
+            with open(path, newline="") as f:  # Python's csv ends lines with \r\n
+                text = f.read()
+        out["csv_logger"].append({"name": name, "separator": sep, "runs": runs, "text": text})
     with open(os.path.join(HERE, "callbacks.json"), "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")

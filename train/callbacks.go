@@ -43,7 +43,9 @@ type TrainBatchBeginner interface {
 // calls them, and so does Fit around each validation pass. p describes the
 // evaluation: Steps its batches, Samples its samples. Batch logs hold the
 // running means of the loss and metrics so far (without "val_"); the end
-// logs hold the evaluation's results.
+// logs hold the evaluation's results. The test and predict hooks run while
+// the model's weights are locked for reading (every batch sees the same
+// weights): they must not change the weights nor save the model.
 type TestHooks interface {
 	OnTestBegin(m *Model, p Params)
 	OnTestBatchBegin(batch int)

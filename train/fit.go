@@ -571,8 +571,10 @@ func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 func (m *Model) evaluate(d *dataset, c *fitConfig, hk *hooks) (Logs, error) {
 	means := make([]metrics.Mean, len(m.names))
 	idx := make([]int, 0, c.batchSize)
-	hk.testBegin(m, Params{Steps: (d.n + c.batchSize - 1) / c.batchSize, Samples: d.n, BatchSize: c.batchSize,
-		Verbose: c.verbose, Metrics: m.MetricsNames()})
+	if len(hk.test) > 0 {
+		hk.testBegin(m, Params{Steps: (d.n + c.batchSize - 1) / c.batchSize, Samples: d.n, BatchSize: c.batchSize,
+			Verbose: c.verbose, Metrics: m.MetricsNames()})
+	}
 	for from, b := 0, 0; from < d.n; from, b = from+c.batchSize, b+1 {
 		if err := c.cancelled(); err != nil {
 			return Logs{}, errors.Wrap(err, "Evaluate: cancelled")

@@ -2,10 +2,6 @@ package train
 
 import (
 	"math"
-	"slices"
-	"strings"
-
-	"github.com/pkg/errors"
 )
 
 // Params describe a Fit call to callbacks (Keras's callback.params).
@@ -30,6 +26,56 @@ type Callback interface {
 	OnBatchEnd(batch int, logs Logs)
 	OnEpochEnd(epoch int, logs Logs)
 	OnTrainEnd(logs Logs)
+}
+
+// The hooks beyond Callback's are optional interfaces, as Keras's
+// on_train_batch_begin, on_test_* and on_predict_* methods: Fit, Evaluate
+// and Predict look for them once per call, so a callback implements only
+// those it needs and callbacks written against Callback alone keep working.
+
+// TrainBatchBeginner is a callback called before each training step
+// (Keras's on_train_batch_begin); batch counts from 0 in each epoch.
+type TrainBatchBeginner interface {
+	OnTrainBatchBegin(batch int)
+}
+
+// TestHooks are the hooks of an evaluation (Keras's on_test_*): Evaluate
+// calls them, and so does Fit around each validation pass. p describes the
+// evaluation: Steps its batches, Samples its samples. Batch logs hold the
+// running means of the loss and metrics so far (without "val_"); the end
+// logs hold the evaluation's results. The test and predict hooks run while
+// the model's weights are locked for reading (every batch sees the same
+// weights): they must not change the weights nor save the model.
+type TestHooks interface {
+	OnTestBegin(m *Model, p Params)
+	OnTestBatchBegin(batch int)
+	OnTestBatchEnd(batch int, logs Logs)
+	OnTestEnd(logs Logs)
+}
+
+// PredictHooks are the hooks of Predict and PredictAll (Keras's
+// on_predict_*); p.Steps is the number of batches. Unlike Keras, the batch
+// end does not carry the batch's outputs (Predict returns them all).
+type PredictHooks interface {
+	OnPredictBegin(m *Model, p Params)
+	OnPredictBatchBegin(batch int)
+	OnPredictBatchEnd(batch int)
+	OnPredictEnd()
+}
+
+// EpochLogsAdder is a callback that adds values to each epoch's logs before
+// History records them and any callback's OnEpochEnd sees them, as Keras's
+// callbacks write into the shared logs dictionary (ReduceLROnPlateau adds
+// "learning_rate").
+type EpochLogsAdder interface {
+	AddEpochLogs(epoch int, logs *Logs)
+}
+
+// Failer is a callback whose hooks can fail (a file it could not write):
+// Fit checks Err after OnTrainBegin and after each batch's and epoch's
+// hooks, and stops with the first error, naming the callback's failure.
+type Failer interface {
+	Err() error
 }
 
 // BaseCallback implements every Callback method as a no-op.
@@ -88,106 +134,137 @@ func (l callbackList) OnTrainEnd(logs Logs) {
 	}
 }
 
-// EarlyStopping stops training when Monitor stops improving, as Keras's
-// EarlyStopping: improvement means current-MinDelta > best (mode max) or
-// current+MinDelta < best (mode min); mode is max when the monitored name
-// contains "acc", else min. After Patience epochs without improvement it
-// stops; with RestoreBestWeights the best epoch's weights are restored then.
-type EarlyStopping struct {
-	BaseCallback
-	Monitor            string
-	MinDelta           float64
-	Patience           int
-	RestoreBestWeights bool
-
-	model    *Model
-	best     float64
-	wait     int
-	max      bool
-	snapshot [][]float64
-	// StoppedEpoch is the epoch at which training stopped (-1 if it did not).
-	StoppedEpoch int
+// hooks are the optional interfaces a list of callbacks implements, found
+// once per call of Fit, Evaluate or Predict.
+type hooks struct {
+	batchBegin []TrainBatchBeginner
+	test       []TestHooks
+	predict    []PredictHooks
+	adders     []EpochLogsAdder
+	failers    []Failer
+	resumers   []resumer
 }
 
-// CheckParams refuses a Monitor that Fit never logs (Keras warns and never
-// stops): the names are p.Metrics, and with validation data their "val_"
-// forms; and a negative Patience or a negative or NaN MinDelta (Keras takes
-// MinDelta's absolute value silently).
-func (e *EarlyStopping) CheckParams(p Params) error {
-	monitor := e.Monitor
-	if monitor == "" {
-		monitor = "val_loss"
-	}
-	names := append([]string(nil), p.Metrics...)
-	if p.Validation {
-		for _, n := range p.Metrics {
-			names = append(names, "val_"+n)
+// resumer is a callback that, in OnTrainBegin, restored the model to the end
+// of an earlier epoch (BackupAndRestore): Fit starts at the epoch it says.
+type resumer interface {
+	resumeEpoch() (epoch int, ok bool)
+}
+
+// newHooks sorts cbs by the optional interfaces they implement.
+func newHooks(cbs []Callback) hooks {
+	var h hooks
+	for _, cb := range cbs {
+		if v, ok := cb.(TrainBatchBeginner); ok {
+			h.batchBegin = append(h.batchBegin, v)
+		}
+		if v, ok := cb.(TestHooks); ok {
+			h.test = append(h.test, v)
+		}
+		if v, ok := cb.(PredictHooks); ok {
+			h.predict = append(h.predict, v)
+		}
+		if v, ok := cb.(EpochLogsAdder); ok {
+			h.adders = append(h.adders, v)
+		}
+		if v, ok := cb.(Failer); ok {
+			h.failers = append(h.failers, v)
+		}
+		if v, ok := cb.(resumer); ok {
+			h.resumers = append(h.resumers, v)
 		}
 	}
-	if !slices.Contains(names, monitor) {
-		return errors.Errorf("EarlyStopping: Monitor %q is never logged by this Fit; it logs %s", monitor, strings.Join(names, ", "))
+	return h
+}
+
+// trainBatchBegin calls every OnTrainBatchBegin.
+func (h *hooks) trainBatchBegin(batch int) {
+	for _, cb := range h.batchBegin {
+		cb.OnTrainBatchBegin(batch)
 	}
-	if e.Patience < 0 || e.MinDelta < 0 || math.IsNaN(e.MinDelta) {
-		return errors.Errorf("EarlyStopping: Patience (%d) and MinDelta (%v) must not be negative", e.Patience, e.MinDelta)
+}
+
+// testBegin calls every OnTestBegin.
+func (h *hooks) testBegin(m *Model, p Params) {
+	for _, cb := range h.test {
+		cb.OnTestBegin(m, p)
+	}
+}
+
+// testBatchBegin calls every OnTestBatchBegin.
+func (h *hooks) testBatchBegin(batch int) {
+	for _, cb := range h.test {
+		cb.OnTestBatchBegin(batch)
+	}
+}
+
+// testBatchEnd calls every OnTestBatchEnd.
+func (h *hooks) testBatchEnd(batch int, logs Logs) {
+	for _, cb := range h.test {
+		cb.OnTestBatchEnd(batch, logs)
+	}
+}
+
+// testEnd calls every OnTestEnd.
+func (h *hooks) testEnd(logs Logs) {
+	for _, cb := range h.test {
+		cb.OnTestEnd(logs)
+	}
+}
+
+// predictBegin calls every OnPredictBegin.
+func (h *hooks) predictBegin(m *Model, p Params) {
+	for _, cb := range h.predict {
+		cb.OnPredictBegin(m, p)
+	}
+}
+
+// predictBatchBegin calls every OnPredictBatchBegin.
+func (h *hooks) predictBatchBegin(batch int) {
+	for _, cb := range h.predict {
+		cb.OnPredictBatchBegin(batch)
+	}
+}
+
+// predictBatchEnd calls every OnPredictBatchEnd.
+func (h *hooks) predictBatchEnd(batch int) {
+	for _, cb := range h.predict {
+		cb.OnPredictBatchEnd(batch)
+	}
+}
+
+// predictEnd calls every OnPredictEnd.
+func (h *hooks) predictEnd() {
+	for _, cb := range h.predict {
+		cb.OnPredictEnd()
+	}
+}
+
+// addEpochLogs lets every EpochLogsAdder add to logs.
+func (h *hooks) addEpochLogs(epoch int, logs *Logs) {
+	for _, cb := range h.adders {
+		cb.AddEpochLogs(epoch, logs)
+	}
+}
+
+// err is the first error a Failer reports, or nil.
+func (h *hooks) err() error {
+	for _, cb := range h.failers {
+		if err := cb.Err(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// OnTrainBegin resets the state.
-func (e *EarlyStopping) OnTrainBegin(m *Model, _ Params) {
-	if e.Monitor == "" {
-		e.Monitor = "val_loss"
-	}
-	e.model, e.wait, e.StoppedEpoch, e.snapshot = m, 0, -1, nil
-	e.max = containsAcc(e.Monitor)
-	if e.max {
-		e.best = math.Inf(-1)
-	} else {
-		e.best = math.Inf(1)
-	}
-}
-
-// OnEpochEnd checks the monitored value.
-func (e *EarlyStopping) OnEpochEnd(epoch int, logs Logs) {
-	cur, ok := logs.Get(e.Monitor)
-	if !ok {
-		return
-	}
-	better := cur+e.MinDelta < e.best
-	if e.max {
-		better = cur-e.MinDelta > e.best
-	}
-	if better {
-		e.best, e.wait = cur, 0
-		if e.RestoreBestWeights {
-			e.snapshot = e.snapshot[:0]
-			for _, w := range e.model.Weights() {
-				e.snapshot = append(e.snapshot, w.Float64s())
-			}
-		}
-		return
-	}
-	e.wait++
-	if e.wait >= e.Patience {
-		e.StoppedEpoch = epoch
-		e.model.StopTraining()
-		if e.RestoreBestWeights && e.snapshot != nil {
-			e.model.weightsMu.Lock() // concurrent Predict calls see before or after, never between
-			for i, w := range e.model.Weights() {
-				_ = w.SetFloat64s(e.snapshot[i])
-			}
-			e.model.weightsMu.Unlock()
+// resumeEpoch is the epoch a resumer restored the model to, if any did.
+func (h *hooks) resumeEpoch() (int, bool) {
+	for _, cb := range h.resumers {
+		if e, ok := cb.resumeEpoch(); ok {
+			return e, true
 		}
 	}
-}
-
-func containsAcc(s string) bool {
-	for i := 0; i+3 <= len(s); i++ {
-		if s[i:i+3] == "acc" {
-			return true
-		}
-	}
-	return false
+	return 0, false
 }
 
 // LearningRateScheduler sets the optimizer's learning rate at the start of

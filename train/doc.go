@@ -1,8 +1,11 @@
 // Package train owns kerago's models and their training: Model (functional,
 // from inputs to outputs, and Sequential), Compile with a loss, an optimizer
 // and metrics, Fit with its Keras-style progress bar, Evaluate, Predict,
-// Summary, callbacks (History, the progress bar, early stopping, CSV
-// logging) and weight files.
+// Summary, callbacks (History, the progress bar, and Keras 3's
+// EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, CSVLogger,
+// TerminateOnNaN, BackupAndRestore, LearningRateScheduler and
+// LambdaCallback, one file each; hooks beyond the Callback interface are
+// optional interfaces, see callbacks.go) and weight files.
 //
 // A Model compiles its network into graph.Programs on demand: one training
 // program per batch size met (the last partial batch gets its own), and

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"slices"
@@ -70,7 +71,10 @@ func ValidationData(x, y any) FitOption {
 }
 
 // Verbose sets the output: 0 silent, 1 progress bar (Fit's default), 2 one
-// line per epoch. Evaluate and Predict default to silent.
+// line per epoch. Evaluate and Predict default to silent (Keras's default is
+// "auto", a bar); with 1 they print Keras 3's bar ("4/4 ━━━━ 0s 2ms/step -
+// loss: 0.3000 - accuracy: 0.9000", Predict without values), with 2 one
+// line.
 func Verbose(v int) FitOption { return func(c *fitConfig) { c.mark("Verbose"); c.verbose = v } }
 
 // InitialEpoch is the epoch to start at (to resume training; default 0).
@@ -79,7 +83,8 @@ func InitialEpoch(e int) FitOption {
 }
 
 // Callbacks adds callbacks to Fit (History and the progress bar are added
-// automatically).
+// automatically), Evaluate (which calls their TestHooks) and Predict (their
+// PredictHooks).
 func Callbacks(cbs ...Callback) FitOption {
 	return func(c *fitConfig) { c.mark("Callbacks"); c.callbacks = append(c.callbacks, cbs...) }
 }
@@ -140,6 +145,15 @@ func (c *fitConfig) cancelled() error {
 		return nil
 	}
 	return c.ctx.Err()
+}
+
+// evalCallbacks are the callbacks of an Evaluate or Predict call: the progress
+// bar (Verbose 1 or 2), then the Callbacks given.
+func (c *fitConfig) evalCallbacks() []Callback {
+	if c.verbose == 0 {
+		return c.callbacks
+	}
+	return append([]Callback{NewProgressBar(c.out, c.verbose)}, c.callbacks...)
 }
 
 // Output sets where progress is written (default os.Stdout).
@@ -325,6 +339,7 @@ type fitRun struct {
 	data, val *dataset
 	steps     int // batches per epoch
 	cbs       callbackList
+	hooks     hooks          // the optional hooks of cbs
 	order     []int          // sample order, shuffled each epoch
 	means     []metrics.Mean // running means of the epoch, in MetricsNames order
 	vals      []float64      // the values of the last step
@@ -362,6 +377,7 @@ func (m *Model) newFitRun(x, y any, opts []FitOption) (*fitRun, error) {
 		order: m.sampleOrder(data.n),
 		means: make([]metrics.Mean, len(m.names)),
 	}
+	f.hooks = newHooks(f.cbs)
 	for _, cb := range f.cbs {
 		if ch, ok := cb.(interface{ CheckParams(Params) error }); ok {
 			if err := ch.CheckParams(f.params()); err != nil {
@@ -413,15 +429,26 @@ func (f *fitRun) params() Params {
 // stops training, recording each epoch's logs in hist.
 func (f *fitRun) run(hist *History) error {
 	f.cbs.OnTrainBegin(f.m, f.params())
+	if err := f.hooks.err(); err != nil {
+		return errors.Wrap(err, "Fit")
+	}
+	start := f.c.initialEpoch
+	if e, ok := f.hooks.resumeEpoch(); ok { // BackupAndRestore restored the model
+		start, f.order = e, f.m.sampleOrder(f.data.n)
+	}
 	f.m.stop.Store(false)
 	var last Logs
-	for epoch := f.c.initialEpoch; epoch < f.c.epochs && !f.m.stop.Load(); epoch++ {
+	for epoch := start; epoch < f.c.epochs && !f.m.stop.Load(); epoch++ {
 		logs, err := f.epoch(epoch)
 		if err != nil {
 			return err
 		}
+		f.hooks.addEpochLogs(epoch, &logs)
 		hist.add(epoch, logs)
 		f.cbs.OnEpochEnd(epoch, logs)
+		if err := f.hooks.err(); err != nil {
+			return errors.Wrapf(err, "Fit: epoch %d", epoch+1)
+		}
 		last = logs
 	}
 	f.cbs.OnTrainEnd(last)
@@ -462,22 +489,34 @@ func (f *fitRun) epoch(epoch int) (Logs, error) {
 // to the running means the callbacks see.
 func (f *fitRun) batch(b int) error {
 	idx := f.order[b*f.c.batchSize : min((b+1)*f.c.batchSize, f.data.n)]
+	f.hooks.trainBatchBegin(b)
 	var err error
 	if f.vals, err = f.m.trainStepInto(f.data, idx, f.vals[:0]); err != nil {
-		return err
+		var bad *nonFiniteLoss
+		if !errors.As(err, &bad) {
+			return err
+		}
+		// The callbacks see the bad loss, as in Keras; one that stops
+		// training (TerminateOnNaN) ends Fit cleanly, else it is an error.
+		f.means[0].Add(bad.loss, len(idx))
+		f.cbs.OnBatchEnd(b, meanLogs(f.m.names, f.means))
+		if !f.m.stop.Load() {
+			return err
+		}
+		return f.hooks.err()
 	}
 	for i, v := range f.vals {
 		f.means[i].Add(v, len(idx))
 	}
 	f.cbs.OnBatchEnd(b, meanLogs(f.m.names, f.means))
-	return nil
+	return f.hooks.err()
 }
 
 // validate evaluates on the validation data and adds the results to logs
 // under "val_" names.
 func (f *fitRun) validate(logs *Logs) error {
 	f.m.weightsMu.RLock()
-	vl, err := f.m.evaluate(f.val, f.c)
+	vl, err := f.m.evaluate(f.val, f.c, &f.hooks)
 	f.m.weightsMu.RUnlock()
 	if err != nil {
 		return err
@@ -510,7 +549,7 @@ func (m *Model) trainStepInto(d *dataset, idx []int, dst []float64) ([]float64, 
 	}
 	loss := p.Cost()
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return nil, errors.Errorf("the loss is %v; training stopped and the weights are those before this step", loss)
+		return nil, &nonFiniteLoss{loss}
 	}
 	if err := m.opt.Apply(p.Params(), p.Gradients()); err != nil {
 		return nil, errors.Wrap(err, "optimizer step refused; the weights are those before this step")
@@ -523,15 +562,25 @@ func (m *Model) trainStepInto(d *dataset, idx []int, dst []float64) ([]float64, 
 	return vals, nil
 }
 
+// nonFiniteLoss is the error of a training step whose loss is NaN or ±Inf.
+type nonFiniteLoss struct{ loss float64 }
+
+// Error says what happened and that the step was not applied.
+func (e *nonFiniteLoss) Error() string {
+	return fmt.Sprintf("the loss is %v; training stopped and the weights are those before this step", e.loss)
+}
+
 // Evaluate returns the loss and metrics on (x, y) in inference mode, each the
 // sample-weighted mean over batches, in MetricsNames order (Keras's
-// evaluate). Options: BatchSize, Verbose (0 or not), Context.
+// evaluate). Options: BatchSize, Verbose (0, the default, silent; 1 Keras's
+// progress bar; 2 one line), Output, Context, AllowNonFinite, and Callbacks,
+// whose TestHooks are called (see TestHooks).
 func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 	defer guard("Evaluate", &err)
 	if err := m.checkCompiled("Evaluate"); err != nil {
 		return Logs{}, err
 	}
-	c, err := newFitConfig("Evaluate", opts, "BatchSize", "Verbose", "Output", "Context", "AllowNonFinite")
+	c, err := newFitConfig("Evaluate", opts, "BatchSize", "Verbose", "Output", "Context", "AllowNonFinite", "Callbacks")
 	if err != nil {
 		return Logs{}, err
 	}
@@ -544,17 +593,24 @@ func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 	}
 	m.weightsMu.RLock()
 	defer m.weightsMu.RUnlock()
-	return m.evaluate(d, c)
+	hk := newHooks(c.evalCallbacks())
+	return m.evaluate(d, c, &hk)
 }
 
-// evaluate runs d in batches of c's size, checking c's context before each.
-func (m *Model) evaluate(d *dataset, c *fitConfig) (Logs, error) {
+// evaluate runs d in batches of c's size, checking c's context before each,
+// and calls the test hooks of hk.
+func (m *Model) evaluate(d *dataset, c *fitConfig, hk *hooks) (Logs, error) {
 	means := make([]metrics.Mean, len(m.names))
 	idx := make([]int, 0, c.batchSize)
-	for from := 0; from < d.n; from += c.batchSize {
+	if len(hk.test) > 0 {
+		hk.testBegin(m, Params{Steps: (d.n + c.batchSize - 1) / c.batchSize, Samples: d.n, BatchSize: c.batchSize,
+			Verbose: c.verbose, Metrics: m.MetricsNames()})
+	}
+	for from, b := 0, 0; from < d.n; from, b = from+c.batchSize, b+1 {
 		if err := c.cancelled(); err != nil {
 			return Logs{}, errors.Wrap(err, "Evaluate: cancelled")
 		}
+		hk.testBatchBegin(b)
 		idx = span(idx, from, min(from+c.batchSize, d.n))
 		p, key, err := m.program(m.evalProgs, d, len(idx), false, true)
 		if err != nil {
@@ -575,8 +631,13 @@ func (m *Model) evaluate(d *dataset, c *fitConfig) (Logs, error) {
 		if err != nil {
 			return Logs{}, err
 		}
+		if len(hk.test) > 0 {
+			hk.testBatchEnd(b, meanLogs(m.names, means))
+		}
 	}
-	return meanLogs(append([]string(nil), m.names...), means), nil
+	logs := meanLogs(append([]string(nil), m.names...), means)
+	hk.testEnd(logs)
+	return logs, nil
 }
 
 // checkCompiled refuses a model that was not compiled; call names the

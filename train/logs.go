@@ -86,8 +86,9 @@ func (h *History) Last(name string) (float64, bool) {
 	return v[len(v)-1], true
 }
 
-// CSV writes the history as Keras's CSVLogger does: a header "epoch" plus
-// the log names, one row per epoch (0-based).
+// CSV writes the history as Keras's CSVLogger does, values included (see
+// csvValue): a header "epoch" plus the log names (in log order; CSVLogger
+// sorts them), one row per epoch (0-based).
 func (h *History) CSV() string {
 	var b strings.Builder
 	b.WriteString("epoch")
@@ -99,7 +100,7 @@ func (h *History) CSV() string {
 		fmt.Fprintf(&b, "%d", e)
 		for _, n := range h.Names {
 			if i < len(h.Values[n]) {
-				fmt.Fprintf(&b, ",%.17g", h.Values[n][i])
+				b.WriteString("," + csvValue(h.Values[n][i]))
 			} else {
 				b.WriteString(",NA")
 			}
@@ -108,3 +109,8 @@ func (h *History) CSV() string {
 	}
 	return b.String()
 }
+
+// csvValue is a value as History.CSV and CSVLogger write it: as Keras's
+// CSVLogger (Python's csv module, str()) writes a float — the shortest
+// digits that read back to the same float64.
+func csvValue(v float64) string { return pythonFloat(v) }

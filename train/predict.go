@@ -10,7 +10,9 @@ import (
 // Predict returns the model's output for x in inference mode (dropout off),
 // computed batch by batch (BatchSize, default 32) and concatenated on axis 0.
 // Any number of samples works, the last partial batch included. For models
-// with several outputs use PredictAll.
+// with several outputs use PredictAll. Options: BatchSize, Verbose (0 by
+// default; 1 Keras's progress bar), Output, Context, AllowNonFinite, and
+// Callbacks, whose PredictHooks are called.
 func (m *Model) Predict(x any, opts ...FitOption) (*tensor.Dense, error) {
 	if n := len(m.net.Outputs()); n != 1 {
 		return nil, errors.Errorf("Predict: the model has %d outputs; use PredictAll", n)
@@ -56,7 +58,7 @@ func (m *Model) predict(x any, opts []FitOption, results []*tensor.Dense) (err e
 		predictCalls.Put(call)
 	}()
 	c, d := &call.c, &call.d
-	if err := c.init("Predict", opts, "BatchSize", "Verbose", "Output", "Context", "AllowNonFinite"); err != nil {
+	if err := c.init("Predict", opts, "BatchSize", "Verbose", "Output", "Context", "AllowNonFinite", "Callbacks"); err != nil {
 		return err
 	}
 	if err := m.prepareInputs(d, &call.set, x); err != nil {
@@ -67,10 +69,13 @@ func (m *Model) predict(x any, opts []FitOption, results []*tensor.Dense) (err e
 	}
 	m.weightsMu.RLock() // one set of weights for the whole call
 	defer m.weightsMu.RUnlock()
-	for from := 0; from < d.n; from += c.batchSize {
+	hk := newHooks(c.evalCallbacks())
+	hk.predictBegin(m, Params{Steps: (d.n + c.batchSize - 1) / c.batchSize, Samples: d.n, BatchSize: c.batchSize, Verbose: c.verbose})
+	for from, b := 0, 0; from < d.n; from, b = from+c.batchSize, b+1 {
 		if err := c.cancelled(); err != nil {
 			return errors.Wrap(err, "Predict: cancelled")
 		}
+		hk.predictBatchBegin(b)
 		call.idx = bucketed(span(call.idx, from, min(from+c.batchSize, d.n)), c.batchSize)
 		bad, err := m.predictBatch(d, call.idx, from, min(c.batchSize, d.n-from), results)
 		if bad >= 0 {
@@ -79,7 +84,9 @@ func (m *Model) predict(x any, opts []FitOption, results []*tensor.Dense) (err e
 		if err != nil {
 			return errors.Wrap(err, "Predict")
 		}
+		hk.predictBatchEnd(b)
 	}
+	hk.predictEnd()
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ProgressBar prints Keras's progress output: "Epoch 3/10", then a bar with
@@ -13,6 +14,12 @@ import (
 // with the validation figures appended at the end of the epoch. Verbose 1
 // redraws the bar in place on a terminal (and prints only the final bar
 // elsewhere); verbose 2 prints one line per epoch.
+//
+// Outside Fit, in Evaluate and Predict (its TestHooks and PredictHooks), it
+// prints Keras 3's bar: "4/4 ━━━━━━━━━━━━━━━━━━━━ 0s 2ms/step - loss:
+// 0.3000" (Predict without values), or at verbose 2 "4/4 - 0s - 2ms/step -
+// loss: 0.3000". During Fit the validation pass prints nothing of its own,
+// as in Keras.
 type ProgressBar struct {
 	BaseCallback
 	W       io.Writer
@@ -24,6 +31,7 @@ type ProgressBar struct {
 	lastDraw  time.Time
 	dynamic   bool
 	lastWidth int
+	training  bool // inside Fit: the test hooks are the validation's
 }
 
 // NewProgressBar writes to w (os.Stdout if nil) at the given verbosity.
@@ -44,7 +52,103 @@ func isTerminal(w io.Writer) bool {
 }
 
 // OnTrainBegin records the number of steps.
-func (p *ProgressBar) OnTrainBegin(_ *Model, params Params) { p.params = params }
+func (p *ProgressBar) OnTrainBegin(_ *Model, params Params) { p.params, p.training = params, true }
+
+// OnTrainEnd marks the end of Fit.
+func (p *ProgressBar) OnTrainEnd(Logs) { p.training = false }
+
+// OnTestBegin starts an evaluation's bar (outside Fit).
+func (p *ProgressBar) OnTestBegin(_ *Model, params Params) {
+	if !p.training {
+		p.params, p.start, p.lastDraw, p.lastWidth = params, time.Now(), time.Time{}, 0
+	}
+}
+
+// OnTestBatchBegin does nothing.
+func (p *ProgressBar) OnTestBatchBegin(int) {}
+
+// OnTestBatchEnd redraws an evaluation's bar (verbose 1 on a terminal).
+func (p *ProgressBar) OnTestBatchEnd(batch int, logs Logs) {
+	if !p.training {
+		p.stepLine(batch+1, logs)
+	}
+}
+
+// OnTestEnd prints an evaluation's final line.
+func (p *ProgressBar) OnTestEnd(logs Logs) {
+	if !p.training {
+		p.endLine(logs)
+	}
+}
+
+// OnPredictBegin starts a prediction's bar.
+func (p *ProgressBar) OnPredictBegin(m *Model, params Params) { p.OnTestBegin(m, params) }
+
+// OnPredictBatchBegin does nothing.
+func (p *ProgressBar) OnPredictBatchBegin(int) {}
+
+// OnPredictBatchEnd redraws a prediction's bar.
+func (p *ProgressBar) OnPredictBatchEnd(batch int) { p.OnTestBatchEnd(batch, Logs{}) }
+
+// OnPredictEnd prints a prediction's final line.
+func (p *ProgressBar) OnPredictEnd() { p.OnTestEnd(Logs{}) }
+
+// stepLine redraws Keras 3's bar after done of the steps, with the ETA.
+func (p *ProgressBar) stepLine(done int, logs Logs) {
+	if elapsed, eta, ok := p.due(done); ok {
+		p.draw(withLogs(p.bar3(done)+" "+formatETA(eta)+" "+formatPerStep(elapsed, done), logs))
+	}
+}
+
+// due reports whether the bar is redrawn after done of the steps (verbose 1
+// on a terminal, at most every 50ms, not at the last step), with the time
+// elapsed and the ETA.
+func (p *ProgressBar) due(done int) (elapsed, eta time.Duration, ok bool) {
+	if p.Verbose != 1 || !p.dynamic || done >= p.params.Steps {
+		return 0, 0, false
+	}
+	now := time.Now()
+	if now.Sub(p.lastDraw) < 50*time.Millisecond {
+		return 0, 0, false
+	}
+	p.lastDraw = now
+	elapsed = now.Sub(p.start)
+	return elapsed, time.Duration(float64(elapsed) / float64(done) * float64(p.params.Steps-done)), true
+}
+
+// endLine prints the final line of an evaluation or a prediction.
+func (p *ProgressBar) endLine(logs Logs) {
+	elapsed := time.Since(p.start)
+	steps := p.params.Steps
+	switch p.Verbose {
+	case 1:
+		p.draw(withLogs(fmt.Sprintf("%s %.0fs %s", p.bar3(steps), elapsed.Seconds(), formatPerStep(elapsed, steps)), logs))
+	case 2:
+		fmt.Fprint(p.W, withLogs(fmt.Sprintf("%d/%d - %.0fs - %s", steps, steps, elapsed.Seconds(), formatPerStep(elapsed, steps)), logs))
+	default:
+		return
+	}
+	fmt.Fprintln(p.W)
+}
+
+// bar3 draws Keras 3's bar: "12/94 ━━━━━━━━──────────────" (20 wide; the
+// part not done yet, which Keras draws in grey, as thin lines).
+func (p *ProgressBar) bar3(done int) string {
+	total := p.params.Steps
+	filled := 0
+	if total > 0 {
+		filled = 20 * done / total
+	}
+	return fmt.Sprintf("%*d/%d ", len(fmt.Sprint(total)), done, total) + strings.Repeat("━", filled) + strings.Repeat("─", 20-filled)
+}
+
+// withLogs appends " - " and the logs to line, when there are any.
+func withLogs(line string, logs Logs) string {
+	if len(logs.Names) == 0 {
+		return line
+	}
+	return line + " - " + logs.String()
+}
 
 // OnEpochBegin prints the epoch header.
 func (p *ProgressBar) OnEpochBegin(epoch int) {
@@ -55,21 +159,9 @@ func (p *ProgressBar) OnEpochBegin(epoch int) {
 // OnBatchEnd redraws the bar (verbose 1 on a terminal).
 func (p *ProgressBar) OnBatchEnd(batch int, logs Logs) {
 	p.steps = batch + 1
-	if p.Verbose != 1 || !p.dynamic || p.steps >= p.params.Steps {
-		return
+	if _, eta, ok := p.due(p.steps); ok {
+		p.draw(withLogs(p.bar(p.steps)+" - ETA: "+formatETA(eta), logs))
 	}
-	now := time.Now()
-	if now.Sub(p.lastDraw) < 50*time.Millisecond {
-		return
-	}
-	p.lastDraw = now
-	elapsed := now.Sub(p.start)
-	eta := time.Duration(float64(elapsed) / float64(p.steps) * float64(p.params.Steps-p.steps))
-	line := p.bar(p.steps) + " - ETA: " + formatETA(eta)
-	if len(logs.Names) > 0 {
-		line += " - " + logs.String()
-	}
-	p.draw(line)
 }
 
 // OnEpochEnd prints the final line of the epoch.
@@ -86,21 +178,19 @@ func (p *ProgressBar) OnEpochEnd(_ int, logs Logs) {
 	default:
 		return
 	}
-	if len(logs.Names) > 0 {
-		line += " - " + logs.String()
-	}
-	p.draw(line)
+	p.draw(withLogs(line, logs))
 	fmt.Fprintln(p.W)
 }
 
 func (p *ProgressBar) draw(line string) {
 	if p.dynamic {
 		pad := ""
-		if n := p.lastWidth - len(line); n > 0 {
+		width := utf8.RuneCountInString(line)
+		if n := p.lastWidth - width; n > 0 {
 			pad = strings.Repeat(" ", n)
 		}
 		fmt.Fprint(p.W, "\r"+line+pad)
-		p.lastWidth = len(line)
+		p.lastWidth = width
 		return
 	}
 	fmt.Fprint(p.W, line)

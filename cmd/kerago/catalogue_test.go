@@ -24,6 +24,9 @@ func TestCLICatalogueOfBadInputs(t *testing.T) {
 	good := file("good.csv", strings.Repeat("0.5,", 19)+"0.5\n")
 	junk := file("junk.keras", "not a zip")
 	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(filepath.Join(dir, "d.keras"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	// $DIR in a message stands for dir.
 	cases := []struct {
 		name string
@@ -52,6 +55,10 @@ func TestCLICatalogueOfBadInputs(t *testing.T) {
 		{"train: mnist data directory without IDX files", []string{"train", "mnist", "--data", dir, "--epochs", "1"}, "MNIST: opening train-images-idx3-ubyte.gz: open $DIR/train-images-idx3-ubyte: no such file or directory"},
 		{"train: save as .h5", []string{"train", "cancer", "--save", filepath.Join(out, "m.h5")}, "--save $DIR/out/m.h5: want a .keras file"},
 		{"train: save into a missing directory", []string{"train", "cancer", "--save", filepath.Join(dir, "none", "m.keras")}, "--save $DIR/none/m.keras: no directory $DIR/none to write it in"},
+		{"train: checkpoint as .h5", []string{"train", "cancer", "--checkpoint", filepath.Join(out, "m.h5")}, "--checkpoint $DIR/out/m.h5: want a .keras file"},
+		{"train: checkpoint into a missing directory", []string{"train", "cancer", "--checkpoint", filepath.Join(dir, "none", "m.keras")}, "--checkpoint $DIR/none/m.keras: no directory $DIR/none to write it in"},
+		{"train: checkpoint is a directory", []string{"train", "cancer", "--checkpoint", filepath.Join(dir, "d.keras")}, "--checkpoint $DIR/d.keras is a directory, not a file name"},
+		{"train: reduce-lr with a value", []string{"train", "cancer", "--reduce-lr=often"}, "invalid argument \"often\" for \"--reduce-lr\" flag: strconv.ParseBool: parsing \"often\": invalid syntax"},
 		{"train: history into a missing directory", []string{"train", "cancer", "--history", filepath.Join(dir, "none", "h.csv")}, "--history $DIR/none/h.csv: no directory $DIR/none to write it in"},
 		{"train: history is a directory", []string{"train", "cancer", "--history", dir}, "--history $DIR is a directory, not a file name"},
 		{"train: plot not a PNG", []string{"train", "cancer", "--plot", filepath.Join(dir, "p.svg")}, "--plot $DIR/p.svg: want a .png file"},

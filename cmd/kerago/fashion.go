@@ -59,7 +59,7 @@ func runFashion(cfg demoConfig, out io.Writer) (trained, error) {
 		return trained{}, err
 	}
 	sc := cfg
-	sc.history, sc.plot, sc.verbose = "", "", min(cfg.verbose, 2)
+	sc.history, sc.plot, sc.checkpoint = "", "", "" // the files are the transferred model's
 	if sc.verbose > 0 {
 		fmt.Fprintf(out, "The same model from scratch, %d epochs:\n", cfg.epochs)
 	}

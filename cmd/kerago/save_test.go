@@ -123,3 +123,45 @@ func TestExportDigits(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainCheckpoint runs `train --checkpoint --reduce-lr`: the checkpoint
+// is a model LoadModel reads, whose test loss is the best val_loss of the
+// run printed (the test part is the validation data), and the progress
+// shows the learning rate ReduceLROnPlateau logs.
+func TestTrainCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "best.keras")
+	out, err := runCLI(t, "train", "cancer", "--epochs", "3", "--verbose", "2", "--checkpoint", path, "--reduce-lr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := math.Inf(1)
+	for _, line := range strings.Split(out, "\n") {
+		_, after, ok := strings.Cut(line, " - val_loss: ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.Fields(after)[0], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best = min(best, v)
+		if !strings.Contains(line, "learning_rate: ") {
+			t.Errorf("no learning rate in %q", line)
+		}
+	}
+	m, err := train.LoadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := cancerData(demoConfig{seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, err := m.Evaluate(s.teX, s.teY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loss, _ := logs.Get("loss"); math.IsInf(best, 1) || math.Abs(loss-best) > 5e-5 {
+		t.Errorf("the checkpoint's test loss %v, the best val_loss printed %v", loss, best)
+	}
+}

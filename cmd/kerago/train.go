@@ -51,6 +51,11 @@ type demoConfig struct {
 	// model to start from, and whether its convolutional base is frozen.
 	from       string
 	freezeBase bool
+	// checkpoint is the file ModelCheckpoint keeps the best val_loss model
+	// in; reduceLR adds ReduceLROnPlateau on val_loss (Keras's defaults).
+	// Either evaluates on the test part after each epoch.
+	checkpoint string
+	reduceLR   bool
 	// ctx is cancelled on SIGINT: training stops after the current batch.
 	ctx context.Context
 }
@@ -105,6 +110,7 @@ func trainCommand() *cobra.Command {
 			}
 			for _, err := range []error{
 				checkOutputPath("--save", cfg.save, ".keras"),
+				checkOutputPath("--checkpoint", cfg.checkpoint, ".keras"),
 				checkOutputPath("--history", cfg.history),
 				checkOutputPath("--plot", cfg.plot, ".png"),
 			} {
@@ -142,6 +148,8 @@ func trainCommand() *cobra.Command {
 	f.StringVar(&cfg.from, "from", "", "fashion: start from this saved MNIST model (.keras from `kerago train mnist --save`): its convolutional base under a new head")
 	f.BoolVar(&cfg.freezeBase, "freeze-base", false, "fashion with --from: keep the transferred convolutional base frozen (train the new head only)")
 	f.StringVar(&cfg.save, "save", "", "after training, save the whole model to this .keras file (kerago summary/predict read it, as does Keras 3)")
+	f.StringVar(&cfg.checkpoint, "checkpoint", "", "during training, keep the model of the best val_loss (on the test part) in this .keras file")
+	f.BoolVar(&cfg.reduceLR, "reduce-lr", false, "reduce the learning rate tenfold when val_loss (on the test part) stalls for 10 epochs (Keras's ReduceLROnPlateau)")
 	return cmd
 }
 
@@ -220,8 +228,9 @@ func splitOf(tr, te *kerago.Dataset, unit string) demoSplit {
 
 // fitAndScore compiles m with Adam at cfg.lr, loss and the accuracy metric,
 // prints its summary and the split's sizes (verbose), trains on the train
-// part with cfg's epochs, batch size and verbosity plus opts, and scores on
-// the test part (see finish).
+// part with cfg's epochs, batch size and verbosity plus opts (and, with
+// --checkpoint or --reduce-lr, the test part as validation data and their
+// callbacks), and scores on the test part (see finish).
 func fitAndScore(m *train.Model, cfg demoConfig, out io.Writer, loss string, s demoSplit, opts ...train.FitOption) (trained, error) {
 	if err := m.Compile(optimizers.Adam(optimizers.LR(cfg.lr)), loss, "accuracy"); err != nil {
 		return trained{}, err
@@ -231,6 +240,15 @@ func fitAndScore(m *train.Model, cfg demoConfig, out io.Writer, loss string, s d
 		fmt.Fprintf(out, "Train on %d %s, test on %d %s\n", s.nTrain, s.unit, s.nTest, s.unit)
 	}
 	opts = append([]train.FitOption{train.Epochs(cfg.epochs), train.BatchSize(cfg.batch), train.Verbose(cfg.verbose), train.Output(out)}, opts...)
+	if cfg.checkpoint != "" || cfg.reduceLR {
+		opts = append(opts, train.ValidationData(s.teX, s.teY))
+	}
+	if cfg.checkpoint != "" {
+		opts = append(opts, train.Callbacks(&train.ModelCheckpoint{FilePath: cfg.checkpoint, SaveBestOnly: true}))
+	}
+	if cfg.reduceLR {
+		opts = append(opts, train.Callbacks(train.NewReduceLROnPlateau()))
+	}
 	if cfg.ctx != nil {
 		opts = append(opts, train.Context(cfg.ctx))
 	}

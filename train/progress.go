@@ -104,7 +104,7 @@ func (p *ProgressBar) stepLine(done int, logs Logs) {
 // on a terminal, at most every 50ms, not at the last step), with the time
 // elapsed and the ETA.
 func (p *ProgressBar) due(done int) (elapsed, eta time.Duration, ok bool) {
-	if p.Verbose != 1 || !p.dynamic || done >= p.params.Steps {
+	if p.Verbose != 1 || !p.dynamic || (p.params.Steps > 0 && done >= p.params.Steps) {
 		return 0, 0, false
 	}
 	now := time.Now()
@@ -113,7 +113,7 @@ func (p *ProgressBar) due(done int) (elapsed, eta time.Duration, ok bool) {
 	}
 	p.lastDraw = now
 	elapsed = now.Sub(p.start)
-	return elapsed, time.Duration(float64(elapsed) / float64(done) * float64(p.params.Steps-done)), true
+	return elapsed, time.Duration(float64(elapsed) / float64(done) * float64(max(p.params.Steps-done, 0))), true
 }
 
 // endLine prints the final line of an evaluation or a prediction.
@@ -159,14 +159,23 @@ func (p *ProgressBar) OnEpochBegin(epoch int) {
 // OnBatchEnd redraws the bar (verbose 1 on a terminal).
 func (p *ProgressBar) OnBatchEnd(batch int, logs Logs) {
 	p.steps = batch + 1
-	if _, eta, ok := p.due(p.steps); ok {
+	if elapsed, eta, ok := p.due(p.steps); ok {
+		if p.params.Steps == 0 { // no ETA while the steps are unknown
+			p.draw(withLogs(p.bar(p.steps)+" - "+formatPerStep(elapsed, p.steps), logs))
+			return
+		}
 		p.draw(withLogs(p.bar(p.steps)+" - ETA: "+formatETA(eta), logs))
 	}
 }
 
-// OnEpochEnd prints the final line of the epoch.
+// OnEpochEnd prints the final line of the epoch. When the steps per epoch
+// were unknown (a Dataset's first pass), the epoch's count becomes the
+// bar's total for the later epochs.
 func (p *ProgressBar) OnEpochEnd(_ int, logs Logs) {
 	elapsed := time.Since(p.start)
+	if p.params.Steps == 0 {
+		p.params.Steps = p.steps
+	}
 	steps := p.params.Steps
 	perStep := formatPerStep(elapsed, steps)
 	var line string
@@ -206,6 +215,9 @@ func (p *ProgressBar) bar(done int) string {
 		filled = width * done / total
 	}
 	var b strings.Builder
+	if total == 0 { // unknown until the end of a Dataset's first pass, as Keras shows it
+		return fmt.Sprintf("%d/Unknown", done)
+	}
 	fmt.Fprintf(&b, "%*d/%d [", digits, done, total)
 	if filled > 0 {
 		b.WriteString(strings.Repeat("=", filled-1))

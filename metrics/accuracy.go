@@ -1,8 +1,6 @@
 package metrics
 
 import (
-
-
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/graph/ops"
 )
@@ -83,4 +81,3 @@ func argmax(v []float64) int {
 	}
 	return best
 }
-

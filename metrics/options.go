@@ -111,9 +111,9 @@ type invalid struct {
 	err  error
 }
 
-func (m *invalid) Name() string                      { return m.name }
-func (m *invalid) Check(_, _ graph.Shape) error      { return m.err }
-func (m *invalid) Result(_ []float64) float64        { return 0 }
-func (m *invalid) Config() Config                    { return Config{Class: m.name} }
-func (m *invalid) String() string                    { return fmt.Sprintf("invalid metric %s: %v", m.name, m.err) }
+func (m *invalid) Name() string                                                   { return m.name }
+func (m *invalid) Check(_, _ graph.Shape) error                                   { return m.err }
+func (m *invalid) Result(_ []float64) float64                                     { return 0 }
+func (m *invalid) Config() Config                                                 { return Config{Class: m.name} }
+func (m *invalid) String() string                                                 { return fmt.Sprintf("invalid metric %s: %v", m.name, m.err) }
 func (m *invalid) Stats(_ *graph.Context, _, _, _ graph.Node) (graph.Node, error) { return nil, m.err }

@@ -455,4 +455,3 @@ func outputLoss(ctx *graph.Context, lo losses.Loss, yTrue, out, w graph.Node) (g
 	}
 	return ops.Mean(per)
 }
-

@@ -24,10 +24,10 @@ var (
 		return float64(hits) / float64(len(p))
 	}}
 	categoricalRow = &ops.RowFunc{Name: "categorical_accuracy", F: func(y, p []float64) float64 {
-		return hit(argmax(y) == argmax(p))
+		return hit(Argmax(y) == Argmax(p))
 	}}
 	sparseRow = &ops.RowFunc{Name: "sparse_categorical_accuracy", Sparse: true, F: func(y, p []float64) float64 {
-		return hit(int(y[0]) == argmax(p))
+		return hit(int(y[0]) == Argmax(p))
 	}}
 )
 
@@ -39,14 +39,14 @@ func BinaryAccuracy(opts ...Option) Metric {
 }
 
 // CategoricalAccuracy is Keras's categorical_accuracy: 1 where
-// argmax(y_true) == argmax(y_pred) over the last axis, else 0 (ties go to
+// Argmax(y_true) == Argmax(y_pred) over the last axis, else 0 (ties go to
 // the first index). y_true has the output's shape (one-hot). Option: Named.
 func CategoricalAccuracy(opts ...Option) Metric {
 	return newMean("CategoricalAccuracy", "categorical_accuracy", opts, rowMetric(categoricalRow), sameShape)
 }
 
 // SparseCategoricalAccuracy is Keras's sparse_categorical_accuracy: 1 where
-// the class index y_true equals argmax(y_pred) over the last axis, else 0.
+// the class index y_true equals Argmax(y_pred) over the last axis, else 0.
 // y_true has the output's shape without its last axis and holds integer
 // class indices (an index outside [0, classes) is an error at run time).
 // Option: Named.
@@ -71,8 +71,9 @@ func hit(b bool) float64 {
 	return 0
 }
 
-// argmax is the index of the first maximum of v.
-func argmax(v []float64) int {
+// Argmax is the index of the first maximum of v (0 for an empty v), the
+// class Keras's argmax picks from a row of scores or a one-hot target.
+func Argmax(v []float64) int {
 	best := 0
 	for j, x := range v {
 		if x > v[best] {

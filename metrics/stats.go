@@ -68,7 +68,7 @@ func (k statsKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 		sc.shapes = make([]tensor.Shape, len(in))
 	}
 	for i, t := range in {
-		sc.in[i] = view(t, &sc.views[i])
+		sc.in[i] = ops.Float64View(t, &sc.views[i])
 		sc.shapes[i] = t.Shape()
 	}
 	n := k.arity(len(in))
@@ -82,33 +82,8 @@ func (k statsKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	res := sc.out[:k.size]
 	clear(res)
 	k.f(res, sc.in[:n], w, sc.shapes[:n])
-	switch out.Dtype() {
-	case tensor.Float32:
-		d := out.Float32s()
-		for i, v := range res {
-			d[i] = float32(v)
-		}
-	case tensor.Float64:
-		copy(out.Float64s(), res)
-	}
+	ops.StoreFloat64s(out, res)
 	return nil
-}
-
-// view returns t's values as float64s: a float64 tensor's own slice, or a
-// float32 tensor's values converted into *buf.
-func view(t *tensor.Dense, buf *[]float64) []float64 {
-	if t.Dtype() == tensor.Float64 {
-		return t.Float64s()
-	}
-	src := t.Float32s()
-	if cap(*buf) < len(src) {
-		*buf = make([]float64, len(src))
-	}
-	*buf = (*buf)[:len(src)]
-	for i, x := range src {
-		(*buf)[i] = float64(x)
-	}
-	return *buf
 }
 
 // applyStats inserts k over in and, when weight is not nil, the weights.

@@ -37,7 +37,7 @@ func topK(class, def string, sparse bool, opts []Option) Metric {
 		check = classIndices
 		row.F = func(y, p []float64) float64 { return hit(inTopK(p, int(y[0]), k)) }
 	} else {
-		row.F = func(y, p []float64) float64 { return hit(inTopK(p, argmax(y), k)) }
+		row.F = func(y, p []float64) float64 { return hit(inTopK(p, Argmax(y), k)) }
 	}
 	return &meanMetric{name: c.Name, per: rowMetric(row), cfg: c, check: func(target, output graph.Shape) error {
 		if err := check(target, output); err != nil {

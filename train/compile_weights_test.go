@@ -22,15 +22,8 @@ import (
 // compileGolden is testdata/golden/compile.json (gen_compile.py: real
 // Keras 3's evaluate of functional_2io, and PyTorch's SGD step).
 type compileGolden struct {
-	Evaluate struct {
-		XA, XB, YP, YC, WP, WC []float64
-		Results                []struct {
-			Weighted  bool               `json:"weighted"`
-			Logs      map[string]float64 `json:"logs"`
-			NumpyLoss float64            `json:"numpy_loss"`
-		} `json:"results"`
-	} `json:"evaluate"`
-	FitStep struct {
+	Evaluate evaluateGolden `json:"evaluate"`
+	FitStep  struct {
 		W0, B0, X    []float64
 		Y            []float64
 		SampleWeight []float64          `json:"sample_weight"`
@@ -39,6 +32,21 @@ type compileGolden struct {
 		WithSW       goldenStep         `json:"with_sample_weight"`
 		WithCW       goldenStep         `json:"with_class_weight"`
 	} `json:"fit_step"`
+}
+
+type evaluateGolden struct {
+	XA, XB, YP, YC, WP, WC []float64
+	Results                []struct {
+		Weighted  bool               `json:"weighted"`
+		Logs      map[string]float64 `json:"logs"`
+		NumpyLoss float64            `json:"numpy_loss"`
+	} `json:"results"`
+}
+
+// data are the inputs and targets of functional_2io's golden samples.
+func (e *evaluateGolden) data() (x, y any) {
+	n := len(e.YC)
+	return train.Multi(dense([]int{n, 8}, e.XA), dense([]int{n, 4}, e.XB)), train.Multi(dense([]int{n, 1}, e.YP), e.YC)
 }
 
 type goldenStep struct {
@@ -87,9 +95,7 @@ func TestTwoOutputsAsKeras(t *testing.T) {
 	g := loadCompileGolden(t)
 	e := g.Evaluate
 	m := twoOutputs(t)
-	n := len(e.YC)
-	x := train.Multi(dense([]int{n, 8}, e.XA), dense([]int{n, 4}, e.XB))
-	y := train.Multi(dense([]int{n, 1}, e.YP), e.YC)
+	x, y := e.data()
 	for _, r := range e.Results {
 		opts := []train.FitOption{train.BatchSize(3)}
 		if r.Weighted {
@@ -264,9 +270,7 @@ func TestWeightErrors(t *testing.T) {
 	if err := two.Compile("sgd", losses); err != nil {
 		t.Fatal(err)
 	}
-	n := len(g.Evaluate.YC)
-	xx := train.Multi(dense([]int{n, 8}, g.Evaluate.XA), dense([]int{n, 4}, g.Evaluate.XB))
-	yy := train.Multi(dense([]int{n, 1}, g.Evaluate.YP), g.Evaluate.YC)
+	xx, yy := g.Evaluate.data()
 	_, err = two.Fit(xx, yy, train.Verbose(0), train.ClassWeight(map[int]float64{0: 1}))
 	graphtest.WantErr(t, "class weights with two outputs", err, "ClassWeight is only supported for models with a single output")
 }
@@ -278,9 +282,7 @@ func TestCompileConfigSurvivesSaving(t *testing.T) {
 	g := loadCompileGolden(t)
 	e := g.Evaluate
 	m := twoOutputs(t)
-	n := len(e.YC)
-	x := train.Multi(dense([]int{n, 8}, e.XA), dense([]int{n, 4}, e.XB))
-	y := train.Multi(dense([]int{n, 1}, e.YP), e.YC)
+	x, y := e.data()
 	sw := train.SampleWeight(train.Multi(e.WP, e.WC))
 	before, err := m.Evaluate(x, y, sw)
 	if err != nil {

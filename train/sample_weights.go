@@ -6,6 +6,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/kerago/kerago/graph"
+	"github.com/kerago/kerago/metrics"
 )
 
 // SampleWeight weighs each sample in the loss and in the WeightedMetrics,
@@ -91,7 +92,7 @@ func (m *Model) classWeights(d *dataset, cw map[int]float64) error {
 		row := y.data[s*size : (s+1)*size]
 		class := int(math.RoundToEven(row[0]))
 		if size > 1 {
-			class = argmax(row)
+			class = metrics.Argmax(row)
 		}
 		w.data[s] = 1
 		if v, ok := cw[class]; ok {
@@ -100,15 +101,4 @@ func (m *Model) classWeights(d *dataset, cw map[int]float64) error {
 	}
 	d.sw = []*array{w}
 	return nil
-}
-
-// argmax is the index of the first maximum of v.
-func argmax(v []float64) int {
-	best := 0
-	for j, x := range v {
-		if x > v[best] {
-			best = j
-		}
-	}
-	return best
 }

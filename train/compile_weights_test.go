@@ -328,3 +328,49 @@ func TestCompileConfigSurvivesSaving(t *testing.T) {
 		t.Errorf("before saving %v, after loading %v", before, after)
 	}
 }
+
+// TestValidationWeights: with ValidationSplit the sample weights are split
+// with the samples, and ValidationData takes the validation weights: the
+// val_ figures are those of Evaluate on the validation part with its
+// weights. Class weights leave the validation data unweighted.
+func TestValidationWeights(t *testing.T) {
+	g := loadCompileGolden(t)
+	f := g.FitStep
+	x := dense([]int{6, 4}, f.X)
+	xv := dense([]int{3, 4}, f.X[12:])
+	for _, c := range []struct {
+		name string
+		opts []train.FitOption
+		vw   []float64 // the validation weights, nil for none
+	}{
+		{"split", []train.FitOption{train.ValidationSplit(0.5), train.SampleWeight(f.SampleWeight)}, f.SampleWeight[3:]},
+		{"data", []train.FitOption{train.ValidationData(xv, f.Y[3:], []float64{3, 0.5, 1})}, []float64{3, 0.5, 1}},
+		{"class weights", []train.FitOption{train.ValidationSplit(0.5), train.ClassWeight(map[int]float64{1: 4})}, nil},
+	} {
+		m := softmaxModel(t, g, train.WeightedMetrics("accuracy", "sparse_categorical_crossentropy"))
+		opts := append([]train.FitOption{train.Epochs(1), train.BatchSize(3), train.Shuffle(false), train.Verbose(0)}, c.opts...)
+		hist, err := m.Fit(x, f.Y, opts...)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var eopts []train.FitOption
+		if c.vw != nil {
+			eopts = append(eopts, train.SampleWeight(c.vw))
+		}
+		want, err := m.Evaluate(xv, f.Y[3:], eopts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, n := range want.Names {
+			if got := hist.Values["val_"+n][0]; math.Abs(got-want.Values[i]) > 1e-12 {
+				t.Errorf("%s: val_%s %v, Evaluate %v", c.name, n, got, want.Values[i])
+			}
+		}
+		if c.vw != nil {
+			plain, _ := m.Evaluate(xv, f.Y[3:])
+			if l, _ := plain.Get("loss"); math.Abs(l-hist.Values["val_loss"][0]) < 1e-9 {
+				t.Errorf("%s: the validation weights changed nothing (loss %v)", c.name, l)
+			}
+		}
+	}
+}

@@ -35,9 +35,9 @@ type confusion struct {
 
 // Precision is Keras's Precision: TP / (TP + FP) over the epoch (0 when
 // nothing was predicted positive), with TP and FP weighted by the sample
-// weights. Options: Named, Thresholds (one threshold, default 0.5; with
-// TopK the default is to count every top-k prediction positive), TopK,
-// ClassID.
+// weights. Options: Named, Thresholds (default 0.5; with TopK the default
+// is to count every top-k prediction positive; several thresholds give one
+// value each, see Vector), TopK, ClassID.
 func Precision(opts ...Option) Metric { return precisionRecall("Precision", "precision", opts) }
 
 // Recall is Keras's Recall: TP / (TP + FN) over the epoch. Options as
@@ -55,14 +55,17 @@ func precisionRecall(class, def string, opts []Option) Metric {
 	}
 	switch {
 	case err != nil:
-	case len(m.thresholds) != 1:
-		err = errors.Errorf("metric %s: Thresholds%v: give one threshold (kerago logs one number per metric)", class, c.Thresholds)
-	case c.Thresholds != nil && !(c.Thresholds[0] >= 0 && c.Thresholds[0] <= 1):
-		err = errors.Errorf("metric %s: Thresholds(%v): a threshold must be in [0, 1]", class, c.Thresholds[0])
+	case len(m.thresholds) == 0:
+		err = errors.Errorf("metric %s: Thresholds(): give at least one threshold", class)
 	case c.TopK < 0:
 		err = errors.Errorf("metric %s: TopK(%d): k must be at least 1", class, c.TopK)
 	case c.ClassID != nil && *c.ClassID < 0:
 		err = errors.Errorf("metric %s: ClassID(%d): a class index must not be negative", class, *c.ClassID)
+	}
+	for _, t := range c.Thresholds {
+		if err == nil && !(t >= 0 && t <= 1) {
+			err = errors.Errorf("metric %s: Thresholds: %v is not in [0, 1]", class, t)
+		}
 	}
 	if err != nil {
 		return &invalid{name: def, err: err}
@@ -281,7 +284,34 @@ func compareDesc(a, b float64) int {
 	return 0
 }
 
-// Result implements Metric.
+// Len implements Vector: one value per threshold for Precision and
+// Recall, one for AUC.
+func (m *confusion) Len(graph.Shape) int {
+	if m.kind == "auc" {
+		return 1
+	}
+	return len(m.thresholds)
+}
+
+// Results implements Vector.
+func (m *confusion) Results(sums, dst []float64) {
+	if m.kind == "auc" {
+		dst[0] = m.Result(sums)
+		return
+	}
+	nt := len(m.thresholds)
+	tp, fp, fn := sums[:nt], sums[nt:2*nt], sums[3*nt:]
+	for i := range dst {
+		if m.kind == "precision" {
+			dst[i] = divNoNaN(tp[i], tp[i]+fp[i])
+		} else {
+			dst[i] = divNoNaN(tp[i], tp[i]+fn[i])
+		}
+	}
+}
+
+// Result implements Metric (the first threshold's value for Precision and
+// Recall).
 func (m *confusion) Result(sums []float64) float64 {
 	nt := len(m.thresholds)
 	tp, fp, tn, fn := sums[:nt], sums[nt:2*nt], sums[2*nt:3*nt], sums[3*nt:]

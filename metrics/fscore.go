@@ -19,16 +19,15 @@ type fscore struct {
 // and F1 = 2PR/(P+R), with Keras's guard ε = 1e-7 in each division. A
 // prediction is positive when it is strictly above Threshold or, without
 // one, when it is its sample's highest (and not within 1e-9 of 0).
-// Options: Named, Average ("micro", "macro" — the default here, as
-// kerago logs one number per metric where Keras's default None gives one
-// per class —, "weighted": class scores weighted by their targets' sums),
-// Threshold.
+// Options: Named, Average ("none", Keras's None and its default: one
+// score per class, see Vector; "micro"; "macro"; "weighted": class scores
+// weighted by their targets' sums), Threshold.
 func F1Score(opts ...Option) Metric {
-	c, err := configure(Config{Class: "F1Score", Name: "f1_score", Average: "macro"}, opts, "Average", "Threshold")
+	c, err := configure(Config{Class: "F1Score", Name: "f1_score", Average: "none"}, opts, "Average", "Threshold")
 	switch {
 	case err != nil:
-	case c.Average != "micro" && c.Average != "macro" && c.Average != "weighted":
-		err = errors.Errorf("metric F1Score: Average(%q): valid averages are micro, macro and weighted", c.Average)
+	case c.Average != "none" && c.Average != "micro" && c.Average != "macro" && c.Average != "weighted":
+		err = errors.Errorf("metric F1Score: Average(%q): valid averages are none, micro, macro and weighted", c.Average)
 	case c.Threshold != nil && !(*c.Threshold > 0 && *c.Threshold <= 1):
 		err = errors.Errorf("metric F1Score: Threshold(%v): the threshold must be in (0, 1]", *c.Threshold)
 	}
@@ -106,23 +105,49 @@ func (m *fscore) Stats(ctx *graph.Context, yTrue, yPred, weight graph.Node) (gra
 
 func abs(x float64) float64 { return max(x, -x) }
 
-// Result implements Metric.
+// classScore is the F1 score of class (or pooled column) i of width.
+func classScore(sums []float64, width, i int) float64 {
+	tp, fp, fn := sums[i], sums[width+i], sums[2*width+i]
+	precision := tp / (tp + fp + epsilon)
+	recall := tp / (tp + fn + epsilon)
+	return 2 * precision * recall / (precision + recall + epsilon)
+}
+
+// Len implements Vector: one score per class for Average("none"), else 1.
+func (m *fscore) Len(output graph.Shape) int {
+	if m.cfg.Average == "none" && len(output) > 0 {
+		return output[len(output)-1]
+	}
+	return 1
+}
+
+// Results implements Vector.
+func (m *fscore) Results(sums, dst []float64) {
+	if m.cfg.Average != "none" {
+		dst[0] = m.Result(sums)
+		return
+	}
+	for i := range dst {
+		dst[i] = classScore(sums, len(dst), i)
+	}
+}
+
+// Result implements Metric (class 0's score for Average("none")).
 func (m *fscore) Result(sums []float64) float64 {
 	width := len(sums) / 4
+	if m.cfg.Average == "none" {
+		return classScore(sums, width, 0)
+	}
 	var total float64
 	for i := range width {
 		total += sums[3*width+i]
 	}
 	f1 := 0.0
 	for i := range width {
-		tp, fp, fn := sums[i], sums[width+i], sums[2*width+i]
-		precision := tp / (tp + fp + epsilon)
-		recall := tp / (tp + fn + epsilon)
-		f := 2 * precision * recall / (precision + recall + epsilon)
-		switch m.cfg.Average {
-		case "weighted":
+		f := classScore(sums, width, i)
+		if m.cfg.Average == "weighted" {
 			f1 += f * sums[3*width+i] / (total + epsilon)
-		default:
+		} else {
 			f1 += f / float64(width)
 		}
 	}

@@ -25,7 +25,8 @@ type metricsGolden struct {
 			YPred   []float64 `json:"y_pred"`
 			Weights []float64 `json:"weights"`
 		} `json:"batches"`
-		Want float64 `json:"want"`
+		// Want is a number, or a list for a Vector.
+		Want json.RawMessage `json:"want"`
 	} `json:"cases"`
 }
 
@@ -111,13 +112,30 @@ func TestMetricsGolden(t *testing.T) {
 					sums[i] += v
 				}
 			}
-			got := m.Result(sums)
+			var want []float64
+			if err := json.Unmarshal(c.Want, &want); err != nil {
+				var one float64
+				if err := json.Unmarshal(c.Want, &one); err != nil {
+					t.Fatalf("%s: want %s", c.Name, c.Want)
+				}
+				want = []float64{one}
+			}
+			got := []float64{m.Result(sums)}
+			if v, ok := m.(Vector); ok {
+				got = make([]float64, v.Len(c.PredShape))
+				v.Results(sums, got)
+			}
 			tol := 1e-9
 			if dt == tensor.Float32 {
 				tol = 2e-6
 			}
-			if math.Abs(got-c.Want) > tol*math.Max(1, math.Abs(c.Want)) {
-				t.Errorf("%s %v: got %.10g, want %.10g", c.Name, dt, got, c.Want)
+			if len(got) != len(want) {
+				t.Fatalf("%s %v: %d values, want %d", c.Name, dt, len(got), len(want))
+			}
+			for i := range got {
+				if math.Abs(got[i]-want[i]) > tol*math.Max(1, math.Abs(want[i])) {
+					t.Errorf("%s %v: value %d: got %.10g, want %.10g", c.Name, dt, i, got[i], want[i])
+				}
 			}
 		}
 	}

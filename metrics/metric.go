@@ -39,3 +39,18 @@ type Metric interface {
 	// (all zeros when no batch was seen: Result then gives 0, as Keras).
 	Result(sums []float64) float64
 }
+
+// Vector is a Metric with several values, as Keras's metrics that return
+// an array: F1Score with Average("none") (one score per class) and
+// Precision and Recall with several Thresholds. Logs hold one entry per
+// value, "<name>[i]" (just "<name>" when there is one); Result is the
+// first value.
+type Vector interface {
+	Metric
+	// Len is the number of values for an output of this shape (batch axis
+	// excluded) that Check accepted.
+	Len(output graph.Shape) int
+	// Results writes the values from statistics summed over batches into
+	// dst, which has Len values.
+	Results(sums, dst []float64)
+}

@@ -50,12 +50,11 @@ func FromLogits() Option { return func(c *Config) { c.mark("FromLogits"); c.From
 func K(k int) Option { return func(c *Config) { c.mark("K"); c.K = k } }
 
 // Thresholds are Precision's and Recall's decision thresholds in [0, 1]
-// (default 0.5; a prediction strictly above is positive), or AUC's
-// thresholds inside (0, 1) instead of NumThresholds evenly spaced ones.
-// Precision and Recall take one threshold: kerago logs one number per
-// metric.
+// (default 0.5; a prediction strictly above is positive; several give one
+// value each), or AUC's thresholds inside (0, 1) instead of NumThresholds
+// evenly spaced ones.
 func Thresholds(t ...float64) Option {
-	return func(c *Config) { c.mark("Thresholds"); c.Thresholds = append([]float64(nil), t...) }
+	return func(c *Config) { c.mark("Thresholds"); c.Thresholds = append([]float64{}, t...) }
 }
 
 // TopK makes Precision and Recall count only each sample's k highest
@@ -74,9 +73,8 @@ func NumThresholds(n int) Option {
 // Curve is AUC's curve: "ROC" (default) or "PR".
 func Curve(curve string) Option { return func(c *Config) { c.mark("Curve"); c.Curve = curve } }
 
-// Average is F1Score's averaging over classes: "micro", "macro" or
-// "weighted" (Keras's None, one score per class, is not available: kerago
-// logs one number per metric; use Precision and Recall with ClassID).
+// Average is F1Score's averaging over classes: "none" (Keras's None, the
+// default: one score per class), "micro", "macro" or "weighted".
 func Average(a string) Option { return func(c *Config) { c.mark("Average"); c.Average = a } }
 
 // Threshold is F1Score's decision threshold in (0, 1]: a prediction

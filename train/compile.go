@@ -37,7 +37,10 @@ import (
 // Logs name the metrics as Keras 3 does: "loss", then with several outputs
 // "<output>_loss" for each output's (unweighted) loss, then the metrics,
 // prefixed "<output>_" with several outputs; a repeated name gets "_1",
-// "_2"; a weighted metric whose name is taken becomes "weighted_<name>".
+// "_2"; a weighted metric whose name is taken becomes "weighted_<name>". A
+// metric with several values (metrics.Vector: F1Score per class, Precision
+// at several thresholds), which Keras logs as one array, logs
+// "<name>[0]", "<name>[1]", ….
 // Every name, option and shape is checked here; an error names what was
 // wrong (an unknown output name lists the model's). Compiling again
 // replaces the previous configuration (weights stay).
@@ -118,8 +121,18 @@ func (m *Model) Compile(optimizer any, loss any, metricList ...any) (err error) 
 					return errors.Wrapf(err, "Compile: %s", what)
 				}
 				name, _ := s.(string)
-				cms = append(cms, compiledMetric{Metric: me, output: i, weighted: weighted, spec: name})
-				names = append(names, m.logName(seen, i, me.Name(), weighted))
+				cm := compiledMetric{Metric: me, output: i, weighted: weighted, spec: name, values: 1}
+				if v, ok := me.(metrics.Vector); ok {
+					cm.values = v.Len(outs[i].Shape())
+				}
+				cms = append(cms, cm)
+				base := m.logName(seen, i, me.Name(), weighted)
+				if cm.values == 1 {
+					names = append(names, base)
+				}
+				for k := 0; k < cm.values && cm.values > 1; k++ {
+					names = append(names, fmt.Sprintf("%s[%d]", base, k))
+				}
 			}
 		}
 	}
@@ -140,6 +153,7 @@ type compiledMetric struct {
 	output   int
 	weighted bool
 	spec     string // the name it was given by, if any (for saving)
+	values   int    // how many values it logs (metrics.Vector)
 }
 
 // compileOption is a LossWeights or WeightedMetrics argument of Compile.

@@ -374,3 +374,77 @@ func TestValidationWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestVectorMetricLogs: a metric with several values logs one entry per
+// value, "<name>[i]", each equal to the figure computed from the model's
+// predictions; F1's macro average is their mean.
+func TestVectorMetricLogs(t *testing.T) {
+	g := loadCompileGolden(t)
+	f := g.FitStep
+	m, err := train.Sequential(graph.Input(4), []graph.Layer{layers.NewDense(3, layers.WithActivation("softmax"))}, train.DType(tensor.Float64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m.Compile("sgd", "categorical_crossentropy", metrics.F1Score(), metrics.F1Score(metrics.Average("macro"), metrics.Named("macro")),
+		metrics.Precision(metrics.Thresholds(0.2, 0.5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetWeights([]*tensor.Dense{dense([]int{4, 3}, f.W0), dense([]int{3}, f.B0)}); err != nil {
+		t.Fatal(err)
+	}
+	x := dense([]int{6, 4}, f.X)
+	onehot := make([]float64, 18)
+	for i, c := range f.Y {
+		onehot[3*i+int(c)] = 1
+	}
+	logs, err := m.Evaluate(x, dense([]int{6, 3}, onehot), train.BatchSize(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"loss", "f1_score[0]", "f1_score[1]", "f1_score[2]", "macro", "precision[0]", "precision[1]"}
+	if !slices.Equal(logs.Names, want) {
+		t.Fatalf("names %v, want %v", logs.Names, want)
+	}
+	pred, err := m.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pred.Data().([]float64)
+	mean := 0.0
+	for c := range 3 {
+		var tp, fp, fn float64
+		for s := range 6 {
+			top := p[3*s] <= p[3*s+c] && p[3*s+1] <= p[3*s+c] && p[3*s+2] <= p[3*s+c]
+			switch {
+			case top && onehot[3*s+c] == 1:
+				tp++
+			case top:
+				fp++
+			case onehot[3*s+c] == 1:
+				fn++
+			}
+		}
+		pr, rc := tp/(tp+fp+1e-7), tp/(tp+fn+1e-7)
+		f1 := 2 * pr * rc / (pr + rc + 1e-7)
+		mean += f1 / 3
+		if got := logs.Values[1+c]; math.Abs(got-f1) > 1e-12 {
+			t.Errorf("f1_score[%d] = %v, want %v", c, got, f1)
+		}
+	}
+	if math.Abs(logs.Values[4]-mean) > 1e-12 {
+		t.Errorf("macro F1 %v, mean of the classes' %v", logs.Values[4], mean)
+	}
+	for i, th := range []float64{0.2, 0.5} {
+		var tp, pos float64
+		for j, v := range p {
+			if v > th {
+				pos++
+				tp += onehot[j]
+			}
+		}
+		if got := logs.Values[5+i]; math.Abs(got-tp/pos) > 1e-12 {
+			t.Errorf("precision[%d] = %v, want %v", i, got, tp/pos)
+		}
+	}
+}

@@ -17,8 +17,11 @@ type epochLogs struct {
 }
 
 func (m *Model) newEpochLogs() *epochLogs {
-	s := &epochLogs{m: m, means: make([]metrics.Mean, len(m.names)-len(m.metrics)), sums: make([][]float64, len(m.metrics))}
-	return s
+	losses := 1
+	if len(m.losses) > 1 {
+		losses += len(m.losses)
+	}
+	return &epochLogs{m: m, means: make([]metrics.Mean, losses), sums: make([][]float64, len(m.metrics))}
 }
 
 // reset empties the state.
@@ -66,11 +69,17 @@ func (s *epochLogs) values(dst []float64) []float64 {
 		dst = append(dst, s.means[i].Result())
 	}
 	for i, cm := range s.m.metrics {
-		if s.sums[i] == nil {
+		n := len(dst)
+		for range cm.values {
 			dst = append(dst, 0)
-			continue
 		}
-		dst = append(dst, cm.Result(s.sums[i]))
+		switch v, ok := cm.Metric.(metrics.Vector); {
+		case s.sums[i] == nil: // no batch yet: zeros
+		case ok:
+			v.Results(s.sums[i], dst[n:])
+		default:
+			dst[n] = cm.Result(s.sums[i])
+		}
 	}
 	return dst
 }

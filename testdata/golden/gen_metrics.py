@@ -211,6 +211,8 @@ def f1_keras(batches, average, threshold):
     prec = tp / (tp + fp + EPS)
     rec = tp / (tp + fn + EPS)
     f = 2 * prec * rec / (prec + rec + EPS)
+    if average is None:
+        return f
     if average == "weighted":
         return float(np.sum(f * inter / (np.sum(inter) + EPS)))
     return float(np.mean(f))
@@ -243,7 +245,8 @@ def keras_value(cls, opts, batches):
         if w is not None:
             sw = w.reshape(w.shape + (1,) * (p.ndim - 1)) if cls in ("AUC", "Precision", "Recall") else w
         m.update_state(y.astype(np.float32), p.astype(np.float32), sample_weight=sw)
-    return float(np.asarray(m.result()))
+    r = np.asarray(m.result(), dtype=np.float64)
+    return float(r) if r.ndim == 0 else r.tolist()
 
 
 # -------------------------------------------------------------------- cases
@@ -306,7 +309,7 @@ def add(name, cls, opts, pred_shape, target_shape, batches, want, keras_cls=None
         if target_shape != pred_shape and cls.startswith("Sparse"):
             kb = [(y, p, w) for y, p, w in batches]
         k = keras_value(keras_cls or cls, keras_opts if keras_opts is not None else opts, kb)
-        assert abs(k - want) <= 1e-5 * max(1, abs(want)), (name, k, want)
+        assert np.allclose(k, want, rtol=1e-5, atol=1e-5), (name, k, want)
     cases.append({
         "name": name, "class": cls, "options": opts,
         "pred_shape": list(pred_shape), "target_shape": list(target_shape),
@@ -380,6 +383,23 @@ for ymaker, name in [(onehot, "one-hot"), (multilabel, "multi-label")]:
             if threshold is not None:
                 opts["threshold"] = threshold
             add(f"F1Score {name} {opts}", "F1Score", opts, (4,), (4,), bs, want)
+
+# Metrics with several values (Keras returns an array): F1Score with
+# average None, Precision and Recall at several thresholds.
+for ymaker, name in [(onehot, "one-hot"), (multilabel, "multi-label")]:
+    bs = batches_of([12, 12, 9], (4,), ymaker, softmax_rows if name == "one-hot" else prob)
+    for threshold in [None, 0.4]:
+        want = f1_keras(bs, None, threshold)
+        sk = f1_sklearn(bs, None, threshold)
+        assert np.allclose(want, sk, atol=1e-5), (want, sk)
+        opts = {} if threshold is None else {"threshold": threshold}
+        add(f"F1Score {name} average None {opts}", "F1Score", opts, (4,), (4,), bs, [float(v) for v in want])
+bs = batches_of([10, 10, 7], (3,), binary_y, prob)
+y, p, w = flat(bs)
+for cls, fn_ in [("Precision", precision_score), ("Recall", recall_score)]:
+    th = [0.3, 0.5, 0.8]
+    want = [float(fn_(y.ravel().astype(int), (p.ravel() > t).astype(int), sample_weight=w)) for t in th]
+    add(f"{cls} thresholds {th}", cls, {"thresholds": th}, (3,), (3,), bs, want)
 
 # Mean metrics.
 reg = lambda n, s: rng.normal(1.0, 1.0, (n,) + s)  # noqa: E731

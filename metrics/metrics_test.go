@@ -66,11 +66,12 @@ func mseHead(ctx *graph.Context, yTrue, yPred graph.Node) (graph.Node, error) {
 	return G.Mean(sq)
 }
 
-// evalMetric computes m on yPred (shape predShape, batch axis first) and
-// yTrue (shape targetShape). With training, the program is a training
-// program whose cost (an MSE on a separate target) reaches a trainable
-// weight, so gorgonia.Grad runs over a graph holding the metric node.
-func evalMetric(m Metric, dt tensor.Dtype, predShape, targetShape []int, yPred, yTrue []float64, training bool) ([]float64, error) {
+// evalMetric computes m's statistics on yPred (shape predShape, batch axis
+// first) and yTrue (shape targetShape), with the sample weights w unless
+// nil. With training, the program is a training program whose cost (an
+// MSE on a separate target) reaches a trainable weight, so gorgonia.Grad
+// runs over a graph holding the metric node.
+func evalMetric(m Metric, dt tensor.Dtype, predShape, targetShape []int, yPred, yTrue []float64, training bool, w ...float64) ([]float64, error) {
 	in := graph.Input(predShape[1:]...)
 	out := in
 	if training {
@@ -85,7 +86,11 @@ func evalMetric(m Metric, dt tensor.Dtype, predShape, targetShape []int, yPred, 
 	}
 	head := func(ctx *graph.Context, outs []graph.Node) (graph.Node, []graph.Node, error) {
 		y := ctx.Placeholder("y_true", targetShape)
-		per, err := m.PerSample(ctx, y, outs[0])
+		var wn graph.Node
+		if w != nil {
+			wn = ctx.Placeholder("sample_weight", predShape[:1])
+		}
+		per, err := m.Stats(ctx, y, outs[0], wn)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -97,13 +102,20 @@ func evalMetric(m Metric, dt tensor.Dtype, predShape, targetShape []int, yPred, 
 		return cost, []graph.Node{per}, err
 	}
 	feeds := [][]float64{yPred, yTrue}
+	if w != nil {
+		feeds = append(feeds, w)
+	}
 	if training {
 		// The shift layer adds 0.01: feed yPred-0.01 so that the metric sees yPred.
 		shifted := make([]float64, len(yPred))
 		for i, v := range yPred {
 			shifted[i] = v - 0.01
 		}
-		feeds = [][]float64{shifted, yTrue, make([]float64, len(yPred))}
+		feeds = [][]float64{shifted, yTrue}
+		if w != nil {
+			feeds = append(feeds, w)
+		}
+		feeds = append(feeds, make([]float64, len(yPred)))
 	}
 	p, err := net.RunOnce(graph.ProgramSpec{Training: training, Batch: predShape[0], Head: head}, feeds)
 	if err != nil {
@@ -166,7 +178,11 @@ func TestAccuracyValues(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s %v training %v: %v", c.name, dt, training, err)
 				}
-				checkValues(t, fmt.Sprintf("%s %v training %v", c.name, dt, training), got, c.want)
+				sum := 0.0
+				for _, v := range c.want {
+					sum += v
+				}
+				checkValues(t, fmt.Sprintf("%s %v training %v", c.name, dt, training), got, []float64{sum, float64(len(c.want))})
 			}
 		}
 	}
@@ -211,22 +227,17 @@ func TestResolve(t *testing.T) {
 			t.Errorf("Resolve(%q, %q, %v): %v", c.name, c.loss, c.output, err)
 			continue
 		}
-		a := m.(*accuracy)
-		if a.row.Name != c.kind {
-			t.Errorf("Resolve(%q, %q, %v) computes %s, want %s", c.name, c.loss, c.output, a.row.Name, c.kind)
+		a := m.(*meanMetric)
+		if aliases[c.kind] != a.cfg.Class {
+			t.Errorf("Resolve(%q, %q, %v) computes %s, want %s", c.name, c.loss, c.output, a.cfg.Class, c.kind)
 		}
-		wantName := c.name
-		if c.name != "accuracy" && c.name != "acc" {
-			wantName = c.kind
-		}
+		wantName := c.name // as Keras 3: the name given
 		if m.Name() != wantName {
 			t.Errorf("Resolve(%q, %q, %v).Name() = %q, want %q", c.name, c.loss, c.output, m.Name(), wantName)
 		}
 	}
-	_, err := Resolve("precision", "binary_crossentropy", graph.Shape{1})
-	graphtest.WantErr(t, "unknown", err, `unknown metric "precision"`, "accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
-	_, err = Resolve("mse", "mse", graph.Shape{1})
-	graphtest.WantErr(t, "loss as metric", err, `"mse" is a loss, not a metric`, "sparse_categorical_accuracy")
+	_, err := Resolve("precison", "binary_crossentropy", graph.Shape{1})
+	graphtest.WantErr(t, "unknown", err, `unknown metric "precison"`, "accuracy", "acc", "auc", "binary_accuracy", "categorical_accuracy", "precision", "sparse_categorical_accuracy")
 	_, err = Resolve("accuracy", "mse", graph.Shape{})
 	graphtest.WantErr(t, "no class axis", err, `metric "accuracy" needs an output with a last (class) axis, got shape (None,)`)
 }
@@ -242,7 +253,10 @@ func TestResolvedAccuracyValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkValues(t, "accuracy", got, []float64{0, 1})
+	checkValues(t, "accuracy", got, []float64{1, 2})
+	if r := m.Result(got); r != 0.5 {
+		t.Errorf("accuracy result %v, want 0.5", r)
+	}
 }
 
 // TestMean covers docs/SEMANTICS.md §24.12 and the edge cases of the running mean.

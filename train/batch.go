@@ -24,9 +24,9 @@ func (m *Model) TrainOnBatch(x, y any) (logs Logs, err error) {
 	if err != nil {
 		return Logs{}, err
 	}
-	vals, err := m.trainStep(d, indices(d.n))
-	if err != nil {
+	state := m.newEpochLogs()
+	if err := m.trainStep(d, indices(d.n), state); err != nil {
 		return Logs{}, errors.Wrap(err, "TrainOnBatch")
 	}
-	return Logs{Names: append([]string(nil), m.names...), Values: vals}, nil
+	return state.logs(append([]string(nil), m.names...)), nil
 }

@@ -12,7 +12,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/graph"
-	"github.com/kerago/kerago/metrics"
 )
 
 // FitOption configures Fit, Evaluate and Predict (each takes the options
@@ -29,6 +28,9 @@ type fitConfig struct {
 	shuffle         bool
 	validationSplit float64
 	valX, valY      any
+	valWeight       any // ValidationData's sample weights, or nil
+	sampleWeight    any
+	classWeight     map[int]float64
 	verbose         int
 	initialEpoch    int
 	callbacks       []Callback
@@ -65,9 +67,20 @@ func ValidationSplit(f float64) FitOption {
 }
 
 // ValidationData evaluates on (x, y) after each epoch; it takes precedence
-// over ValidationSplit.
-func ValidationData(x, y any) FitOption {
-	return func(c *fitConfig) { c.mark("ValidationData"); c.valX, c.valY = x, y }
+// over ValidationSplit. An optional third argument holds the validation
+// samples' weights, in SampleWeight's forms (Keras's (x, y, sample_weight)).
+func ValidationData(x, y any, sampleWeight ...any) FitOption {
+	return func(c *fitConfig) {
+		c.mark("ValidationData")
+		c.valX, c.valY = x, y
+		c.valWeight = nil
+		if len(sampleWeight) > 0 {
+			c.valWeight = sampleWeight[0]
+		}
+		if len(sampleWeight) > 1 {
+			c.valWeight = multi(sampleWeight)
+		}
+	}
 }
 
 // Verbose sets the output: 0 silent, 1 progress bar (Fit's default), 2 one
@@ -202,6 +215,9 @@ func (c *fitConfig) init(call string, opts []FitOption, allowed ...string) error
 	case c.has("Output") && c.out == nil:
 		return errors.Errorf("%s: Output(nil): give a writer (io.Discard to drop the progress)", call)
 	}
+	if c.has("SampleWeight") && c.has("ClassWeight") {
+		return errors.Errorf("%s: give SampleWeight or ClassWeight, not both", call)
+	}
 	for i, cb := range c.callbacks {
 		if cb == nil {
 			return errors.Errorf("%s: callback %d is nil", call, i)
@@ -210,9 +226,11 @@ func (c *fitConfig) init(call string, opts []FitOption, allowed ...string) error
 	return nil
 }
 
-// dataset is checked model data: one array per input and per output.
+// dataset is checked model data: one array per input and per output, and
+// optionally one array of sample weights (shape ()) per output.
 type dataset struct {
 	xs, ys []*array
+	sw     []*array
 	n      int
 }
 
@@ -223,6 +241,9 @@ func (d *dataset) slice(from, to int) *dataset {
 	}
 	for _, a := range d.ys {
 		out.ys = append(out.ys, a.slice(from, to))
+	}
+	for _, a := range d.sw {
+		out.sw = append(out.sw, a.slice(from, to))
 	}
 	return out
 }
@@ -292,7 +313,8 @@ func (m *Model) prepareTargets(d *dataset, y any) error {
 	return nil
 }
 
-// feed writes the rows idx of d into p's feeds (inputs, then targets).
+// feed writes the rows idx of d into p's feeds (inputs, then targets, then
+// with targets the sample weights when d has them).
 // It returns the index of an input marked checkOnFeed whose rows held a
 // NaN or ±Inf, or -1.
 func feed(p *graph.Program, d *dataset, idx []int, withTargets bool) int {
@@ -306,6 +328,9 @@ func feed(p *graph.Program, d *dataset, idx []int, withTargets bool) int {
 	if withTargets {
 		for i, a := range d.ys {
 			gather(feeds[len(d.xs)+i], a, idx)
+		}
+		for i, a := range d.sw {
+			gather(feeds[len(d.xs)+len(d.ys)+i], a, idx)
 		}
 	}
 	return bad
@@ -339,10 +364,9 @@ type fitRun struct {
 	data, val *dataset
 	steps     int // batches per epoch
 	cbs       callbackList
-	hooks     hooks          // the optional hooks of cbs
-	order     []int          // sample order, shuffled each epoch
-	means     []metrics.Mean // running means of the epoch, in MetricsNames order
-	vals      []float64      // the values of the last step
+	hooks     hooks      // the optional hooks of cbs
+	order     []int      // sample order, shuffled each epoch
+	state     *epochLogs // the loss and metrics of the epoch so far
 }
 
 // newFitRun checks Fit's arguments and prepares its data: everything that
@@ -355,7 +379,8 @@ func (m *Model) newFitRun(x, y any, opts []FitOption) (*fitRun, error) {
 		return nil, err
 	}
 	c, err := newFitConfig("Fit", opts, "Epochs", "BatchSize", "Shuffle", "ValidationSplit",
-		"ValidationData", "Verbose", "InitialEpoch", "Callbacks", "Output", "Context", "AllowNonFinite")
+		"ValidationData", "Verbose", "InitialEpoch", "Callbacks", "Output", "Context", "AllowNonFinite",
+		"SampleWeight", "ClassWeight")
 	if err != nil {
 		return nil, err
 	}
@@ -375,7 +400,7 @@ func (m *Model) newFitRun(x, y any, opts []FitOption) (*fitRun, error) {
 		steps: (data.n + c.batchSize - 1) / c.batchSize,
 		cbs:   append(cbs, c.callbacks...),
 		order: m.sampleOrder(data.n),
-		means: make([]metrics.Mean, len(m.names)),
+		state: m.newEpochLogs(),
 	}
 	f.hooks = newHooks(f.cbs)
 	for _, cb := range f.cbs {
@@ -396,10 +421,20 @@ func (m *Model) fitData(c *fitConfig, x, y any) (data, val *dataset, err error) 
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "Fit")
 	}
+	if c.has("SampleWeight") {
+		if err := m.sampleWeights(data, "Fit", c.sampleWeight); err != nil {
+			return nil, nil, err
+		}
+	}
 	switch {
 	case c.has("ValidationData"):
 		if val, err = m.prepare(c.valX, c.valY, true); err != nil {
 			return nil, nil, errors.Wrap(err, "Fit: validation data")
+		}
+		if c.valWeight != nil {
+			if err := m.sampleWeights(val, "Fit: validation data", c.valWeight); err != nil {
+				return nil, nil, err
+			}
 		}
 	case c.validationSplit > 0:
 		split := int(float64(data.n) * (1 - c.validationSplit))
@@ -407,6 +442,11 @@ func (m *Model) fitData(c *fitConfig, x, y any) (data, val *dataset, err error) 
 			return nil, nil, errors.Errorf("Fit: validation split %v of %d samples leaves an empty training or validation set", c.validationSplit, data.n)
 		}
 		data, val = data.slice(0, split), data.slice(split, data.n)
+	}
+	if c.has("ClassWeight") {
+		if err := m.classWeights(data, c.classWeight); err != nil {
+			return nil, nil, err
+		}
 	}
 	if err := c.checkFinite("Fit", data, m.net.Inputs(), false); err != nil {
 		return nil, nil, err
@@ -465,9 +505,7 @@ func (f *fitRun) epoch(epoch int) (Logs, error) {
 		f.m.order = append(f.m.order[:0], f.order...)
 		f.m.weightsMu.Unlock()
 	}
-	for i := range f.means {
-		f.means[i].Reset()
-	}
+	f.state.reset()
 	for b := 0; b < f.steps && !f.m.stop.Load(); b++ { // StopTraining ends the epoch after its batch, as Keras
 		if err := f.c.cancelled(); err != nil {
 			return Logs{}, errors.Wrapf(err, "Fit: cancelled before epoch %d, batch %d; the weights are those of the last completed step", epoch+1, b+1)
@@ -476,7 +514,7 @@ func (f *fitRun) epoch(epoch int) (Logs, error) {
 			return Logs{}, errors.Wrapf(err, "Fit: epoch %d, batch %d", epoch+1, b+1)
 		}
 	}
-	logs := meanLogs(append([]string(nil), f.m.names...), f.means)
+	logs := f.state.logs(append([]string(nil), f.m.names...))
 	if f.val != nil {
 		if err := f.validate(&logs); err != nil {
 			return Logs{}, errors.Wrapf(err, "Fit: epoch %d, validation", epoch+1)
@@ -490,25 +528,21 @@ func (f *fitRun) epoch(epoch int) (Logs, error) {
 func (f *fitRun) batch(b int) error {
 	idx := f.order[b*f.c.batchSize : min((b+1)*f.c.batchSize, f.data.n)]
 	f.hooks.trainBatchBegin(b)
-	var err error
-	if f.vals, err = f.m.trainStepInto(f.data, idx, f.vals[:0]); err != nil {
+	if err := f.m.trainStep(f.data, idx, f.state); err != nil {
 		var bad *nonFiniteLoss
 		if !errors.As(err, &bad) {
 			return err
 		}
 		// The callbacks see the bad loss, as in Keras; one that stops
 		// training (TerminateOnNaN) ends Fit cleanly, else it is an error.
-		f.means[0].Add(bad.loss, len(idx))
-		f.cbs.OnBatchEnd(b, meanLogs(f.m.names, f.means))
+		f.state.means[0].Add(bad.loss, len(idx))
+		f.cbs.OnBatchEnd(b, f.state.logs(f.m.names))
 		if !f.m.stop.Load() {
 			return err
 		}
 		return f.hooks.err()
 	}
-	for i, v := range f.vals {
-		f.means[i].Add(v, len(idx))
-	}
-	f.cbs.OnBatchEnd(b, meanLogs(f.m.names, f.means))
+	f.cbs.OnBatchEnd(b, f.state.logs(f.m.names))
 	return f.hooks.err()
 }
 
@@ -527,39 +561,31 @@ func (f *fitRun) validate(logs *Logs) error {
 	return nil
 }
 
-// trainStep runs one training step on the samples idx and returns the loss
-// and the reports, in MetricsNames order. Weights change only if the loss
-// and every gradient are finite.
-func (m *Model) trainStep(d *dataset, idx []int) ([]float64, error) {
-	return m.trainStepInto(d, idx, nil)
-}
-
-// trainStepInto is trainStep appending the values to dst.
-func (m *Model) trainStepInto(d *dataset, idx []int, dst []float64) ([]float64, error) {
+// trainStep runs one training step on the samples idx and adds its loss
+// and metrics to state. Weights change only if the loss and every gradient
+// are finite.
+func (m *Model) trainStep(d *dataset, idx []int, state *epochLogs) error {
 	p, key, err := m.program(m.trainProgs, d, len(idx), true, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer m.trainProgs.release(key, p)
 	m.weightsMu.Lock() // the step draws dropout masks and writes weights and slots
 	defer m.weightsMu.Unlock()
 	feed(p, d, idx, true)
 	if err := p.Run(true); err != nil {
-		return nil, err
+		return err
 	}
 	loss := p.Cost()
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return nil, &nonFiniteLoss{loss}
+		return &nonFiniteLoss{loss}
 	}
 	if err := m.opt.Apply(p.Params(), p.Gradients()); err != nil {
-		return nil, errors.Wrap(err, "optimizer step refused; the weights are those before this step")
+		return errors.Wrap(err, "optimizer step refused; the weights are those before this step")
 	}
 	p.ApplyUpdates()
-	vals := append(dst, loss)
-	for i := range p.Reports() {
-		vals = append(vals, p.ReportValue(i))
-	}
-	return vals, nil
+	state.add(p, len(idx))
+	return nil
 }
 
 // nonFiniteLoss is the error of a training step whose loss is NaN or ±Inf.
@@ -570,23 +596,30 @@ func (e *nonFiniteLoss) Error() string {
 	return fmt.Sprintf("the loss is %v; training stopped and the weights are those before this step", e.loss)
 }
 
-// Evaluate returns the loss and metrics on (x, y) in inference mode, each the
-// sample-weighted mean over batches, in MetricsNames order (Keras's
-// evaluate). Options: BatchSize, Verbose (0, the default, silent; 1 Keras's
-// progress bar; 2 one line), Output, Context, AllowNonFinite, and Callbacks,
-// whose TestHooks are called (see TestHooks).
+// Evaluate returns the loss and metrics on (x, y) in inference mode, in
+// MetricsNames order (Keras's evaluate): the loss is the mean of the batch
+// losses weighted by batch size, and each metric's state starts afresh and
+// accumulates over all the batches. Options: BatchSize, Verbose (0, the
+// default, silent; 1 Keras's progress bar; 2 one line), Output, Context,
+// AllowNonFinite, SampleWeight, and Callbacks, whose TestHooks are called
+// (see TestHooks).
 func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 	defer guard("Evaluate", &err)
 	if err := m.checkCompiled("Evaluate"); err != nil {
 		return Logs{}, err
 	}
-	c, err := newFitConfig("Evaluate", opts, "BatchSize", "Verbose", "Output", "Context", "AllowNonFinite", "Callbacks")
+	c, err := newFitConfig("Evaluate", opts, "BatchSize", "Verbose", "Output", "Context", "AllowNonFinite", "Callbacks", "SampleWeight")
 	if err != nil {
 		return Logs{}, err
 	}
 	d, err := m.samples("Evaluate", x, y)
 	if err != nil {
 		return Logs{}, err
+	}
+	if c.has("SampleWeight") {
+		if err := m.sampleWeights(d, "Evaluate", c.sampleWeight); err != nil {
+			return Logs{}, err
+		}
 	}
 	if err := c.checkFinite("Evaluate", d, m.net.Inputs(), m.dt == tensor.Float32); err != nil {
 		return Logs{}, err
@@ -600,7 +633,7 @@ func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 // evaluate runs d in batches of c's size, checking c's context before each,
 // and calls the test hooks of hk.
 func (m *Model) evaluate(d *dataset, c *fitConfig, hk *hooks) (Logs, error) {
-	means := make([]metrics.Mean, len(m.names))
+	state := m.newEpochLogs()
 	idx := make([]int, 0, c.batchSize)
 	if len(hk.test) > 0 {
 		hk.testBegin(m, Params{Steps: (d.n + c.batchSize - 1) / c.batchSize, Samples: d.n, BatchSize: c.batchSize,
@@ -622,20 +655,17 @@ func (m *Model) evaluate(d *dataset, c *fitConfig, hk *hooks) (Logs, error) {
 		}
 		err = p.Run(true)
 		if err == nil {
-			means[0].Add(p.Cost(), len(idx))
-			for i := range p.Reports() {
-				means[i+1].Add(p.ReportValue(i), len(idx))
-			}
+			state.add(p, len(idx))
 		}
 		m.evalProgs.release(key, p)
 		if err != nil {
 			return Logs{}, err
 		}
 		if len(hk.test) > 0 {
-			hk.testBatchEnd(b, meanLogs(m.names, means))
+			hk.testBatchEnd(b, state.logs(m.names))
 		}
 	}
-	logs := meanLogs(append([]string(nil), m.names...), means)
+	logs := state.logs(append([]string(nil), m.names...))
 	hk.testEnd(logs)
 	return logs, nil
 }
@@ -653,15 +683,6 @@ func (m *Model) checkCompiled(call string) error {
 func (m *Model) samples(call string, x, y any) (*dataset, error) {
 	d, err := m.prepare(x, y, true)
 	return d, errors.Wrap(err, call)
-}
-
-// meanLogs are the results of means under names.
-func meanLogs(names []string, means []metrics.Mean) Logs {
-	logs := Logs{Names: names, Values: make([]float64, len(means))}
-	for i := range means {
-		logs.Values[i] = means[i].Result()
-	}
-	return logs
 }
 
 // span refills idx with the sample indices from, from+1, ..., to-1.

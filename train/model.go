@@ -10,7 +10,6 @@ import (
 
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/losses"
-	"github.com/kerago/kerago/metrics"
 	"github.com/kerago/kerago/train/optimizers"
 )
 
@@ -46,9 +45,11 @@ type Model struct {
 	compiledTrainable []bool
 	opt               optimizers.Optimizer
 	losses            []losses.Loss
-	metrics           [][]metrics.Metric
+	metrics           []compiledMetric // in log order
 	targets           []graph.Shape
 	names             []string // log names: loss, per-output losses, metrics
+	// lossWeights weigh the outputs' losses in the cost (nil: all 1).
+	lossWeights []float64
 
 	trainProgs   *programCache
 	evalProgs    *programCache
@@ -58,8 +59,6 @@ type Model struct {
 	// dropoutSrc and shuffleSrc are the two sources' states, saved with
 	// the model so that training resumes exactly.
 	dropoutSrc, shuffleSrc *rand.PCG
-	// metricSpecs are the metrics given to Compile, by name, for saving.
-	metricSpecs []string
 	// order is the sample order of the last epoch Fit shuffled: each epoch
 	// shuffles the previous one, and a Fit on as many samples continues
 	// from it, so that training split over several Fit calls (or resumed

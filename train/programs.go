@@ -44,6 +44,8 @@ type programCache struct {
 type programKey struct {
 	batch  int
 	shapes string
+	// weighted programs take sample weights (see Model.head).
+	weighted bool
 }
 
 func newProgramCache(maxBytes int64) *programCache {
@@ -153,6 +155,7 @@ func (m *Model) program(cache *programCache, d *dataset, batch int, training, wi
 		shapes = d.inputShapes()
 	}
 	key = keyOf(batch, shapes)
+	key.weighted = d.sw != nil
 	if p, ok := cache.acquire(key); ok {
 		return p, key, nil
 	}
@@ -166,7 +169,10 @@ func (m *Model) program(cache *programCache, d *dataset, batch int, training, wi
 	}
 	spec := graph.ProgramSpec{Training: training, Batch: batch, Rand: m.dropoutRand}
 	if withHead {
-		spec.Head = m.head
+		spec.Head = m.unweightedHead
+		if key.weighted {
+			spec.Head = m.weightedHead
+		}
 	}
 	if p, err = graph.NewProgram(net, spec); err != nil {
 		return nil, key, err

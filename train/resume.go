@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/kerago/kerago/losses"
+	"github.com/kerago/kerago/metrics"
 	"github.com/kerago/kerago/train/optimizers"
 )
 
@@ -38,8 +39,21 @@ type savedState struct {
 type savedCompile struct {
 	Optimizer optimizers.SavedConfig `json:"optimizer"`
 	Losses    []savedLoss            `json:"losses"`
-	Metrics   []string               `json:"metrics,omitempty"`
-	State     optimizers.State       `json:"optimizer_state"`
+	// Metrics are metric names for every output, as files of earlier
+	// kerago versions hold them (read, not written).
+	Metrics       []string         `json:"metrics,omitempty"`
+	OutputMetrics []savedMetric    `json:"output_metrics,omitempty"`
+	LossWeights   []float64        `json:"loss_weights,omitempty"`
+	State         optimizers.State `json:"optimizer_state"`
+}
+
+// savedMetric is a compiled metric: its output, whether it is weighted,
+// and the name it was given by or else its constructor and options.
+type savedMetric struct {
+	Output   string          `json:"output"`
+	Weighted bool            `json:"weighted,omitempty"`
+	Name     string          `json:"name,omitempty"`
+	Config   *metrics.Config `json:"config,omitempty"`
 }
 
 // savedLoss is a loss by its Keras name.
@@ -79,7 +93,22 @@ func (m *Model) savedCompile() (*savedCompile, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &savedCompile{Optimizer: oc, Metrics: m.metricSpecs, State: state}
+	c := &savedCompile{Optimizer: oc, LossWeights: m.lossWeights, State: state}
+	for _, cm := range m.metrics {
+		sm := savedMetric{Output: m.outputName(cm.output), Weighted: cm.weighted, Name: cm.spec}
+		if sm.Name == "" {
+			cf, ok := cm.Metric.(interface{ Config() metrics.Config })
+			if !ok {
+				return nil, errors.Errorf("metric %s cannot be saved: it has no Config method (give metrics by name or use the metrics package's constructors)", cm.Name())
+			}
+			cfg := cf.Config()
+			if _, err := metrics.FromConfig(cfg); err != nil {
+				return nil, errors.Wrapf(err, "metric %s cannot be saved", cm.Name())
+			}
+			sm.Config = &cfg
+		}
+		c.OutputMetrics = append(c.OutputMetrics, sm)
+	}
 	for _, l := range m.losses {
 		sl := savedLoss{Name: l.Name()}
 		if fl, ok := l.(interface{ FromLogits() bool }); ok {
@@ -163,9 +192,9 @@ func (st *savedState) restore(m *Model) error {
 		}
 		ls = append(ls, l)
 	}
-	var ms []any
-	for _, name := range c.Metrics {
-		ms = append(ms, name)
+	ms, err := c.metricArgs()
+	if err != nil {
+		return errors.Wrap(err, keragoEntry)
 	}
 	if err := m.Compile(opt, ls, ms...); err != nil {
 		return errors.Wrap(err, keragoEntry)
@@ -183,4 +212,42 @@ func checkOrder(order []int) error {
 		seen[i] = true
 	}
 	return nil
+}
+
+// metricArgs are Compile's metric arguments that rebuild the saved metrics
+// (in their order, which is the logs').
+func (c *savedCompile) metricArgs() ([]any, error) {
+	var ms []any
+	for _, name := range c.Metrics {
+		ms = append(ms, name)
+	}
+	plain, weighted := map[string][]any{}, map[string][]any{}
+	for _, sm := range c.OutputMetrics {
+		var spec any = sm.Name
+		if sm.Name == "" {
+			if sm.Config == nil {
+				return nil, errors.Errorf("a metric of output %s has neither a name nor a config", sm.Output)
+			}
+			me, err := metrics.FromConfig(*sm.Config)
+			if err != nil {
+				return nil, err
+			}
+			spec = me
+		}
+		if sm.Weighted {
+			weighted[sm.Output] = append(weighted[sm.Output], spec)
+		} else {
+			plain[sm.Output] = append(plain[sm.Output], spec)
+		}
+	}
+	if len(plain) > 0 {
+		ms = append(ms, plain)
+	}
+	if len(weighted) > 0 {
+		ms = append(ms, WeightedMetrics(weighted))
+	}
+	if c.LossWeights != nil {
+		ms = append(ms, LossWeights(c.LossWeights))
+	}
+	return ms, nil
 }

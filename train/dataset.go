@@ -13,9 +13,11 @@ import (
 
 // Batch is one batch of a Dataset: the model's inputs X and targets Y, in
 // any form Fit takes them (*tensor.Dense, [][]float64, …, or Multi of
-// several). Y is nil for data only Predict reads.
+// several), and optionally SampleWeight, as the SampleWeight option takes
+// it (one weight per sample, or Multi of one array per output). Y is nil
+// for data only Predict reads.
 type Batch struct {
-	X, Y any
+	X, Y, SampleWeight any
 }
 
 // Dataset is data that streams, Keras's tf.data.Dataset and
@@ -97,7 +99,7 @@ func FromArrays(x, y any, batchSize int) *Dataset {
 		if batchSize <= 0 {
 			return nil, errors.Errorf("batch size must be positive, got %d", batchSize)
 		}
-		d, err := toDataset(x, y)
+		d, err := toDataset(x, y, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -175,9 +177,9 @@ func (d *Dataset) pass(ctx context.Context, p uint64) (batchSource, error) {
 	return src, nil
 }
 
-// toDataset converts a batch's arrays (y may be nil), checking that they
-// hold as many samples.
-func toDataset(x, y any) (*dataset, error) {
+// toDataset converts a batch's arrays (y and sw may be nil), checking that
+// they hold as many samples.
+func toDataset(x, y, sw any) (*dataset, error) {
 	xs, err := new(arraySet).convert("x", x)
 	if err != nil {
 		return nil, err
@@ -188,9 +190,14 @@ func toDataset(x, y any) (*dataset, error) {
 			return nil, err
 		}
 	}
-	for _, a := range append(d.xs[1:], d.ys...) {
-		if a.n != d.n {
-			return nil, errors.Errorf("the arrays hold different numbers of samples: %d and %d", d.n, a.n)
+	if sw != nil {
+		if d.sw, err = new(arraySet).convert("sample weights", sw); err != nil {
+			return nil, err
+		}
+	}
+	for i := 1; i < d.arrays(); i++ {
+		if a := d.arrayAt(i); a.n != d.n {
+			return nil, errors.Errorf("the arrays hold different numbers of samples: %d (x) and %d (%s)", d.n, a.n, d.arrayName(i))
 		}
 	}
 	return d, nil
@@ -215,7 +222,7 @@ func (s *pullSource) next() (d *dataset, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return toDataset(b.X, b.Y)
+	return toDataset(b.X, b.Y, b.SampleWeight)
 }
 
 func (s *pullSource) close() { s.stop() }
@@ -243,9 +250,11 @@ func (s *sliceSource) close() {}
 // refuses an empty batch and one whose arrays do not have the first
 // batch's count and per-sample shapes.
 type numbered struct {
-	src   batchSource
-	name  string
-	k     int
+	src  batchSource
+	name string
+	k    int
+	// first is the first batch's array counts and shapes (a copy: the
+	// model's checks may reshape the batch's arrays).
 	first *dataset
 }
 
@@ -262,14 +271,14 @@ func (s *numbered) next() (*dataset, error) {
 		return nil, errors.Errorf("%s: batch %d has no samples", s.name, s.k)
 	}
 	if s.first == nil {
-		s.first = d
+		s.first = d.shapesOnly()
 		return d, nil
 	}
-	if len(d.xs) != len(s.first.xs) || len(d.ys) != len(s.first.ys) {
-		return nil, errors.Errorf("%s: batch %d has %d input and %d target arrays, batch 1 had %d and %d", s.name, s.k, len(d.xs), len(d.ys), len(s.first.xs), len(s.first.ys))
+	if len(d.xs) != len(s.first.xs) || len(d.ys) != len(s.first.ys) || len(d.sw) != len(s.first.sw) {
+		return nil, errors.Errorf("%s: batch %d has %d input, %d target and %d sample weight arrays, batch 1 had %d, %d and %d", s.name, s.k, len(d.xs), len(d.ys), len(d.sw), len(s.first.xs), len(s.first.ys), len(s.first.sw))
 	}
-	for i, a := range append(append([]*array(nil), d.xs...), d.ys...) {
-		want := s.first.arrayAt(i)
+	for i := range d.arrays() {
+		a, want := d.arrayAt(i), s.first.arrayAt(i)
 		if !a.shape.Equal(want.shape) {
 			return nil, errors.Errorf("%s: batch %d: %s has per-sample shape %s, batch 1's had %s", s.name, s.k, d.arrayName(i), sampleShape(a.shape), sampleShape(want.shape))
 		}
@@ -279,18 +288,44 @@ func (s *numbered) next() (*dataset, error) {
 
 func (s *numbered) close() { s.src.close() }
 
-// arrayAt is d's i-th array: the inputs, then the targets.
-func (d *dataset) arrayAt(i int) *array {
-	if i < len(d.xs) {
-		return d.xs[i]
+// shapesOnly is a copy of d without values: its arrays' counts and
+// shapes.
+func (d *dataset) shapesOnly() *dataset {
+	out := &dataset{n: d.n}
+	copyShapes := func(as []*array) []*array {
+		var c []*array
+		for _, a := range as {
+			c = append(c, &array{n: a.n, shape: a.shape.Clone()})
+		}
+		return c
 	}
-	return d.ys[i-len(d.xs)]
+	out.xs, out.ys, out.sw = copyShapes(d.xs), copyShapes(d.ys), copyShapes(d.sw)
+	return out
 }
 
-// arrayName names d's i-th array in errors ("x", "x[1]", "y").
+// arrays is the number of d's arrays: inputs, targets, sample weights.
+func (d *dataset) arrays() int { return len(d.xs) + len(d.ys) + len(d.sw) }
+
+// arrayAt is d's i-th array: the inputs, then the targets, then the sample
+// weights.
+func (d *dataset) arrayAt(i int) *array {
+	switch {
+	case i < len(d.xs):
+		return d.xs[i]
+	case i < len(d.xs)+len(d.ys):
+		return d.ys[i-len(d.xs)]
+	}
+	return d.sw[i-len(d.xs)-len(d.ys)]
+}
+
+// arrayName names d's i-th array in errors ("x", "x[1]", "y",
+// "sample_weight").
 func (d *dataset) arrayName(i int) string {
 	what, k, n := "x", i, len(d.xs)
-	if i >= len(d.xs) {
+	switch {
+	case i >= len(d.xs)+len(d.ys):
+		what, k, n = "sample_weight", i-len(d.xs)-len(d.ys), len(d.sw)
+	case i >= len(d.xs):
 		what, k, n = "y", i-len(d.xs), len(d.ys)
 	}
 	if n == 1 {
@@ -392,8 +427,8 @@ func (r *rowBuffer) close() { r.src.close() }
 // into one batch: float32 arrays stay float32.
 func gatherRows(rows []rowRef) *dataset {
 	first := rows[0].d
-	out := &dataset{n: len(rows), xs: make([]*array, len(first.xs)), ys: make([]*array, len(first.ys))}
-	for j := range len(first.xs) + len(first.ys) {
+	out := &dataset{n: len(rows), xs: make([]*array, len(first.xs)), ys: make([]*array, len(first.ys)), sw: make([]*array, len(first.sw))}
+	for j := range first.arrays() {
 		proto := first.arrayAt(j)
 		s := proto.rowSize()
 		a := &array{n: len(rows), shape: proto.shape}
@@ -419,10 +454,13 @@ func gatherRows(rows []rowRef) *dataset {
 				a.data = append(a.data, src.data[r.i*s:(r.i+1)*s]...)
 			}
 		}
-		if j < len(first.xs) {
+		switch {
+		case j < len(first.xs):
 			out.xs[j] = a
-		} else {
+		case j < len(first.xs)+len(first.ys):
 			out.ys[j-len(first.xs)] = a
+		default:
+			out.sw[j-len(first.xs)-len(first.ys)] = a
 		}
 	}
 	return out

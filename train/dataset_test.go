@@ -210,9 +210,9 @@ func TestDatasetBadBatches(t *testing.T) {
 	}{
 		{FromIter(seq(Batch{X: two, Y: []float64{0, 1}})), "FromIter: batch 2: disk on fire"},
 		{FromIter(seq(Batch{X: two}, Batch{X: [][]float64{{1, 2, 3}}})), "FromIter: batch 2: x has per-sample shape (3,), batch 1's had (2,)"},
-		{FromIter(seq(Batch{X: two, Y: []float64{0}})), "FromIter: batch 1: the arrays hold different numbers of samples: 2 and 1"},
+		{FromIter(seq(Batch{X: two, Y: []float64{0}})), "FromIter: batch 1: the arrays hold different numbers of samples: 2 (x) and 1 (y)"},
 		{FromIter(seq(Batch{X: [][]float64{}})), "FromIter: batch 1 has no samples"},
-		{FromIter(seq(Batch{X: two}, Batch{X: two, Y: []float64{1, 2}})), "FromIter: batch 2 has 1 input and 1 target arrays, batch 1 had 1 and 0"},
+		{FromIter(seq(Batch{X: two}, Batch{X: two, Y: []float64{1, 2}})), "FromIter: batch 2 has 1 input, 1 target and 0 sample weight arrays, batch 1 had 1, 0 and 0"},
 		{FromIter(seq(Batch{X: "pixels"})), "FromIter: batch 1: x has type string"},
 		{FromIter(nil), "FromIter: the iterator is nil"},
 		{FromFunc(nil), "FromFunc: the open function is nil"},

@@ -37,6 +37,7 @@ type fitConfig struct {
 	out             io.Writer
 	ctx             context.Context
 	allowNonFinite  bool
+	stepsPerEpoch   int
 }
 
 // mark records that option n was given (once per name).
@@ -263,19 +264,24 @@ func (m *Model) prepare(x, y any, withTargets bool) (*dataset, error) {
 // prepareInputs converts x into arrays held by set and checks them against
 // the model's inputs, making d their dataset.
 func (m *Model) prepareInputs(d *dataset, set *arraySet, x any) error {
-	ins := m.net.Inputs()
 	xs, err := set.convert("x", x)
 	if err != nil {
 		return err
 	}
-	if len(xs) != len(ins) {
-		return errors.Errorf("the model has %d inputs but %d input arrays were given", len(ins), len(xs))
+	*d = dataset{xs: xs, n: xs[0].n}
+	return m.checkInputs(d)
+}
+
+// checkInputs checks d's input arrays against the model's inputs.
+func (m *Model) checkInputs(d *dataset) error {
+	ins := m.net.Inputs()
+	if len(d.xs) != len(ins) {
+		return errors.Errorf("the model has %d inputs but %d input arrays were given", len(ins), len(d.xs))
 	}
-	if xs[0].n == 0 {
+	if d.n == 0 {
 		return errors.New("no samples (the input arrays have 0 rows)")
 	}
-	*d = dataset{xs: xs, n: xs[0].n}
-	for i, a := range xs {
+	for i, a := range d.xs {
 		if err := conform(a, ins[i].Shape(), "input", ins[i].Layer().Name()); err != nil {
 			return err
 		}
@@ -293,10 +299,17 @@ func (m *Model) prepareTargets(d *dataset, y any) error {
 	if err != nil {
 		return err
 	}
-	if len(ys) != len(m.losses) {
-		return errors.Errorf("the model has %d outputs but %d target arrays were given", len(m.losses), len(ys))
+	d.ys = ys
+	return m.checkTargets(d)
+}
+
+// checkTargets makes d's target arrays float64 and checks them against the
+// model's outputs and losses and d's inputs.
+func (m *Model) checkTargets(d *dataset) error {
+	if len(d.ys) != len(m.losses) {
+		return errors.Errorf("the model has %d outputs but %d target arrays were given", len(m.losses), len(d.ys))
 	}
-	for i, a := range ys {
+	for i, a := range d.ys {
 		a.float64s()
 		out := m.net.Outputs()[i]
 		if err := conform(a, m.targets[i], "target", out.Layer().Name()); err != nil {
@@ -309,7 +322,6 @@ func (m *Model) prepareTargets(d *dataset, y any) error {
 			return errors.Wrapf(err, "targets of output %s", out.Layer().Name())
 		}
 	}
-	d.ys = ys
 	return nil
 }
 
@@ -336,10 +348,16 @@ func feed(p *graph.Program, d *dataset, idx []int, withTargets bool) int {
 	return bad
 }
 
-// Fit trains the model, as Keras's fit: for each epoch it shuffles the
-// training samples (unless Shuffle(false)), runs one optimizer step per
-// batch, and evaluates on the validation data. Everything is checked before
-// the first step. A NaN or Inf loss or gradient stops training with an error
+// Fit trains the model, as Keras's fit. x and y are arrays
+// (*tensor.Dense, [][]float64, [][]float32, []float64, []float32 or []int;
+// Multi for several inputs or outputs), or x is a Dataset whose batches
+// hold the targets and y is nil. On arrays, each epoch shuffles the
+// training samples (unless Shuffle(false)); a Dataset is read as it
+// yields its batches, each epoch one pass (or StepsPerEpoch batches). Fit
+// runs one optimizer step per batch and evaluates on the validation data
+// after each epoch. Arrays are checked before the first step, a Dataset's
+// batches as they come (an error names the batch; the weights stay those
+// of the last good step). A NaN or Inf loss or gradient stops training with an error
 // naming the epoch and batch; the weights are left as they were before that
 // step. The History holds the epoch logs so far, also when an error stops Fit.
 func (m *Model) Fit(x, y any, opts ...FitOption) (hist *History, err error) {
@@ -353,6 +371,7 @@ func (m *Model) Fit(x, y any, opts ...FitOption) (hist *History, err error) {
 	if err != nil {
 		return hist, err
 	}
+	defer f.close()
 	return hist, f.run(hist)
 }
 
@@ -362,11 +381,23 @@ type fitRun struct {
 	m         *Model
 	c         *fitConfig
 	data, val *dataset
-	steps     int // batches per epoch
-	cbs       callbackList
-	hooks     hooks      // the optional hooks of cbs
-	order     []int      // sample order, shuffled each epoch
-	state     *epochLogs // the loss and metrics of the epoch so far
+	// stream and valStream read the training and validation Datasets
+	// (instead of data and val).
+	stream, valStream *stream
+	steps             int // batches per epoch (0: unknown, a Dataset's pass)
+	cbs               callbackList
+	hooks             hooks      // the optional hooks of cbs
+	order             []int      // sample order, shuffled each epoch
+	state             *epochLogs // the loss and metrics of the epoch so far
+}
+
+// close closes the Datasets' passes being read.
+func (f *fitRun) close() {
+	for _, s := range []*stream{f.stream, f.valStream} {
+		if s != nil {
+			s.close()
+		}
+	}
 }
 
 // newFitRun checks Fit's arguments and prepares its data: everything that
@@ -380,28 +411,42 @@ func (m *Model) newFitRun(x, y any, opts []FitOption) (*fitRun, error) {
 	}
 	c, err := newFitConfig("Fit", opts, "Epochs", "BatchSize", "Shuffle", "ValidationSplit",
 		"ValidationData", "Verbose", "InitialEpoch", "Callbacks", "Output", "Context", "AllowNonFinite",
-		"SampleWeight", "ClassWeight")
-	if err != nil {
-		return nil, err
-	}
-	data, val, err := m.fitData(c, x, y)
+		"SampleWeight", "ClassWeight", "StepsPerEpoch")
 	if err != nil {
 		return nil, err
 	}
 	if c.initialEpoch > c.epochs {
 		return nil, errors.Errorf("Fit: initial epoch %d is past the last epoch %d", c.initialEpoch, c.epochs)
 	}
+	f := &fitRun{m: m, c: c, state: m.newEpochLogs()}
+	if ds, ok := x.(*Dataset); ok {
+		if err := refuseWithDataset("Fit", c, y, "ValidationSplit", "SampleWeight"); err != nil {
+			return nil, err
+		}
+		if f.stream, err = m.newStream(ds, c, "Fit", true); err != nil {
+			return nil, err
+		}
+		f.steps = c.stepsPerEpoch
+		if c.has("ValidationData") {
+			if f.val, f.valStream, err = m.validationData(c); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		if c.has("StepsPerEpoch") {
+			return nil, errors.New("Fit: StepsPerEpoch applies to a Dataset only (arrays make ceil(samples / batch size) steps)")
+		}
+		if f.data, f.val, err = m.fitData(c, x, y); err != nil {
+			return nil, err
+		}
+		f.steps = (f.data.n + c.batchSize - 1) / c.batchSize
+		f.order = m.sampleOrder(f.data.n)
+	}
 	var cbs callbackList
 	if c.verbose > 0 {
 		cbs = append(cbs, NewProgressBar(c.out, c.verbose))
 	}
-	f := &fitRun{
-		m: m, c: c, data: data, val: val,
-		steps: (data.n + c.batchSize - 1) / c.batchSize,
-		cbs:   append(cbs, c.callbacks...),
-		order: m.sampleOrder(data.n),
-		state: m.newEpochLogs(),
-	}
+	f.cbs = append(cbs, c.callbacks...)
 	f.hooks = newHooks(f.cbs)
 	for _, cb := range f.cbs {
 		if ch, ok := cb.(interface{ CheckParams(Params) error }); ok {
@@ -428,13 +473,12 @@ func (m *Model) fitData(c *fitConfig, x, y any) (data, val *dataset, err error) 
 	}
 	switch {
 	case c.has("ValidationData"):
-		if val, err = m.prepare(c.valX, c.valY, true); err != nil {
-			return nil, nil, errors.Wrap(err, "Fit: validation data")
+		var vs *stream
+		if val, vs, err = m.validationData(c); err != nil {
+			return nil, nil, err
 		}
-		if c.valWeight != nil {
-			if err := m.sampleWeights(val, "Fit: validation data", c.valWeight); err != nil {
-				return nil, nil, err
-			}
+		if vs != nil {
+			return nil, nil, errors.New("Fit: validation data as a Dataset needs training data as a Dataset too (or give both as arrays)")
 		}
 	case c.validationSplit > 0:
 		split := int(float64(data.n) * (1 - c.validationSplit))
@@ -459,10 +503,35 @@ func (m *Model) fitData(c *fitConfig, x, y any) (data, val *dataset, err error) 
 	return data, val, nil
 }
 
-// params describes the run to the callbacks.
+// validationData prepares ValidationData's arrays, or its Dataset.
+func (m *Model) validationData(c *fitConfig) (val *dataset, vs *stream, err error) {
+	if ds, ok := c.valX.(*Dataset); ok {
+		if c.valY != nil || c.valWeight != nil {
+			return nil, nil, errors.New("Fit: validation data: y and sample weights must be nil when x is a Dataset (its batches hold them)")
+		}
+		vs, err = m.newStream(ds, &fitConfig{batchSize: c.batchSize, ctx: c.ctx, allowNonFinite: c.allowNonFinite}, "Fit: validation data", true)
+		return nil, vs, err
+	}
+	if val, err = m.prepare(c.valX, c.valY, true); err != nil {
+		return nil, nil, errors.Wrap(err, "Fit: validation data")
+	}
+	if c.valWeight != nil {
+		if err := m.sampleWeights(val, "Fit: validation data", c.valWeight); err != nil {
+			return nil, nil, err
+		}
+	}
+	return val, nil, nil
+}
+
+// params describes the run to the callbacks. Steps and Samples are 0 when
+// unknown (a Dataset without StepsPerEpoch).
 func (f *fitRun) params() Params {
-	return Params{Epochs: f.c.epochs, InitialEpoch: f.c.initialEpoch, Steps: f.steps, Samples: f.data.n,
-		BatchSize: f.c.batchSize, Verbose: f.c.verbose, Validation: f.val != nil, Metrics: f.m.MetricsNames()}
+	samples := 0
+	if f.data != nil {
+		samples = f.data.n
+	}
+	return Params{Epochs: f.c.epochs, InitialEpoch: f.c.initialEpoch, Steps: f.steps, Samples: samples,
+		BatchSize: f.c.batchSize, Verbose: f.c.verbose, Validation: f.val != nil || f.valStream != nil, Metrics: f.m.MetricsNames()}
 }
 
 // run trains from the initial epoch to the last one, or until a callback
@@ -474,7 +543,10 @@ func (f *fitRun) run(hist *History) error {
 	}
 	start := f.c.initialEpoch
 	if e, ok := f.hooks.resumeEpoch(); ok { // BackupAndRestore restored the model
-		start, f.order = e, f.m.sampleOrder(f.data.n)
+		start = e
+		if f.data != nil {
+			f.order = f.m.sampleOrder(f.data.n)
+		}
 	}
 	f.m.stop.Store(false)
 	var last Logs
@@ -499,23 +571,35 @@ func (f *fitRun) run(hist *History) error {
 // and returns the epoch's logs (the training means, then the "val_" values).
 func (f *fitRun) epoch(epoch int) (Logs, error) {
 	f.cbs.OnEpochBegin(epoch)
-	if f.c.shuffle {
+	if f.c.shuffle && f.stream == nil { // a Dataset shuffles itself (Dataset.Shuffle)
 		f.m.weightsMu.Lock()
 		f.m.shuffleRand.Shuffle(len(f.order), func(i, j int) { f.order[i], f.order[j] = f.order[j], f.order[i] })
 		f.m.order = append(f.m.order[:0], f.order...)
 		f.m.weightsMu.Unlock()
 	}
 	f.state.reset()
-	for b := 0; b < f.steps && !f.m.stop.Load(); b++ { // StopTraining ends the epoch after its batch, as Keras
+	var src batches = &arrayBatches{d: f.data, order: f.order, size: f.c.batchSize}
+	if f.stream != nil {
+		f.stream.epoch()
+		src = f.stream
+	}
+	for b := 0; !f.m.stop.Load(); b++ { // StopTraining ends the epoch after its batch, as Keras
 		if err := f.c.cancelled(); err != nil {
 			return Logs{}, errors.Wrapf(err, "Fit: cancelled before epoch %d, batch %d; the weights are those of the last completed step", epoch+1, b+1)
 		}
-		if err := f.batch(b); err != nil {
+		d, idx, ok, err := src.next()
+		if err != nil {
+			return Logs{}, errors.Wrapf(err, "Fit: epoch %d (the weights are those of the last completed step)", epoch+1)
+		}
+		if !ok {
+			break
+		}
+		if err := f.batch(b, d, idx); err != nil {
 			return Logs{}, errors.Wrapf(err, "Fit: epoch %d, batch %d", epoch+1, b+1)
 		}
 	}
 	logs := f.state.logs(append([]string(nil), f.m.names...))
-	if f.val != nil {
+	if f.val != nil || f.valStream != nil {
 		if err := f.validate(&logs); err != nil {
 			return Logs{}, errors.Wrapf(err, "Fit: epoch %d, validation", epoch+1)
 		}
@@ -525,10 +609,9 @@ func (f *fitRun) epoch(epoch int) (Logs, error) {
 
 // batch runs the training step of batch b of the epoch and adds its values
 // to the running means the callbacks see.
-func (f *fitRun) batch(b int) error {
-	idx := f.order[b*f.c.batchSize : min((b+1)*f.c.batchSize, f.data.n)]
+func (f *fitRun) batch(b int, d *dataset, idx []int) error {
 	f.hooks.trainBatchBegin(b)
-	if err := f.m.trainStep(f.data, idx, f.state); err != nil {
+	if err := f.m.trainStep(d, idx, f.state); err != nil {
 		var bad *nonFiniteLoss
 		if !errors.As(err, &bad) {
 			return err
@@ -549,8 +632,17 @@ func (f *fitRun) batch(b int) error {
 // validate evaluates on the validation data and adds the results to logs
 // under "val_" names.
 func (f *fitRun) validate(logs *Logs) error {
+	var src batches
+	steps, samples := 0, 0
+	if f.valStream != nil {
+		f.valStream.epoch()
+		src = f.valStream
+	} else {
+		src = &arrayBatches{d: f.val, size: f.c.batchSize}
+		steps, samples = (f.val.n+f.c.batchSize-1)/f.c.batchSize, f.val.n
+	}
 	f.m.weightsMu.RLock()
-	vl, err := f.m.evaluate(f.val, f.c, &f.hooks)
+	vl, err := f.m.evaluate(src, steps, samples, f.c, &f.hooks)
 	f.m.weightsMu.RUnlock()
 	if err != nil {
 		return err
@@ -612,6 +704,21 @@ func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 	if err != nil {
 		return Logs{}, err
 	}
+	if ds, ok := x.(*Dataset); ok {
+		if err := refuseWithDataset("Evaluate", c, y, "SampleWeight"); err != nil {
+			return Logs{}, err
+		}
+		s, err := m.newStream(ds, c, "Evaluate", true)
+		if err != nil {
+			return Logs{}, err
+		}
+		defer s.close()
+		m.weightsMu.RLock()
+		defer m.weightsMu.RUnlock()
+		hk := newHooks(c.evalCallbacks())
+		logs, err := m.evaluate(s, 0, 0, c, &hk)
+		return logs, errors.Wrap(err, "Evaluate")
+	}
 	d, err := m.samples("Evaluate", x, y)
 	if err != nil {
 		return Logs{}, err
@@ -627,24 +734,30 @@ func (m *Model) Evaluate(x, y any, opts ...FitOption) (logs Logs, err error) {
 	m.weightsMu.RLock()
 	defer m.weightsMu.RUnlock()
 	hk := newHooks(c.evalCallbacks())
-	return m.evaluate(d, c, &hk)
+	return m.evaluate(&arrayBatches{d: d, size: c.batchSize}, (d.n+c.batchSize-1)/c.batchSize, d.n, c, &hk)
 }
 
-// evaluate runs d in batches of c's size, checking c's context before each,
-// and calls the test hooks of hk.
-func (m *Model) evaluate(d *dataset, c *fitConfig, hk *hooks) (Logs, error) {
+// evaluate runs the batches of src (steps of them, samples in all; 0 when
+// unknown), checking c's context before each, and calls the test hooks of
+// hk.
+func (m *Model) evaluate(src batches, steps, samples int, c *fitConfig, hk *hooks) (Logs, error) {
 	state := m.newEpochLogs()
-	idx := make([]int, 0, c.batchSize)
 	if len(hk.test) > 0 {
-		hk.testBegin(m, Params{Steps: (d.n + c.batchSize - 1) / c.batchSize, Samples: d.n, BatchSize: c.batchSize,
+		hk.testBegin(m, Params{Steps: steps, Samples: samples, BatchSize: c.batchSize,
 			Verbose: c.verbose, Metrics: m.MetricsNames()})
 	}
-	for from, b := 0, 0; from < d.n; from, b = from+c.batchSize, b+1 {
+	for b := 0; ; b++ {
 		if err := c.cancelled(); err != nil {
 			return Logs{}, errors.Wrap(err, "Evaluate: cancelled")
 		}
+		d, idx, ok, err := src.next()
+		if err != nil {
+			return Logs{}, err
+		}
+		if !ok {
+			break
+		}
 		hk.testBatchBegin(b)
-		idx = span(idx, from, min(from+c.batchSize, d.n))
 		p, key, err := m.program(m.evalProgs, d, len(idx), false, true)
 		if err != nil {
 			return Logs{}, err

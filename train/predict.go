@@ -61,6 +61,9 @@ func (m *Model) predict(x any, opts []FitOption, results []*tensor.Dense) (err e
 	if err := c.init("Predict", opts, "BatchSize", "Verbose", "Output", "Context", "AllowNonFinite", "Callbacks"); err != nil {
 		return err
 	}
+	if ds, ok := x.(*Dataset); ok {
+		return m.predictStream(ds, c, results)
+	}
 	if err := m.prepareInputs(d, &call.set, x); err != nil {
 		return errors.Wrap(err, "Predict")
 	}
@@ -142,4 +145,56 @@ func copyRows(dst, src *tensor.Dense, offset, n int) {
 		return
 	}
 	copy(dst.Float64s()[offset:], src.Float64s()[:n])
+}
+
+// predictStream is predict on a Dataset: each of its batches is predicted
+// as one program batch (targets, if any, ignored), and the outputs are
+// concatenated on axis 0 at the end.
+func (m *Model) predictStream(ds *Dataset, c *fitConfig, results []*tensor.Dense) error {
+	s, err := m.newStream(ds, c, "Predict", false)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	m.weightsMu.RLock()
+	defer m.weightsMu.RUnlock()
+	hk := newHooks(c.evalCallbacks())
+	hk.predictBegin(m, Params{BatchSize: c.batchSize, Verbose: c.verbose})
+	var parts [][]*tensor.Dense
+	rows := 0
+	for b := 0; ; b++ {
+		if err := c.cancelled(); err != nil {
+			return errors.Wrap(err, "Predict: cancelled")
+		}
+		d, idx, ok, err := s.next()
+		if err != nil {
+			return errors.Wrap(err, "Predict")
+		}
+		if !ok {
+			break
+		}
+		hk.predictBatchBegin(b)
+		part := make([]*tensor.Dense, len(results))
+		bad, err := m.predictBatch(d, idx, 0, d.n, part)
+		if bad >= 0 {
+			return errors.Wrapf(nonFinite("Predict", d, m.net.Inputs(), bad), "%s: batch %d", ds.name, b+1)
+		}
+		if err != nil {
+			return errors.Wrap(err, "Predict")
+		}
+		parts, rows = append(parts, part), rows+d.n
+		hk.predictBatchEnd(b)
+	}
+	for i := range results {
+		sample := parts[0][i].Shape()[1:]
+		results[i] = tensor.New(tensor.Of(m.dt), tensor.WithShape(append([]int{rows}, sample...)...))
+		at := 0
+		for _, part := range parts {
+			n := part[i].Shape().TotalSize()
+			copyRows(results[i], part[i], at, n)
+			at += n
+		}
+	}
+	hk.predictEnd()
+	return nil
 }

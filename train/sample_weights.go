@@ -36,9 +36,15 @@ func (m *Model) sampleWeights(d *dataset, what string, sw any) error {
 	if err != nil {
 		return errors.Wrap(err, what)
 	}
-	outs := len(m.losses)
 	_, isMulti := sw.(multi)
-	if isMulti && len(arrays) != outs {
+	return m.checkSampleWeights(d, what, arrays, isMulti)
+}
+
+// checkSampleWeights checks converted sample weights (one array for every
+// output, or with several one per output) for d and sets d.sw.
+func (m *Model) checkSampleWeights(d *dataset, what string, arrays []*array, several bool) error {
+	outs := len(m.losses)
+	if several && len(arrays) != outs {
 		return errors.Errorf("%s: %d sample weight arrays for a model with %d outputs", what, len(arrays), outs)
 	}
 	for len(arrays) < outs {

@@ -171,7 +171,9 @@ func restoreTraining(m *Model, path string) error {
 	if err := optimizers.LoadState(m.opt, m.Weights(), state); err != nil {
 		return err
 	}
-	m.opt.SetLearningRate(saved.opt.LearningRate())
+	if optimizers.ScheduleOf(m.opt) == nil { // a schedule's rate follows the restored iterations
+		m.opt.SetLearningRate(saved.opt.LearningRate())
+	}
 	for _, src := range [][2]interface {
 		MarshalBinary() ([]byte, error)
 		UnmarshalBinary([]byte) error

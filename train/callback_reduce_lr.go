@@ -40,6 +40,7 @@ type ReduceLROnPlateau struct {
 	hasBest  bool
 	wait     int
 	cooldown int
+	err      error
 }
 
 // NewReduceLROnPlateau returns a ReduceLROnPlateau with Keras's defaults:
@@ -69,11 +70,16 @@ func (r *ReduceLROnPlateau) CheckParams(p Params) error {
 	return nil
 }
 
-// OnTrainBegin resets the state (Keras's _reset).
+// OnTrainBegin resets the state (Keras's _reset), refusing an optimizer
+// whose learning rate follows a schedule (Keras refuses to set it too).
 func (r *ReduceLROnPlateau) OnTrainBegin(m *Model, _ Params) {
 	r.Monitor = orDefault(r.Monitor, "val_loss")
 	r.model, r.hasBest, r.wait, r.cooldown = m, false, 0, 0
+	r.err = scheduleRefusal("ReduceLROnPlateau", m)
 }
+
+// Err implements Failer: the optimizer's learning rate is not settable.
+func (r *ReduceLROnPlateau) Err() error { return r.err }
 
 // AddEpochLogs adds "learning_rate" to the epoch's logs.
 func (r *ReduceLROnPlateau) AddEpochLogs(_ int, logs *Logs) {
@@ -85,7 +91,7 @@ func (r *ReduceLROnPlateau) AddEpochLogs(_ int, logs *Logs) {
 // OnEpochEnd counts the epochs without improvement and reduces the rate.
 func (r *ReduceLROnPlateau) OnEpochEnd(epoch int, logs Logs) {
 	cur, ok := logs.Get(r.Monitor)
-	if !ok || r.model == nil || r.model.opt == nil {
+	if !ok || r.model == nil || r.model.opt == nil || r.err != nil {
 		return
 	}
 	if r.cooldown > 0 {

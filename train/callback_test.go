@@ -188,11 +188,16 @@ func TestTerminateOnNaN(t *testing.T) {
 // epoch 3 (by a callback), then run again — on the same model, and on a
 // fresh one built the same way, as after a crash — ends with the weights
 // and optimizer state of an uninterrupted 5-epoch run, bit for bit, in
-// float32 and float64 (shuffling, dropout and Adam's slots included); the
-// backup is gone at the end.
+// float32 and float64 (shuffling, dropout and Adam's slots included), and
+// with Nadam driven by a learning-rate schedule (which the restore leaves
+// to follow the iterations); the backup is gone at the end.
 func TestBackupAndRestoreResumesExactly(t *testing.T) {
 	x, y := concurrencyData(60, 1)
-	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+	for _, c := range []struct {
+		dt tensor.Dtype
+		mk func() optimizers.Optimizer
+	}{{tensor.Float32, resumeAdam}, {tensor.Float64, resumeAdam}, {tensor.Float32, resumeNadam}} {
+		dt, resumeModel := c.dt, func(t *testing.T, dt tensor.Dtype) *Model { return resumeModelWith(t, dt, c.mk) }
 		whole := resumeModel(t, dt)
 		if _, err := whole.Fit(x, y, Epochs(5), BatchSize(16), Verbose(0)); err != nil {
 			t.Fatal(err)
@@ -362,6 +367,27 @@ func TestReduceLROnPlateauInFit(t *testing.T) {
 	}
 	if got := hist.Values["learning_rate"]; !slices.Equal(got, []float64{0.01, 0.01, 0.005}) || m.Optimizer().LearningRate() != 0.0025 {
 		t.Errorf("logged rates %v, final %v; want [0.01 0.01 0.005] and 0.0025", got, m.Optimizer().LearningRate())
+	}
+}
+
+// TestRateCallbacksRefuseSchedules: ReduceLROnPlateau and
+// LearningRateScheduler stop Fit before the first step on an optimizer
+// whose learning rate follows a schedule (Keras refuses to set it too),
+// leaving the weights as they were.
+func TestRateCallbacksRefuseSchedules(t *testing.T) {
+	x, y := concurrencyData(20, 1)
+	for _, cb := range []Callback{NewReduceLROnPlateau(), &LearningRateScheduler{Schedule: CosineDecay(0.01, 0.1, 3)}} {
+		m := resumeModelWith(t, tensor.Float32, resumeNadam)
+		before := m.GetWeights()
+		_, err := m.Fit(x, y, Epochs(3), Verbose(0), ValidationData(x, y), Callbacks(cb))
+		if err == nil || !strings.Contains(err.Error(), "the optimizer's learning rate follows the schedule CosineDecay and cannot be set") {
+			t.Fatalf("%T: %v", cb, err)
+		}
+		for i, w := range m.GetWeights() {
+			if !sameValues(w, before[i]) {
+				t.Fatalf("%T: weight %d changed", cb, i)
+			}
+		}
 	}
 }
 

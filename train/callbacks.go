@@ -2,6 +2,9 @@ package train
 
 import (
 	"math"
+
+	"github.com/kerago/kerago/train/optimizers"
+	"github.com/pkg/errors"
 )
 
 // Params describe a Fit call to callbacks (Keras's callback.params).
@@ -275,14 +278,34 @@ type LearningRateScheduler struct {
 	Schedule func(epoch int, lr float64) float64
 
 	model *Model
+	err   error
 }
 
-// OnTrainBegin keeps the model whose optimizer the schedule drives.
-func (s *LearningRateScheduler) OnTrainBegin(m *Model, _ Params) { s.model = m }
+// OnTrainBegin keeps the model whose optimizer the schedule drives,
+// refusing one whose learning rate follows an optimizer schedule.
+func (s *LearningRateScheduler) OnTrainBegin(m *Model, _ Params) {
+	s.model, s.err = m, scheduleRefusal("LearningRateScheduler", m)
+}
+
+// Err implements Failer: the optimizer's learning rate is not settable.
+func (s *LearningRateScheduler) Err() error { return s.err }
+
+// scheduleRefusal is the error of callback, which sets the learning rate,
+// on a model whose optimizer follows a learning-rate schedule (its rate is
+// not settable, as in Keras), or nil.
+func scheduleRefusal(callback string, m *Model) error {
+	if m == nil || m.opt == nil {
+		return nil
+	}
+	if sch := optimizers.ScheduleOf(m.opt); sch != nil {
+		return errors.Errorf("%s: the optimizer's learning rate follows the schedule %s and cannot be set (build the optimizer with LR instead of LRSchedule)", callback, sch.ClassName())
+	}
+	return nil
+}
 
 // OnEpochBegin sets the epoch's learning rate.
 func (s *LearningRateScheduler) OnEpochBegin(epoch int) {
-	if s.model == nil || s.model.opt == nil || s.Schedule == nil {
+	if s.model == nil || s.model.opt == nil || s.Schedule == nil || s.err != nil {
 		return
 	}
 	s.model.opt.SetLearningRate(s.Schedule(epoch, s.model.opt.LearningRate()))

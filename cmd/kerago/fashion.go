@@ -21,7 +21,7 @@ func fashionData(demoConfig) (demoSplit, error) {
 	if err != nil {
 		return demoSplit{}, err
 	}
-	return demoSplit{trX: images(tr), trY: tr.Y, teX: images(te), teY: te.Y, nTrain: len(tr.X), nTest: len(te.X), unit: "images", classes: len(tr.Classes)}, nil
+	return imageSplit(tr, te, "images"), nil
 }
 
 // runFashion trains the mnist demo's CNN on Fashion-MNIST. Without --from

@@ -69,7 +69,13 @@ func mnistData(cfg demoConfig) (demoSplit, error) {
 	if err != nil {
 		return demoSplit{}, err
 	}
-	return demoSplit{trX: images(tr), trY: tr.Y, teX: images(te), teY: te.Y, nTrain: len(tr.X), nTest: len(te.X), unit: "samples", classes: len(tr.Classes)}, nil
+	return imageSplit(tr, te, "samples"), nil
+}
+
+// imageSplit is the split of two image datasets as the CNN takes it:
+// images scaled to [0, 1], labels; unit names the samples.
+func imageSplit(tr, te *kerago.Dataset, unit string) demoSplit {
+	return demoSplit{trX: images(tr), trY: tr.Y, teX: images(te), teY: te.Y, nTrain: len(tr.X), nTest: len(te.X), unit: unit, classes: len(tr.Classes)}
 }
 
 // runMNIST trains the CNN on the embedded MNIST subset (or the full files

@@ -3,12 +3,14 @@ package train
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"io"
 	"math"
 	"os"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/pkg/errors"
 	"github.com/sbinet/npyio/npy"
@@ -202,21 +204,52 @@ func openNPYRows(path string) (*npyRows, error) {
 		return nil, errors.Wrap(err, path)
 	}
 	full := &fullReader{r: br}
-	r, err := npy.NewReader(io.MultiReader(bytes.NewReader(h.raw), full))
-	if err != nil {
-		f.Close()
-		return nil, errors.Wrapf(err, "%s: bad NPY header", path)
-	}
 	rowSize := 1
 	for _, d := range h.shape[1:] {
 		rowSize *= d
 	}
-	return &npyRows{path: path, f: f, r: r, h: h, full: full, rows: h.shape[0], rowSize: rowSize}, nil
+	rows := &npyRows{path: path, f: f, h: h, full: full, rows: h.shape[0], rowSize: rowSize}
+	if rawFloats(h.descr) {
+		return rows, nil
+	}
+	if rows.r, err = npy.NewReader(io.MultiReader(bytes.NewReader(h.raw), full)); err != nil {
+		f.Close()
+		return nil, errors.Wrapf(err, "%s: bad NPY header", path)
+	}
+	return rows, nil
+}
+
+// littleEndian reports whether this machine stores numbers little-endian,
+// as NPY's '<f4' and '<f8' are.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// rawFloats reports whether values of NPY dtype descr are read straight
+// into a float slice's memory (little-endian floats on a little-endian
+// machine) rather than decoded value by value through npyio.
+func rawFloats(descr string) bool { return littleEndian && (descr == "<f4" || descr == "<f8") }
+
+// readRaw reads n values of T straight into their memory (see rawFloats).
+func readRaw[T float32 | float64](r io.Reader, n int) ([]T, error) {
+	v := make([]T, n)
+	if n == 0 {
+		return v, nil
+	}
+	_, err := io.ReadFull(r, unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), n*int(unsafe.Sizeof(v[0]))))
+	return v, err
 }
 
 // read reads the next n rows as an array.
 func (r *npyRows) read(n int) (*array, error) {
-	v, err := npyDTypes[r.h.descr].read(r.r, uint64(n*r.rowSize))
+	var v any
+	var err error
+	switch {
+	case r.h.descr == "<f4" && r.r == nil:
+		v, err = readRaw[float32](r.full, n*r.rowSize)
+	case r.h.descr == "<f8" && r.r == nil:
+		v, err = readRaw[float64](r.full, n*r.rowSize)
+	default:
+		v, err = npyDTypes[r.h.descr].read(r.r, uint64(n*r.rowSize))
+	}
 	if r.full.err != nil {
 		return nil, errors.Wrapf(r.full.err, "%s: truncated or corrupt data", r.path)
 	}

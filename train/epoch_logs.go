@@ -1,6 +1,8 @@
 package train
 
 import (
+	"gorgonia.org/tensor"
+
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/metrics"
 )
@@ -44,23 +46,27 @@ func (s *epochLogs) add(p *graph.Program, n int) {
 		s.means[i].Add(p.ReportValue(i-1), n)
 	}
 	for i, r := range reports[len(s.means)-1:] {
-		switch d := r.Data().(type) {
-		case []float32:
-			if len(s.sums[i]) < len(d) {
-				s.sums[i] = make([]float64, len(d))
-			}
-			for j, v := range d {
-				s.sums[i][j] += float64(v)
-			}
-		case []float64:
-			if len(s.sums[i]) < len(d) {
-				s.sums[i] = make([]float64, len(d))
-			}
-			for j, v := range d {
-				s.sums[i][j] += v
-			}
+		// The typed accessors, not Data: Data boxes the slice (an
+		// allocation per metric and step).
+		switch r.Dtype() {
+		case tensor.Float32:
+			s.sums[i] = addInto(s.sums[i], r.Float32s())
+		case tensor.Float64:
+			s.sums[i] = addInto(s.sums[i], r.Float64s())
 		}
 	}
+}
+
+// addInto adds d to sums element by element, growing sums to d's length
+// first (a metric's statistics arrive at its first batch).
+func addInto[T float32 | float64](sums []float64, d []T) []float64 {
+	if len(sums) < len(d) {
+		sums = make([]float64, len(d))
+	}
+	for j, v := range d {
+		sums[j] += float64(v)
+	}
+	return sums
 }
 
 // values appends the current figures, in MetricsNames order, to dst.

@@ -488,7 +488,7 @@ func (m *Model) fitData(c *fitConfig, x, y any) (data, val *dataset, err error) 
 		data, val = data.slice(0, split), data.slice(split, data.n)
 	}
 	if c.has("ClassWeight") {
-		if err := m.classWeights(data, c.classWeight); err != nil {
+		if err := m.classWeights("Fit", data, c.classWeight); err != nil {
 			return nil, nil, err
 		}
 	}

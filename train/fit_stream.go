@@ -148,7 +148,7 @@ func (s *stream) check(d *dataset) error {
 				return err
 			}
 		case s.c.has("ClassWeight"):
-			if err := m.classWeights(d, s.c.classWeight); err != nil {
+			if err := m.classWeights(s.call, d, s.c.classWeight); err != nil {
 				return err
 			}
 		}

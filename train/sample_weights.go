@@ -69,15 +69,16 @@ func (m *Model) checkSampleWeights(d *dataset, what string, arrays []*array, sev
 	return nil
 }
 
-// classWeights sets d.sw from the class weights cw and d's targets.
-func (m *Model) classWeights(d *dataset, cw map[int]float64) error {
+// classWeights sets d.sw from the class weights cw and d's targets; call
+// names the entry point in errors.
+func (m *Model) classWeights(call string, d *dataset, cw map[int]float64) error {
 	if len(m.losses) != 1 {
-		return errors.Errorf("Fit: ClassWeight is only supported for models with a single output; this one has %d (use SampleWeight)", len(m.losses))
+		return errors.Errorf("%s: ClassWeight is only supported for models with a single output; this one has %d (use SampleWeight)", call, len(m.losses))
 	}
 	out := m.net.Outputs()[0].Shape()
 	t := m.targets[0]
 	if len(t) > 1 || len(out) != 1 {
-		return errors.Errorf("Fit: ClassWeight needs targets with at most one axis per sample (class index, one-hot or binary), got targets of shape %s", sampleShape(t))
+		return errors.Errorf("%s: ClassWeight needs targets with at most one axis per sample (class index, one-hot or binary), got targets of shape %s", call, sampleShape(t))
 	}
 	classes := out[0]
 	if classes == 1 {
@@ -85,10 +86,10 @@ func (m *Model) classWeights(d *dataset, cw map[int]float64) error {
 	}
 	for k, v := range cw {
 		if k < 0 || k >= classes {
-			return errors.Errorf("Fit: ClassWeight has a weight for class %d, but output %s has %d classes (0 to %d)", k, m.outputName(0), classes, classes-1)
+			return errors.Errorf("%s: ClassWeight has a weight for class %d, but output %s has %d classes (0 to %d)", call, k, m.outputName(0), classes, classes-1)
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-			return errors.Errorf("Fit: ClassWeight: the weight %v of class %d must be finite and not negative", v, k)
+			return errors.Errorf("%s: ClassWeight: the weight %v of class %d must be finite and not negative", call, v, k)
 		}
 	}
 	y := d.ys[0]

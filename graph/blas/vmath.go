@@ -28,6 +28,38 @@ func Add32(dst, src []float32) {
 	}
 }
 
+// Interleave6x32 writes six rows into six adjacent columns of a panel of
+// row stride stride: dst[j*stride+i] = rows[i][j] for i < 6 and j <
+// len(rows[0]), the packing of six im2col rows for a matrix-product
+// kernel. The rows must be as long as rows[0], stride at least 6 and dst
+// long enough; it panics otherwise. Eight columns at a time with AVX, the
+// rest in Go.
+func Interleave6x32(dst []float32, stride int, rows *[6][]float32) {
+	n := len(rows[0])
+	for _, r := range rows {
+		if len(r) != n {
+			panic("blas: Interleave6x32: rows of different lengths")
+		}
+	}
+	if n == 0 {
+		return
+	}
+	if stride < 6 || len(dst) < (n-1)*stride+6 {
+		panic("blas: Interleave6x32: stride below 6 or dst too short")
+	}
+	v := vecLen(vecMath, n)
+	if v > 0 {
+		ptrs := [6]*float32{&rows[0][0], &rows[1][0], &rows[2][0], &rows[3][0], &rows[4][0], &rows[5][0]}
+		interleave6Vec(&dst[0], stride, &ptrs, v)
+	}
+	r0, r1, r2, r3, r4, r5 := rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]
+	for j := v; j < n; j++ {
+		d := dst[j*stride : j*stride+6]
+		d[0], d[1], d[2] = r0[j], r1[j], r2[j]
+		d[3], d[4], d[5] = r3[j], r4[j], r5[j]
+	}
+}
+
 // Sigmoid32 sets v[i] = 1/(1 + e^−v[i]) in place.
 func Sigmoid32(v []float32) {
 	n := vecLen(vecMath, len(v))

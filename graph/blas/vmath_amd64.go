@@ -44,3 +44,9 @@ func adam32Vec(w, grad, m, v *float32, n int, p *[8]float32)
 //
 //go:noescape
 func copyFinite32Vec(dst, src *float32, n int) bool
+
+// interleave6Vec sets dst[j*stride+i] = rows[i][j] for i < 6 and j < n, n a
+// positive multiple of 8 (AVX).
+//
+//go:noescape
+func interleave6Vec(dst *float32, stride int, rows *[6]*float32, n int)

@@ -417,3 +417,78 @@ copyfinloop:
 	MOVB     AL, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func interleave6Vec(dst *float32, stride int, rows *[6]*float32, n int)
+// For j < n (a positive multiple of 8): dst[j*stride+i] = rows[i][j], i < 6.
+// Eight columns at a time: the six rows' eight values are transposed in
+// registers (unpack, shuffle) and each column's six values are stored as
+// four (low half of a lane) and two (a 64-bit half of the rows 4–5 pair).
+TEXT ·interleave6Vec(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ stride+8(FP), DX
+	SHLQ $2, DX
+	MOVQ rows+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ 0(SI), R8
+	MOVQ 8(SI), R9
+	MOVQ 16(SI), R10
+	MOVQ 24(SI), R11
+	MOVQ 32(SI), R12
+	MOVQ 40(SI), R13
+	XORQ AX, AX
+	SHRQ $3, CX
+
+il6loop:
+	VMOVUPS   (R8)(AX*1), Y0
+	VMOVUPS   (R9)(AX*1), Y1
+	VMOVUPS   (R10)(AX*1), Y2
+	VMOVUPS   (R11)(AX*1), Y3
+	VMOVUPS   (R12)(AX*1), Y4
+	VMOVUPS   (R13)(AX*1), Y5
+	VUNPCKLPS Y1, Y0, Y6
+	VUNPCKHPS Y1, Y0, Y7
+	VUNPCKLPS Y3, Y2, Y8
+	VUNPCKHPS Y3, Y2, Y9
+	VUNPCKLPS Y5, Y4, Y10
+	VUNPCKHPS Y5, Y4, Y11
+	VSHUFPS   $0x44, Y8, Y6, Y12
+	VSHUFPS   $0xEE, Y8, Y6, Y13
+	VSHUFPS   $0x44, Y9, Y7, Y14
+	VSHUFPS   $0xEE, Y9, Y7, Y15
+
+	// Columns 0-3 from the low lanes.
+	MOVQ    DI, R14
+	LEAQ    (DI)(DX*1), R15
+	VMOVUPS X12, (R14)
+	VMOVLPS X10, 16(R14)
+	VMOVUPS X13, (R15)
+	VMOVHPS X10, 16(R15)
+	VMOVUPS X14, (R14)(DX*2)
+	VMOVLPS X11, 16(R14)(DX*2)
+	VMOVUPS X15, (R15)(DX*2)
+	VMOVHPS X11, 16(R15)(DX*2)
+
+	// Columns 4-7 from the high lanes.
+	LEAQ         (R14)(DX*4), R14
+	LEAQ         (R15)(DX*4), R15
+	VEXTRACTF128 $1, Y12, X12
+	VEXTRACTF128 $1, Y13, X13
+	VEXTRACTF128 $1, Y14, X14
+	VEXTRACTF128 $1, Y15, X15
+	VEXTRACTF128 $1, Y10, X10
+	VEXTRACTF128 $1, Y11, X11
+	VMOVUPS      X12, (R14)
+	VMOVLPS      X10, 16(R14)
+	VMOVUPS      X13, (R15)
+	VMOVHPS      X10, 16(R15)
+	VMOVUPS      X14, (R14)(DX*2)
+	VMOVLPS      X11, 16(R14)(DX*2)
+	VMOVUPS      X15, (R15)(DX*2)
+	VMOVHPS      X11, 16(R15)(DX*2)
+
+	LEAQ (DI)(DX*8), DI
+	ADDQ $32, AX
+	DECQ CX
+	JNZ  il6loop
+	VZEROUPPER
+	RET

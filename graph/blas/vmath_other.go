@@ -14,3 +14,7 @@ func allFinite32Vec(v *float32, n int) bool                  { panic("blas: no v
 func allFinite64Vec(v *float64, n int) bool                  { panic("blas: no vector finite check") }
 func adam32Vec(w, grad, m, v *float32, n int, p *[8]float32) { panic("blas: no vector Adam") }
 func copyFinite32Vec(dst, src *float32, n int) bool          { panic("blas: no vector finite check") }
+
+func interleave6Vec(dst *float32, stride int, rows *[6]*float32, n int) {
+	panic("blas: no vector interleave")
+}

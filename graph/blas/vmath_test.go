@@ -100,3 +100,39 @@ func TestFloat32Activations(t *testing.T) {
 	}
 	t.Logf("expf32 relative error %.3g, tanhf32 error %.3g", worstExp, worstTanh)
 }
+
+// TestInterleave6x32 checks the vector interleave against the definition
+// for every length 0–41 and strides 6, 7, 12 and 24, with the values
+// around each written column left alone.
+func TestInterleave6x32(t *testing.T) {
+	for _, stride := range []int{6, 7, 12, 24} {
+		for n := 0; n <= 41; n++ {
+			var rows [6][]float32
+			for i := range rows {
+				rows[i] = make([]float32, n)
+				for j := range rows[i] {
+					rows[i][j] = float32(100*i + j + 1)
+				}
+			}
+			size := 0
+			if n > 0 {
+				size = (n-1)*stride + 6
+			}
+			dst := make([]float32, size+3)
+			for k := range dst {
+				dst[k] = -1
+			}
+			Interleave6x32(dst, stride, &rows)
+			for k, v := range dst {
+				j, i := k/stride, k%stride
+				want := float32(-1)
+				if i < 6 && j < n {
+					want = rows[i][j]
+				}
+				if v != want {
+					t.Fatalf("stride %d, n %d: dst[%d] = %v, want %v", stride, n, k, v, want)
+				}
+			}
+		}
+	}
+}

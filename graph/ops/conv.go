@@ -674,6 +674,11 @@ func convPackRows[T Float](j *convJob[T]) blas.PackA[T] {
 						r5 := x[o[g6+5]+rel+p:]
 						r5 = r5[:len(r0)]
 						dd := d[(p-p0)*mr+g6:]
+						if d32, ok := any(dd).([]float32); ok { // eight columns at a time
+							rows := any(&[6][]T{r0, r1, r2, r3, r4, r5}).(*[6][]float32)
+							blas.Interleave6x32(d32, mr, rows)
+							continue
+						}
 						for j := range r0 {
 							dp := dd[j*mr : j*mr+6]
 							dp[0], dp[1], dp[2] = r0[j], r1[j], r2[j]

@@ -34,7 +34,9 @@ func (m *Model) TrainOnBatch(x, y any, opts ...FitOption) (logs Logs, err error)
 	case c.has("SampleWeight"):
 		err = m.sampleWeights(d, "TrainOnBatch", c.sampleWeight)
 	case c.has("ClassWeight"):
-		err = m.classWeights("TrainOnBatch", d, c.classWeight)
+		if err = m.checkClassWeights("TrainOnBatch", c.classWeight); err == nil {
+			m.classWeights(d, c.classWeight)
+		}
 	}
 	if err != nil {
 		return Logs{}, err

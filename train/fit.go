@@ -488,9 +488,10 @@ func (m *Model) fitData(c *fitConfig, x, y any) (data, val *dataset, err error) 
 		data, val = data.slice(0, split), data.slice(split, data.n)
 	}
 	if c.has("ClassWeight") {
-		if err := m.classWeights("Fit", data, c.classWeight); err != nil {
+		if err := m.checkClassWeights("Fit", c.classWeight); err != nil {
 			return nil, nil, err
 		}
+		m.classWeights(data, c.classWeight)
 	}
 	if err := c.checkFinite("Fit", data, m.net.Inputs(), false); err != nil {
 		return nil, nil, err

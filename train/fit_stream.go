@@ -74,6 +74,11 @@ func (m *Model) newStream(ds *Dataset, c *fitConfig, call string, targets bool) 
 	if c.stepsPerEpoch < 0 {
 		return nil, errors.Errorf("%s: StepsPerEpoch must be positive, got %d", call, c.stepsPerEpoch)
 	}
+	if targets && c.has("ClassWeight") {
+		if err := m.checkClassWeights(call, c.classWeight); err != nil {
+			return nil, err
+		}
+	}
 	return &stream{m: m, c: c, ds: ds, call: call, targets: targets, steps: c.stepsPerEpoch}, nil
 }
 
@@ -147,10 +152,8 @@ func (s *stream) check(d *dataset) error {
 			if err := m.checkSampleWeights(d, "sample weights", d.sw, len(d.sw) > 1); err != nil {
 				return err
 			}
-		case s.c.has("ClassWeight"):
-			if err := m.classWeights(s.call, d, s.c.classWeight); err != nil {
-				return err
-			}
+		case s.c.has("ClassWeight"): // checked once, in newStream
+			m.classWeights(d, s.c.classWeight)
 		}
 	}
 	return s.c.checkFinite(s.call, d, m.net.Inputs(), !s.targets && m.dt == tensor.Float32)

@@ -171,6 +171,7 @@ func TestDatasetOptionErrors(t *testing.T) {
 		{func() error { _, err := m.Fit(ds, nil, ValidationSplit(0.2), Verbose(0)); return err }, "Fit: ValidationSplit does not apply to a Dataset"},
 		{func() error { _, err := m.Fit(ds, nil, SampleWeight(y), Verbose(0)); return err }, "Fit: SampleWeight does not apply to a Dataset"},
 		{func() error { _, err := m.Fit(x, y, StepsPerEpoch(3), Verbose(0)); return err }, "Fit: StepsPerEpoch applies to a Dataset only"},
+		{func() error { _, err := m.Fit(ds, nil, ClassWeight(map[int]float64{7: 1}), Verbose(0)); return err }, "Fit: ClassWeight has a weight for class 7, but output"},
 		{func() error { _, err := m.Fit(ds, nil, StepsPerEpoch(-1), Verbose(0)); return err }, "Fit: StepsPerEpoch must be positive, got -1"},
 		{func() error { _, err := m.Fit(x, y, ValidationData(ds, nil), Verbose(0)); return err }, "validation data as a Dataset needs training data as a Dataset too"},
 		{func() error { _, err := m.Fit(ds, nil, ValidationData(ds, y), Verbose(0)); return err }, "Fit: validation data: y and sample weights must be nil when x is a Dataset"},

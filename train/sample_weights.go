@@ -69,9 +69,11 @@ func (m *Model) checkSampleWeights(d *dataset, what string, arrays []*array, sev
 	return nil
 }
 
-// classWeights sets d.sw from the class weights cw and d's targets; call
-// names the entry point in errors.
-func (m *Model) classWeights(call string, d *dataset, cw map[int]float64) error {
+// checkClassWeights refuses class weights cw the model cannot use: several
+// outputs, targets of more than one axis, a class the output does not
+// have, a weight that is negative or not finite. call names the entry
+// point in errors.
+func (m *Model) checkClassWeights(call string, cw map[int]float64) error {
 	if len(m.losses) != 1 {
 		return errors.Errorf("%s: ClassWeight is only supported for models with a single output; this one has %d (use SampleWeight)", call, len(m.losses))
 	}
@@ -92,6 +94,12 @@ func (m *Model) classWeights(call string, d *dataset, cw map[int]float64) error 
 			return errors.Errorf("%s: ClassWeight: the weight %v of class %d must be finite and not negative", call, v, k)
 		}
 	}
+	return nil
+}
+
+// classWeights sets d.sw from class weights cw (checked by
+// checkClassWeights) and d's targets.
+func (m *Model) classWeights(d *dataset, cw map[int]float64) {
 	y := d.ys[0]
 	size := max(y.rowSize(), 1)
 	w := &array{n: d.n, shape: graph.Shape{}, data: make([]float64, d.n), finite: true}
@@ -107,5 +115,4 @@ func (m *Model) classWeights(call string, d *dataset, cw map[int]float64) error 
 		}
 	}
 	d.sw = []*array{w}
-	return nil
 }

@@ -208,16 +208,13 @@ func (p *ProgressBar) draw(line string) {
 // bar draws "  32/94 [=========>....................]".
 func (p *ProgressBar) bar(done int) string {
 	total := p.params.Steps
-	digits := len(fmt.Sprint(total))
-	width := 30
-	filled := 0
-	if total > 0 {
-		filled = width * done / total
-	}
-	var b strings.Builder
 	if total == 0 { // unknown until the end of a Dataset's first pass, as Keras shows it
 		return fmt.Sprintf("%d/Unknown", done)
 	}
+	digits := len(fmt.Sprint(total))
+	width := 30
+	filled := width * done / total
+	var b strings.Builder
 	fmt.Fprintf(&b, "%*d/%d [", digits, done, total)
 	if filled > 0 {
 		b.WriteString(strings.Repeat("=", filled-1))

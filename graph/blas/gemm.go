@@ -197,7 +197,7 @@ func gemmSerial[T Float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			packB(tB, b, ldb, pc, jc, kb, nb, bufs.b, cfg.nr)
+			bp := packB(tB, b, ldb, pc, jc, kb, nb, bufs.b, cfg.nr)
 			bt := beta
 			if pc > 0 {
 				bt = 1
@@ -205,7 +205,7 @@ func gemmSerial[T Float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				packA(tA, a, lda, ic, pc, mb, kb, bufs.a, cfg.mr)
-				macroKernel(cfg, mb, nb, kb, alpha, bufs.a, bufs.b, bt, c[ic*ldc+jc:], ldc, bufs.tile)
+				macroKernel(cfg, mb, nb, kb, alpha, bufs.a, bp, bt, c[ic*ldc+jc:], ldc, bufs.tile)
 			}
 		}
 	}
@@ -310,8 +310,14 @@ func packA[T Float](tA bool, a []T, lda, i0, p0, mb, kb int, dst []T, mr int) {
 
 // packB packs the kb×nb block of op(B) starting at row p0, column j0 into
 // dst as micro-panels of nr columns: element (p, j) of a micro-panel is at
-// p*nr+j. Columns past nb are zero.
-func packB[T Float](tB bool, b []T, ldb, p0, j0, kb, nb int, dst []T, nr int) {
+// p*nr+j. Columns past nb are zero. It returns the packed block: dst, or,
+// when B is stored as that one micro-panel already (not transposed, nr
+// columns wide: a convolution's output gradient with nr filters), B's own
+// rows, copied nowhere.
+func packB[T Float](tB bool, b []T, ldb, p0, j0, kb, nb int, dst []T, nr int) []T {
+	if !tB && j0 == 0 && nb == nr && ldb == nr {
+		return b[p0*ldb : (p0+kb)*ldb]
+	}
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
 		d := dst[jr*kb : jr*kb+nr*kb]
@@ -361,6 +367,7 @@ func packB[T Float](tB bool, b []T, ldb, p0, j0, kb, nb int, dst []T, nr int) {
 			}
 		}
 	}
+	return dst
 }
 
 // scale sets C = beta·C (C = 0 for beta = 0, without reading C).

@@ -205,7 +205,7 @@ func (f *gemmFunc[T]) serialK(i0, j0, m, n, k0, k1 int, c []T, ldc int, beta T) 
 		nb := min(nc, j0+n-jc)
 		for pc := k0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			packB(f.tB, f.b, f.ldb, pc, jc, kb, nb, bufs.b, cfg.nr)
+			bp := packB(f.tB, f.b, f.ldb, pc, jc, kb, nb, bufs.b, cfg.nr)
 			bt := beta
 			if pc > k0 {
 				bt = 1
@@ -225,7 +225,7 @@ func (f *gemmFunc[T]) serialK(i0, j0, m, n, k0, k1 int, c []T, ldc int, beta T) 
 						packA(false, src, kb, 0, 0, mb, kb, bufs.a, cfg.mr)
 					}
 				}
-				macroKernel(cfg, mb, nb, kb, 1, bufs.a, bufs.b, bt, c[ic*ldc+jc:], ldc, bufs.tile)
+				macroKernel(cfg, mb, nb, kb, 1, bufs.a, bp, bt, c[ic*ldc+jc:], ldc, bufs.tile)
 				if f.post != nil && pc+kb == f.k {
 					f.post(ic, jc, mb, nb)
 				}

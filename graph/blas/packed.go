@@ -61,7 +61,10 @@ func (p *PackedB[T]) Pack(transB bool, k, n int, b []T, ldb int) {
 		w := roundUp(nb, cfg.nr)
 		for pc := 0; pc < k; pc += cfg.kc {
 			kb := min(cfg.kc, k-pc)
-			packB(transB, b, ldb, pc, jc, kb, nb, p.data[off:off+kb*w], cfg.nr)
+			dst := p.data[off : off+kb*w]
+			if src := packB(transB, b, ldb, pc, jc, kb, nb, dst, cfg.nr); &src[0] != &dst[0] {
+				copy(dst, src) // B was its own packing: keep a copy
+			}
 			off += kb * w
 		}
 	}

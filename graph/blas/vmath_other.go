@@ -18,3 +18,11 @@ func copyFinite32Vec(dst, src *float32, n int) bool          { panic("blas: no v
 func interleave6Vec(dst *float32, stride int, rows *[6]*float32, n int) {
 	panic("blas: no vector interleave")
 }
+
+// vecGather reports whether PackGather runs in assembly: never on this
+// target.
+const vecGather = false
+
+func packGather32Vec(dst *float32, mr int, src *float32, bases *int32, n int, loads *gatherLoad, nl int, smask uint32) {
+	panic("blas: no vector gather")
+}

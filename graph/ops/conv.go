@@ -2,7 +2,9 @@ package ops
 
 import (
 	"fmt"
+	"math"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/pkg/errors"
@@ -701,59 +703,53 @@ func convPackRows[T Float](j *convJob[T]) blas.PackA[T] {
 	}
 }
 
-// convRun is one contiguous copy of a packed block: len elements from
-// src (relative to a patch's first input cell) to dst (relative to the
-// column's place in the panel).
-type convRun struct{ dst, src, len int }
+// convGather is the scratch of one convPackCols block: the block's gather
+// plan and the base offset of each of its columns. Blocks may be packed
+// concurrently, so each call takes its own from convGathers.
+type convGather struct {
+	plan  blas.Gather
+	bases []int32
+}
+
+var convGathers = sync.Pool{New: func() any { return new(convGather) }}
 
 // convPackCols returns the blas.PackA of the transposed im2col matrix
 // (rows are patch elements, columns output positions), as convPackRows:
-// each column of a micro-panel is a few contiguous runs of the patch,
-// worked out once per block. It declines blocks of more than 64 runs.
+// each column of a micro-panel is a few contiguous runs of the patch (one
+// per kernel row, split at panel boundaries), worked out once per block
+// as a blas.Gather plan and applied to the block's columns by
+// blas.PackGather. It declines blocks with a kernel position not wholly
+// inside the input, and micro-panels of more than 16 rows.
 func convPackCols[T Float](j *convJob[T]) blas.PackA[T] {
 	return func(i0, p0, rows, cols, mr int, dst []T) bool {
 		g, x := j.g, j.x
+		if mr > 16 || len(x) > math.MaxInt32 {
+			return false
+		}
 		xs, per := g.h*g.w*g.c, g.oh*g.ow
 		kwc, step := g.kw*g.c, g.dh*g.w*g.c
-		var buf [64]convRun
-		runs := buf[:0]
+		sc := convGathers.Get().(*convGather)
+		defer convGathers.Put(sc)
+		sc.plan.Reset(mr)
 		for q := i0; q < i0+rows; {
 			ky := q / kwc
 			r := q - i0
 			end := min(i0+rows, ky*kwc+kwc, i0+(r/mr+1)*mr)
-			if len(runs) == len(buf) {
-				return false
-			}
-			runs = append(runs, convRun{dst: (r/mr)*mr*cols + r%mr, src: ky*step + q - ky*kwc, len: end - q})
+			sc.plan.AddRun((r/mr)*mr*cols, r%mr, ky*step+q-ky*kwc, end-q)
 			q = end
 		}
 		s, pos := p0/per, p0%per
 		oy, ox := pos/g.ow, pos%g.ow
-		tail := rows % mr
-		last := (rows / mr) * mr * cols
 		in := g.allInside()
-		for p := 0; p < cols; p++ {
+		sc.bases = sc.bases[:0]
+		for range cols {
 			off, ok := 0, true
 			if in {
 				off = g.patchOffset(oy, ox)
 			} else if off, ok = g.convInside(oy, ox); !ok {
 				return false
 			}
-			src := x[s*xs+off:]
-			dp := dst[p*mr:]
-			for _, run := range runs {
-				d := dp[run.dst : run.dst+run.len]
-				sv := src[run.src : run.src+len(d)]
-				for j, v := range sv {
-					d[j] = v
-				}
-			}
-			if tail != 0 {
-				z := dst[last+p*mr+tail : last+p*mr+mr]
-				for j := range z {
-					z[j] = 0
-				}
-			}
+			sc.bases = append(sc.bases, int32(s*xs+off))
 			if ox++; ox == g.ow {
 				ox = 0
 				if oy++; oy == g.oh {
@@ -762,6 +758,7 @@ func convPackCols[T Float](j *convJob[T]) blas.PackA[T] {
 				}
 			}
 		}
+		blas.PackGather(&sc.plan, dst, x, sc.bases)
 		return true
 	}
 }

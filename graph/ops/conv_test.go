@@ -414,3 +414,37 @@ var _ = registerExample(kernelExample{name: "conv", build: func(in *exampleInput
 	d, err := Conv1DBiasAct(in.x(in.n, 11, 3), in.x(3, 3, 2), in.x(2), ConvSpec{Padding: "causal", Dilation: []int{2}}, ActLinear)
 	return []*G.Node{a, b, c, d}, err
 }})
+
+// BenchmarkConvCNN times the three convolution products (forward, input
+// gradient, kernel gradient) of the bench cnn's two layers on one batch of
+// 64: 28×28×1 under 3×3×32 and 13×13×32 under 3×3×64.
+func BenchmarkConvCNN(b *testing.B) {
+	for _, l := range []struct {
+		x tensor.Shape
+		f int
+	}{{tensor.Shape{64, 28, 28, 1}, 32}, {tensor.Shape{64, 13, 13, 32}, 64}} {
+		g, err := newConvGeom(2, l.x, tensor.Shape{3, 3, l.x[3], l.f}, ConvSpec{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		fill := func(n int) []float32 {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = float32(rng.NormFloat64())
+			}
+			return v
+		}
+		x, k, y := fill(l.x.TotalSize()), fill(g.kkc()*g.f), fill(g.n*g.oh*g.ow*g.f)
+		for _, c := range []struct {
+			kind      convKind
+			a, b, out []float32
+		}{{convForward, x, k, make([]float32, len(y))}, {convGradInput, k, y, make([]float32, len(x))}, {convGradKern, x, y, make([]float32, len(k))}} {
+			b.Run(fmt.Sprintf("%s_%dx%dx%d", convKindNames[c.kind], l.x[1], l.x[2], l.x[3]), func(b *testing.B) {
+				for range b.N {
+					runConv(g, c.kind, c.a, c.b, c.out, nil, ActLinear)
+				}
+			})
+		}
+	}
+}

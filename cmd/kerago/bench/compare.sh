@@ -5,7 +5,9 @@
 # p99 latency (and throughput per goroutine count); and kerago's sgemm rate
 # beside torch.mm's at 128 to 1024. PyTorch runs in its best configuration:
 # OpenBLAS free to pick its own kernels (this machine's OPENBLAS_CORETYPE and
-# OPENBLAS_L2_SIZE pins dropped for it alone), ATen at AVX-512, and for each
+# OPENBLAS_L2_SIZE pins dropped for it alone), ATen at AVX-512, glibc's malloc
+# keeping freed memory instead of returning it to the kernel (page faults
+# cost about 11 µs each on this VM; see torch_bench.py), and for each
 # figure the better of 1 and 2 threads. Needs Debian's python3-torch.
 # Usage: cmd/kerago/bench/compare.sh [--steps N]
 set -euo pipefail
@@ -17,6 +19,7 @@ trap 'rm -f "$kg" "$pt" "$gm"' EXIT
 go build -o /tmp/kerago-compare ./cmd/kerago
 /tmp/kerago-compare bench --steps "$steps" --threads 2 | tee "$kg"
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ATEN_CPU_CAPABILITY=avx512 \
+  MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4000000000 MALLOC_TOP_PAD_=268435456 \
   /usr/bin/python3 cmd/kerago/bench/torch_bench.py --steps "$steps" --threads 1,2 | tee "$pt"
 go test -run '^$' -bench 'BenchmarkSgemm/kerago/(128|256|512|1024)$' -benchtime 0.5s ./graph/blas/ | tee "$gm"
 

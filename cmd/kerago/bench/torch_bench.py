@@ -17,7 +17,14 @@ plus the float32 matrix-product rate of torch.mm at 128, 256, 512 and 1024:
   gemm size=512 gflops=... threads=1
 
 For PyTorch at its best, run it without this machine's OPENBLAS_CORETYPE and
-OPENBLAS_L2_SIZE pins and with ATEN_CPU_CAPABILITY=avx512, as compare.sh does.
+OPENBLAS_L2_SIZE pins, with ATEN_CPU_CAPABILITY=avx512, and with glibc's
+malloc told to keep freed memory (MALLOC_MMAP_THRESHOLD_=33554432
+MALLOC_TRIM_THRESHOLD_=4000000000 MALLOC_TOP_PAD_=268435456), as compare.sh
+does. Without the last three, glibc may hand PyTorch's large freed buffers
+back to the kernel, and every step then pays a page fault per 4 KiB page
+on reuse (about 11 µs each on this project's VM): measured on 2026-12-01,
+cnn training 1,100 instead of 6,800 samples/s, mlp 66,000 instead of
+130,000, gru 3,900 instead of 8,100.
 
 It installs nothing: run it with Debian's /usr/bin/python3 and python3-torch
 (apt-get install python3-torch libopenblas0-pthread). Each thread count runs

@@ -501,27 +501,51 @@ func runConvIm2col[T Float](g convGeom, kind convKind, a, b, out []T, bias []T, 
 	convGradInputIm2col(g, a, b, out)
 }
 
-// convGradInputIm2col is the input gradient through col2im, per block of
-// samples: a function of its own because its closure captures its
-// arguments, which would move runConvIm2col's to the heap at every call.
+// convGradInputIm2col is the input gradient through col2im: the kernel
+// (transposed) is packed once, then each goroutine takes a range of
+// samples and, a few samples at a time, computes their im2col gradient
+// (dy·Kᵀ) into a scratch that stays in cache and scatters it into dx at
+// once, instead of writing the whole batch's im2col gradient to memory and
+// reading it back. Samples are disjoint in dx, so the ranges never race.
+// A function of its own because its closure captures its arguments, which
+// would move runConvIm2col's to the heap at every call.
 func convGradInputIm2col[T Float](g convGeom, a, b, out []T) {
 	kkc := g.kkc()
 	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.f
 	rows := g.oh * g.ow
-	nb := g.blockSize()
-	buf := convGetScratch[T](nb * rows * kkc)
-	defer convPutScratch(buf)
-	for s0 := 0; s0 < g.n; s0 += nb {
-		ns := min(nb, g.n-s0)
-		m := ns * rows
-		cols := (*buf)[:m*kkc]
-		convGemm(false, true, m, kkc, g.f, b[s0*ys:], g.f, a, g.f, 0, cols, kkc)
-		parallelRange(ns, m*kkc, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
+	kt := getPackedB[T]()
+	defer forT[T](&packedBs).Put(kt)
+	kt.Pack(true, g.f, kkc, a, g.f)
+	// Samples per product: about convGradRows rows of the im2col gradient,
+	// at least one sample.
+	per := max(1, min(convGradRows/rows, maxColElems/(rows*kkc)))
+	parallelRange(g.n, g.n*rows*kkc*g.f, func(lo, hi int) {
+		buf := convGetScratch[T](min(per, hi-lo) * rows * kkc)
+		defer convPutScratch(buf)
+		for s0 := lo; s0 < hi; s0 += per {
+			ns := min(per, hi-s0)
+			cols := (*buf)[:ns*rows*kkc]
+			kt.Gemm(false, ns*rows, 1, b[s0*ys:], g.f, 0, cols, kkc)
+			for i := range ns {
 				convCol2im(g, cols[i*rows*kkc:][:rows*kkc], out[(s0+i)*xs:][:xs])
 			}
-		})
+		}
+	})
+}
+
+// convGradRows is about how many im2col rows convGradInputIm2col computes
+// per product: enough for the product's blocking to pay, few enough for
+// the scratch to stay in cache.
+const convGradRows = 256
+
+// packedBs pools the blas.PackedB matrices of convGradInputIm2col.
+var packedBs dtypePools
+
+func getPackedB[T Float]() *blas.PackedB[T] {
+	if p, ok := forT[T](&packedBs).Get().(*blas.PackedB[T]); ok {
+		return p
 	}
+	return new(blas.PackedB[T])
 }
 
 // convJob is one im2col product's arguments and the callbacks blas calls
@@ -628,6 +652,10 @@ func (g convGeom) allInside() bool { return g.dw == 1 && g.pt+g.pb+g.pl+g.pr == 
 func convPackRows[T Float](j *convJob[T]) blas.PackA[T] {
 	return func(i0, p0, rows, cols, mr int, dst []T) bool {
 		g, x := j.g, j.x
+		if g.c == 1 && g.sw == 1 && g.allInside() && mr <= 16 && len(x) <= math.MaxInt32 {
+			convPackRowsC1(g, x, i0, p0, rows, cols, mr, dst)
+			return true
+		}
 		if mr > 32 {
 			return false
 		}
@@ -701,6 +729,38 @@ func convPackRows[T Float](j *convJob[T]) blas.PackA[T] {
 		}
 		return true
 	}
+}
+
+// convPackRowsC1 is convPackRows for one input channel, unit horizontal
+// stride and no padding (a first layer on grey images): there a panel
+// column, mr output positions at one kernel position, is a run of
+// consecutive input values per row of output positions, so the block is a
+// blas.Gather plan (the runs of each panel) applied at each kernel
+// position's offset.
+func convPackRowsC1[T Float](g convGeom, x []T, i0, p0, rows, cols, mr int, dst []T) {
+	sc := convGathers.Get().(*convGather)
+	defer convGathers.Put(sc)
+	sc.plan.Reset(mr)
+	per, xs := g.oh*g.ow, g.h*g.w
+	s, pos := i0/per, i0%per
+	oy, ox := pos/g.ow, pos%g.ow
+	for r := 0; r < rows; {
+		n := min(rows-r, mr-r%mr, g.ow-ox) // within one panel and one row of outputs
+		sc.plan.AddRun((r/mr)*mr*cols, r%mr, s*xs+oy*g.sh*g.w+ox, n)
+		r, ox = r+n, ox+n
+		if ox == g.ow {
+			ox = 0
+			if oy++; oy == g.oh {
+				oy = 0
+				s++
+			}
+		}
+	}
+	sc.bases = sc.bases[:0]
+	for p := p0; p < p0+cols; p++ {
+		sc.bases = append(sc.bases, int32(p/g.kw*g.dh*g.w+p%g.kw))
+	}
+	blas.PackGather(&sc.plan, dst, x, sc.bases)
 }
 
 // convGather is the scratch of one convPackCols block: the block's gather

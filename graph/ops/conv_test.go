@@ -176,6 +176,12 @@ var convCases = []convCase{
 	{rank: 2, x: tensor.Shape{3, 9, 10, 32}, k: tensor.Shape{3, 3, 32, 5}, padding: "valid", outH: 7, outW: 8},
 	{rank: 2, x: tensor.Shape{2, 11, 10, 7}, k: tensor.Shape{3, 2, 7, 3}, strides: []int{2, 1}, dilation: []int{2, 1}, padding: "valid", outH: 4, outW: 9},
 	{rank: 2, x: tensor.Shape{40, 14, 14, 8}, k: tensor.Shape{3, 3, 8, 4}, padding: "valid", outH: 12, outW: 12},
+	// One input channel gathered per kernel position (convPackRowsC1):
+	// a vertical stride and dilation, rows of outputs shorter and longer
+	// than a panel, samples that end inside a panel; and in one dimension.
+	{rank: 2, x: tensor.Shape{3, 12, 11, 1}, k: tensor.Shape{3, 2, 1, 4}, strides: []int{2, 1}, dilation: []int{2, 1}, padding: "valid", outH: 4, outW: 10},
+	{rank: 2, x: tensor.Shape{5, 7, 30, 1}, k: tensor.Shape{2, 3, 1, 3}, padding: "valid", outH: 6, outW: 28},
+	{rank: 1, x: tensor.Shape{3, 20, 1}, k: tensor.Shape{3, 1, 2}, padding: "valid", outH: 1, outW: 18},
 }
 
 // TestConvAgainstReference runs the three ops (forward, input gradient,

@@ -3,48 +3,109 @@ package blas
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // kerago's parallel loops (the blocked products here, the operations of
-// graph/ops) share one pool of worker goroutines instead of starting
-// goroutines per call: a call hands its ranges to idle workers through an
-// unbuffered channel, so dispatch allocates nothing beyond the caller's
-// closure, and a range no worker is free to take (all busy, or a loop
-// nested in another's range) runs on the calling goroutine, so nesting
-// never deadlocks and never oversubscribes the CPUs.
+// graph/ops) share one set of helper goroutines, one per CPU beyond the
+// first. A call publishes its ranges as the current job and claims them
+// one at a time itself; idle helpers claim the rest. Nothing waits for a
+// helper to wake up: a call whose helpers are asleep claims every range
+// itself, as a serial loop would, and a helper that wakes late finds
+// nothing left. Helpers spin for a while after each job before they sleep
+// (helperSpin), as OpenMP runtimes do, so that a program calling parallel
+// loops back to back (a training step's operations, a server's Predict
+// calls) hands ranges over in well under a microsecond instead of waking a
+// sleeping thread, which costs tens of microseconds on a virtual machine.
+// One job is current at a time: a call made while another is current (a
+// loop nested in another's range, or a second goroutine's loop) runs all
+// its ranges on its own goroutine, so nesting never deadlocks and never
+// oversubscribes the CPUs.
 
-// rangeTask is one range of a SplitRange call.
-type rangeTask struct {
-	f      func(lo, hi int)
-	lo, hi int
-	done   *sync.WaitGroup
+// helperSpin is how long a helper keeps looking for work after its last
+// range before it sleeps.
+const helperSpin = 200 * time.Microsecond
+
+// rangeJob is one SplitRange call. Its fields are written only while no
+// helper holds a reference (refs) and before it is published, so a
+// helper that sees it current reads them consistently.
+type rangeJob struct {
+	f    func(lo, hi int)
+	n, p int
+	next atomic.Int64 // the next range to claim
+	done atomic.Int64 // ranges finished
+	refs atomic.Int32 // helpers looking at the job
 }
 
 var (
-	workersOnce sync.Once
-	workerTasks chan rangeTask
-	waitGroups  = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+	helpersOnce sync.Once
+	current     atomic.Pointer[rangeJob] // the job helpers work on, or nil
+	sleeping    atomic.Int32             // helpers asleep or about to be
+	wake        chan struct{}            // one token per helper to wake
+	rangeJobs   = sync.Pool{New: func() any { return new(rangeJob) }}
 )
 
-// startWorkers starts one worker per CPU beyond the first (at least one,
+// startHelpers starts one helper per CPU beyond the first (at least one,
 // so that a later GOMAXPROCS increase still finds a helper).
-func startWorkers() {
-	workerTasks = make(chan rangeTask)
-	for range max(runtime.NumCPU()-1, 1) {
-		go func() {
-			for t := range workerTasks {
-				t.f(t.lo, t.hi)
-				t.done.Done()
+func startHelpers() {
+	n := max(runtime.NumCPU()-1, 1)
+	wake = make(chan struct{}, n)
+	for range n {
+		go helper()
+	}
+}
+
+// helper claims ranges of the current job; without one it spins for
+// helperSpin, reading the job pointer (and now and then yielding its
+// thread to any other runnable goroutine), then sleeps until a call wakes
+// it.
+func helper() {
+	idleSince := time.Now()
+	for spins := 1; ; spins++ {
+		j := current.Load()
+		if j == nil {
+			if spins%1024 != 0 {
+				continue
 			}
-		}()
+			if time.Since(idleSince) > helperSpin {
+				sleeping.Add(1)
+				if current.Load() == nil {
+					<-wake
+				}
+				sleeping.Add(-1)
+				idleSince = time.Now()
+				continue
+			}
+			runtime.Gosched()
+			continue
+		}
+		j.refs.Add(1)
+		if current.Load() == j { // still published: its fields are this call's
+			j.run()
+		}
+		j.refs.Add(-1)
+		idleSince = time.Now()
+	}
+}
+
+// run claims and runs ranges of j until none is left.
+func (j *rangeJob) run() {
+	for {
+		i := int(j.next.Add(1) - 1)
+		if i >= j.p {
+			return
+		}
+		j.f(i*j.n/j.p, (i+1)*j.n/j.p)
+		j.done.Add(1)
 	}
 }
 
 // SplitRange calls f on p contiguous ranges [lo, hi) covering [0, n)
-// (the ranges of p > n are empty and skipped), concurrently on the shared
-// workers that are idle, the first range and any no worker takes on the
-// calling goroutine, and returns when all are done. Ranges never overlap,
-// so f may write the elements of its own range.
+// (the ranges of p > n are empty and skipped), concurrently on the calling
+// goroutine and the shared helpers that are free, and returns when all are
+// done. Ranges never overlap, so f may write the elements of its own
+// range; which goroutine runs which range is not fixed.
 func SplitRange(n, p int, f func(lo, hi int)) {
 	p = min(p, n)
 	if p <= 1 {
@@ -53,19 +114,35 @@ func SplitRange(n, p int, f func(lo, hi int)) {
 		}
 		return
 	}
-	workersOnce.Do(startWorkers)
-	wg := waitGroups.Get().(*sync.WaitGroup)
-	for i := 1; i < p; i++ {
-		t := rangeTask{f: f, lo: i * n / p, hi: (i + 1) * n / p, done: wg}
-		wg.Add(1)
+	helpersOnce.Do(startHelpers)
+	j := rangeJobs.Get().(*rangeJob)
+	j.f, j.n, j.p = f, n, p
+	j.next.Store(0)
+	j.done.Store(0)
+	if !current.CompareAndSwap(nil, j) {
+		// Another job is current: this one runs here, whole.
+		for i := range p {
+			f(i*n/p, (i+1)*n/p)
+		}
+		j.f = nil
+		rangeJobs.Put(j)
+		return
+	}
+	if sleeping.Load() > 0 {
 		select {
-		case workerTasks <- t:
+		case wake <- struct{}{}:
 		default:
-			t.f(t.lo, t.hi)
-			wg.Done()
 		}
 	}
-	f(0, n/p)
-	wg.Wait()
-	waitGroups.Put(wg)
+	j.run()
+	current.Store(nil)
+	// Wait for the ranges helpers claimed, then for every helper to let
+	// go of the job before it is reused.
+	for spins := 0; j.done.Load() < int64(p) || j.refs.Load() != 0; spins++ {
+		if spins > 16 {
+			runtime.Gosched()
+		}
+	}
+	j.f = nil
+	rangeJobs.Put(j)
 }

@@ -284,16 +284,20 @@ func TestSkinny(t *testing.T) {
 func TestRowProduct(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
 	for _, m := range []int{1, 2, 3, 4, 5, 7, 8, 9, 13, 47, 48, 49, 128, 255, 256, 257} {
-		for _, n := range []int{rowWidth, 2 * rowWidth, 2*rowWidth + 3, 3*rowWidth - 1} {
+		// Widths below rowWidth and tails past it (the masked kernel's
+		// 16-column chunks, a last one partial), and one multiple of both.
+		for _, n := range []int{1, 10, 16, 17, 33, rowWidth, 2 * rowWidth, 2*rowWidth + 3, 3*rowWidth - 1} {
 			for _, k := range []int{1, 2, 5, 97} {
 				checkCase(t, rng, gemmCase{m: m, n: n, k: k, alpha: 1, beta: 0, nanC: true})
 				checkCase(t, rng, gemmCase{m: m, n: n, k: k, padA: 3, padB: 5, padC: 2, alpha: -0.5, beta: 1.5})
 			}
 		}
 	}
-	// The Dense layer's depth, for one sample, a few, and a batch.
+	// The Dense layers' shapes (784→128, 128→10), for one sample, a few,
+	// and a batch.
 	for _, m := range []int{1, 4, 33} {
 		checkCase(t, rng, gemmCase{m: m, n: 2 * rowWidth, k: 784, alpha: 1, beta: 0, nanC: true})
+		checkCase(t, rng, gemmCase{m: m, n: 10, k: 128, alpha: 1, beta: 0, nanC: true})
 	}
 }
 

@@ -78,6 +78,14 @@ func sgemvRow64AVX2(k int, a, b *float32, ldb int, c *float32, alpha, beta float
 //go:noescape
 func sgemvRows4x64AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// sgemvRows4x16MaskAVX512 computes the columns in mask (at most the
+// first 16) of rows (1 to 4) rows of C as sgemvRows4x64AVX512 does, row r
+// of A at a + r·lda, of C at c + r·ldc (AVX-512F; k > 0): the columns of a
+// product narrower than 64 (a classifier's ten outputs), or the last ones.
+//
+//go:noescape
+func sgemvRows4x16MaskAVX512(k, rows int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mask uint32)
+
 var (
 	useAVX2   = hasAVX2FMA()
 	useAVX512 = hasAVX512()
@@ -128,6 +136,7 @@ func avx512SConfig() *config[float32] {
 		parallelMin:    32 << 20,
 		rowKernel:      sgemvRow64AVX2,
 		rowKernel4:     sgemvRows4x64AVX512,
+		rowKernelMask:  sgemvRows4x16MaskAVX512,
 		rowRows:        256,
 	}
 }

@@ -835,3 +835,145 @@ r4nobeta:
 	R4ROW(Z12, Z13, Z14, Z15)
 	VZEROUPPER
 	RET
+
+// func sgemvRows4x16MaskAVX512(k, rows int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mask uint32)
+// The columns in mask (at most 16, from b's and c's first) of rows rows
+// (1 to 4) of C: row r = alpha·(row r of A)·B + beta·(row r of C), k > 0.
+// Rows past rows are computed from row 0 of A and never stored. B's and
+// C's rows are read through the mask (masked-off columns are not read)
+// and the depth is taken two at a time into two sets of accumulators
+// (Z0-Z3, Z4-Z7), so that consecutive steps' FMAs do not wait on each
+// other.
+TEXT ·sgemvRows4x16MaskAVX512(SB), NOSPLIT, $0-76
+	MOVQ    k+0(FP), CX
+	MOVQ    rows+8(FP), BX
+	MOVQ    a+16(FP), SI
+	MOVQ    lda+24(FP), R9
+	SHLQ    $2, R9
+	MOVQ    SI, R10
+	MOVQ    SI, R11
+	MOVQ    SI, R12
+	LEAQ    (SI)(R9*1), AX
+	CMPQ    BX, $2
+	CMOVQGE AX, R10
+	ADDQ    R9, AX
+	CMPQ    BX, $3
+	CMOVQGE AX, R11
+	ADDQ    R9, AX
+	CMPQ    BX, $4
+	CMOVQGE AX, R12
+	MOVQ    b+32(FP), DI
+	MOVQ    ldb+40(FP), R8
+	SHLQ    $2, R8
+	MOVL    mask+72(FP), AX
+	KMOVW   AX, K1
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+	MOVQ CX, DX
+	SHRQ $1, DX
+	JZ   m4tail
+
+m4pair:
+	VMOVUPS.Z    (DI), K1, Z16
+	VMOVUPS.Z    (DI)(R8*1), K1, Z17
+	VBROADCASTSS (SI), Z20
+	VBROADCASTSS (R10), Z21
+	VBROADCASTSS (R11), Z22
+	VBROADCASTSS (R12), Z23
+	VBROADCASTSS 4(SI), Z24
+	VBROADCASTSS 4(R10), Z25
+	VBROADCASTSS 4(R11), Z26
+	VBROADCASTSS 4(R12), Z27
+	VFMADD231PS  Z16, Z20, Z0
+	VFMADD231PS  Z16, Z21, Z1
+	VFMADD231PS  Z16, Z22, Z2
+	VFMADD231PS  Z16, Z23, Z3
+	VFMADD231PS  Z17, Z24, Z4
+	VFMADD231PS  Z17, Z25, Z5
+	VFMADD231PS  Z17, Z26, Z6
+	VFMADD231PS  Z17, Z27, Z7
+	ADDQ         $8, SI
+	ADDQ         $8, R10
+	ADDQ         $8, R11
+	ADDQ         $8, R12
+	LEAQ         (DI)(R8*2), DI
+	DECQ         DX
+	JNZ          m4pair
+
+m4tail:
+	TESTQ        $1, CX
+	JZ           m4sum
+	VMOVUPS.Z    (DI), K1, Z16
+	VBROADCASTSS (SI), Z20
+	VBROADCASTSS (R10), Z21
+	VBROADCASTSS (R11), Z22
+	VBROADCASTSS (R12), Z23
+	VFMADD231PS  Z16, Z20, Z0
+	VFMADD231PS  Z16, Z21, Z1
+	VFMADD231PS  Z16, Z22, Z2
+	VFMADD231PS  Z16, Z23, Z3
+
+m4sum:
+	VADDPS       Z4, Z0, Z0
+	VADDPS       Z5, Z1, Z1
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z7, Z3, Z3
+	VBROADCASTSS alpha+64(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+
+	// C's rows, those past rows pointed at row 0 (read, never written).
+	MOVQ    c+48(FP), SI
+	MOVQ    ldc+56(FP), R9
+	SHLQ    $2, R9
+	MOVQ    SI, R10
+	MOVQ    SI, R11
+	MOVQ    SI, R12
+	LEAQ    (SI)(R9*1), AX
+	CMPQ    BX, $2
+	CMOVQGE AX, R10
+	ADDQ    R9, AX
+	CMPQ    BX, $3
+	CMOVQGE AX, R11
+	ADDQ    R9, AX
+	CMPQ    BX, $4
+	CMOVQGE AX, R12
+
+	MOVL         beta+68(FP), AX
+	ANDL         $0x7fffffff, AX
+	JZ           m4store
+	VBROADCASTSS beta+68(FP), Z16
+	VMOVUPS.Z    (SI), K1, Z20
+	VMOVUPS.Z    (R10), K1, Z21
+	VMOVUPS.Z    (R11), K1, Z22
+	VMOVUPS.Z    (R12), K1, Z23
+	VFMADD231PS  Z20, Z16, Z0
+	VFMADD231PS  Z21, Z16, Z1
+	VFMADD231PS  Z22, Z16, Z2
+	VFMADD231PS  Z23, Z16, Z3
+
+m4store:
+	VMOVUPS Z0, K1, (SI)
+	CMPQ    BX, $2
+	JLT     m4done
+	VMOVUPS Z1, K1, (R10)
+	CMPQ    BX, $3
+	JLT     m4done
+	VMOVUPS Z2, K1, (R11)
+	CMPQ    BX, $4
+	JLT     m4done
+	VMOVUPS Z3, K1, (R12)
+
+m4done:
+	VZEROUPPER
+	RET

@@ -2,6 +2,9 @@ package train
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -276,6 +279,9 @@ func gather(dst *tensor.Dense, a *array, idx []int) bool {
 	switch dst.Dtype() {
 	case tensor.Float32:
 		d := dst.Float32s()
+		if a.f32 != nil && a.checkOnFeed && len(idx)*s >= feedSplitMin && len(idx) >= 2 && runtime.GOMAXPROCS(0) >= 2 {
+			return feedSplit(d, a.f32, idx, s)
+		}
 		for k, i := range idx {
 			out := d[k*s : (k+1)*s]
 			switch {
@@ -305,3 +311,48 @@ func gather(dst *tensor.Dense, a *array, idx []int) bool {
 	}
 	return ok
 }
+
+// feedSplitMin is the number of values from which gather copies float32
+// rows in two halves on two goroutines (blas.SplitRange).
+const feedSplitMin = 1 << 14
+
+// feedSplit is gather's checked float32 copy of rows idx of src into dst
+// (s values a row) in two halves, the first on the calling goroutine and
+// the second on a blas helper when one is free: the same halves that the
+// batch's first matrix product (blas's rowProductSplit) hands out, so that
+// each core reads the rows it wrote, instead of the helper's core pulling
+// the caller's freshly written half of the batch out of the other cache.
+func feedSplit(dst, src []float32, idx []int, s int) bool {
+	j := feedJobs.Get().(*feedJob)
+	j.dst, j.src, j.idx, j.s = dst, src, idx, s
+	j.bad.Store(false)
+	blas.SplitRange(len(idx), 2, j.rows)
+	ok := !j.bad.Load()
+	j.dst, j.src, j.idx = nil, nil, nil
+	feedJobs.Put(j)
+	return ok
+}
+
+// feedJob is one feedSplit: its arguments and its SplitRange callback,
+// made once per job, so that a split feed allocates nothing.
+type feedJob struct {
+	dst, src []float32
+	idx      []int
+	s        int
+	bad      atomic.Bool
+	rows     func(lo, hi int)
+}
+
+var feedJobs = sync.Pool{New: func() any {
+	j := new(feedJob)
+	j.rows = func(lo, hi int) {
+		s := j.s
+		for k := lo; k < hi; k++ {
+			i := j.idx[k]
+			if !blas.CopyFinite32(j.dst[k*s:(k+1)*s], j.src[i*s:(i+1)*s]) {
+				j.bad.Store(true)
+			}
+		}
+	}
+	return j
+}}

@@ -71,6 +71,19 @@ func Sigmoid32(v []float32) {
 	}
 }
 
+// Exp32 sets v[i] = e^v[i] in place, in float32 arithmetic (the
+// polynomial of Sigmoid32, within 2 ulp of the exact value), each v[i]
+// first clamped to [−87, 88]; a NaN gives an unspecified value.
+func Exp32(v []float32) {
+	n := vecLen(vecMath, len(v))
+	if n > 0 {
+		exp32Vec(&v[0], n)
+	}
+	for i := n; i < len(v); i++ {
+		v[i] = expf32(v[i])
+	}
+}
+
 // Tanh32 sets v[i] = tanh(v[i]) in place.
 func Tanh32(v []float32) {
 	n := vecLen(vecMath, len(v))

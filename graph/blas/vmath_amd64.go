@@ -11,6 +11,12 @@ var vecMath = useAVX2
 //go:noescape
 func sigmoid32Vec(v *float32, n int)
 
+// exp32Vec applies e^x in place to v[0:n], n a positive multiple of 8
+// (AVX2 and FMA).
+//
+//go:noescape
+func exp32Vec(v *float32, n int)
+
 // tanh32Vec applies tanh in place to v[0:n], n a positive multiple of 8
 // (AVX2 and FMA).
 //

@@ -278,6 +278,22 @@ sigloop:
 	VZEROUPPER
 	RET
 
+// func exp32Vec(v *float32, n int)
+TEXT ·exp32Vec(SB), NOSPLIT, $0-16
+	MOVQ v+0(FP), SI
+	MOVQ n+8(FP), CX
+	SHRQ $3, CX
+
+exploop:
+	VMOVUPS (SI), Y0
+	EXP8(Y0, Y1, Y2, Y3)
+	VMOVUPS Y0, (SI)
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     exploop
+	VZEROUPPER
+	RET
+
 // func tanh32Vec(v *float32, n int)
 TEXT ·tanh32Vec(SB), NOSPLIT, $0-16
 	MOVQ    v+0(FP), SI

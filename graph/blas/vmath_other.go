@@ -8,6 +8,7 @@ const vecMath = false
 
 func sigmoid32Vec(v *float32, n int)    { panic("blas: no vector sigmoid") }
 func tanh32Vec(v *float32, n int)       { panic("blas: no vector tanh") }
+func exp32Vec(v *float32, n int)        { panic("blas: no vector exp") }
 func add32Vec(dst, src *float32, n int) { panic("blas: no vector add") }
 
 func allFinite32Vec(v *float32, n int) bool                  { panic("blas: no vector finite check") }

@@ -136,3 +136,32 @@ func TestInterleave6x32(t *testing.T) {
 		}
 	}
 }
+
+// TestExp32 checks Exp32 (vector lanes and the scalar tail) against
+// float64 math over [−87, 88] in relative error, and its clamping.
+func TestExp32(t *testing.T) {
+	var xs []float32
+	for x := -87.0; x <= 88; x += 0.00391 {
+		xs = append(xs, float32(x))
+	}
+	xs = append(xs, 0, 1, -1, 1e-8, -1e-8)
+	got := append([]float32(nil), xs...)
+	Exp32(got)
+	worst := 0.0
+	for i, x := range xs {
+		want := math.Exp(float64(x))
+		worst = math.Max(worst, math.Abs(float64(got[i])-want)/want)
+		if s := expf32(x); math.Abs(float64(s-got[i])) > 2.5e-7*float64(s) {
+			t.Fatalf("exp(%v): vector %v, scalar %v", x, got[i], s)
+		}
+	}
+	if worst > 2.5e-7 {
+		t.Errorf("relative error %g, want at most 2 ulp", worst)
+	}
+	c := []float32{-200, 200, -87, 88, 0, 0, 0, 0, -200}
+	Exp32(c)
+	if lo, hi := float32(math.Exp(-87)), float32(math.Exp(88)); c[0] != c[2] || c[1] != c[3] || c[8] != c[2] || math.Abs(float64(c[2]-lo)) > 3e-7*float64(lo) || math.Abs(float64(c[3]-hi)) > 3e-7*float64(hi) {
+		t.Errorf("clamping: exp(-200, 200, -87, 88, …, -200) = %v", c)
+	}
+	t.Logf("vector=%v exp error %.3g", vecMath, worst)
+}

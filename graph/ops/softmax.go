@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 
+	"github.com/kerago/kerago/graph/blas"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -44,7 +45,11 @@ func checkAxis(what string, s tensor.Shape, axis int) error {
 func (k softmaxKernel) Forward(out *tensor.Dense, in []*tensor.Dense) error {
 	outer, n, inner := axisView(in[0].Shape(), k.axis)
 	if out.Dtype() == tensor.Float32 {
-		softmaxAxis(in[0].Float32s(), out.Float32s(), outer, n, inner)
+		if inner == 1 {
+			softmaxRows32(in[0].Float32s(), out.Float32s(), outer, n)
+		} else {
+			softmaxAxis(in[0].Float32s(), out.Float32s(), outer, n, inner)
+		}
 	} else {
 		softmaxAxis(in[0].Float64s(), out.Float64s(), outer, n, inner)
 	}
@@ -76,6 +81,51 @@ func softmaxAxis[T Float](x, y []T, outer, n, inner int) {
 			for c := 0; c < n; c++ {
 				y[base+c*inner] = T(float64(y[base+c*inner]) * inv)
 			}
+		}
+	}
+}
+
+// softmaxRows32 is softmaxAxis on float32 rows (the last axis): the
+// exponentials in float32 by blas.Exp32's vector loop, the sum and the
+// scaling in float64, as softmaxAxis. A row holding a NaN or an infinity
+// goes through softmaxAxis (which keeps NaN), and entries more than 87
+// below their row's maximum (where Exp32 clamps) are recomputed exactly.
+func softmaxRows32(x, y []float32, rows, n int) {
+	for r := range rows {
+		xr, yr := x[r*n:r*n+n], y[r*n:r*n+n]
+		m, finite := xr[0], true
+		for _, v := range xr {
+			if v > m {
+				m = v
+			}
+			if v-v != 0 { // NaN or ±Inf
+				finite = false
+			}
+		}
+		if !finite {
+			softmaxAxis(xr, yr, 1, n, 1)
+			continue
+		}
+		low := false
+		for i, v := range xr {
+			yr[i] = v - m
+			low = low || yr[i] < -87
+		}
+		blas.Exp32(yr)
+		if low {
+			for i, v := range xr {
+				if v-m < -87 {
+					yr[i] = float32(math.Exp(float64(v - m)))
+				}
+			}
+		}
+		sum := 0.0
+		for _, e := range yr {
+			sum += float64(e)
+		}
+		inv := 1 / sum
+		for i, e := range yr {
+			yr[i] = float32(float64(e) * inv)
 		}
 	}
 }

@@ -43,13 +43,15 @@
 //     same blocked, packed driver.
 //
 // Large products (m·n·k + 16·m·n above a per-kernel threshold worth about
-// 300µs of work, e.g. 2²⁵ for the AVX-512 float32 kernel: waking a
-// goroutine on an idle core costs about 100µs on a 2-vCPU virtual
-// machine) are split across goroutines (up to
-// GOMAXPROCS) along the longer of the m and n dimensions, in equal shares
-// of whole micro-tiles, each goroutine running the serial blocked product
-// on its share (the caller runs the last one); each goroutine packs its
-// own panels, which keeps each core's working set in its private L2.
+// 300µs of work, e.g. 2²⁵ for the AVX-512 float32 kernel) are split across
+// goroutines (up to GOMAXPROCS) along the longer of the m and n
+// dimensions, in equal shares of whole micro-tiles, each goroutine running
+// the serial blocked product on its share; each goroutine packs its own
+// panels, which keeps each core's working set in its private L2. Products
+// of a few rows (rowProduct, up to 256 rows with AVX-512) are split in two
+// halves of their rows from 2¹⁸ multiply-adds (rowProductSplit). Every
+// split runs on SplitRange's helpers, which spin between jobs and never
+// make a call wait for one to wake.
 // Packing buffers come from a sync.Pool, so steady-state calls do not
 // allocate. Very small products (and k = 0 or alpha = 0) skip packing.
 //

@@ -92,9 +92,10 @@ func gemm[T Float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []T, lda
 		return
 	}
 	// Work estimate: the multiply-adds plus a charge for writing C, which
-	// dominates when k is small. Waking a helper goroutine on an idle core
-	// costs tens of microseconds (about 100µs on a 2-vCPU KVM guest), so
-	// only products that take several times that are split.
+	// dominates when k is small. Only products worth several hundred
+	// microseconds are split in equal shares: a share whose helper is
+	// asleep (it wakes in tens of microseconds on a virtual machine) is
+	// run by the caller after its own, at twice the serial time's half.
 	work := m*n*k + 16*m*n
 	threads := runtime.GOMAXPROCS(0)
 	if threads < 2 || work < cfg.parallelMin {

@@ -136,7 +136,8 @@ func storeFloat64s(out *tensor.Dense, data []float64) {
 }
 
 // parMinWork is the number of elements below which a loop runs on the
-// calling goroutine: under it, starting goroutines costs more than it saves.
+// calling goroutine: under it, handing ranges to helpers costs more than
+// it saves.
 var parMinWork = 1 << 16
 
 // serial reports whether parallelRange(n, work, f) would call f once in

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -138,7 +139,8 @@ func benchCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure training throughput and prediction latency on standard workloads (random data, Adam)",
-		Long: "Trains each training workload for --steps steps after a warm-up and prints one line per workload:\n" +
+		Long: "Trains each training workload for --steps steps after a warm-up (repeated as epochs over the same batches\n" +
+			"until the measurement lasts at least a second) and prints one line per workload:\n" +
 			"workload=mlp samples_per_s=… ms_per_step=… allocs_per_step=… peak_heap_mb=…\n" +
 			"The predict workload times 40×--steps Predict calls of 1 and of 32 samples on the mlp and cnn models\n" +
 			"(workload=predict model=mlp samples=1 calls=… p50_us=… p99_us=… allocs_per_call=…), then the throughput\n" +
@@ -220,6 +222,10 @@ func (h *heapPeak) OnBatchEnd(int, train.Logs) {
 	}
 }
 
+// benchMinTime is the least time a training workload's figure measures
+// (torch_bench.py uses the same rule).
+const benchMinTime = time.Second
+
 func runWorkload(out io.Writer, name string, w workload, steps int) error {
 	m, err := w.model()
 	if err != nil {
@@ -236,17 +242,30 @@ func runWorkload(out io.Writer, name string, w workload, steps int) error {
 		return err
 	}
 	x, y := w.data(w.batch*steps, rng)
-	runtime.GC()
-	peak := newHeapPeak()
+	// One pass over the steps batches; if it took under benchMinTime, the
+	// measurement is that many passes again (epochs over the same data),
+	// so that a fast workload is not a few milliseconds at the mercy of
+	// one stall of the machine.
+	epochs := 1
+	var elapsed time.Duration
+	var peak *heapPeak
 	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	start := time.Now()
-	if _, err := m.Fit(x, y, train.BatchSize(w.batch), train.Shuffle(false), train.Verbose(0), train.Callbacks(peak)); err != nil {
-		return err
+	for {
+		runtime.GC()
+		peak = newHeapPeak()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		if _, err := m.Fit(x, y, train.Epochs(epochs), train.BatchSize(w.batch), train.Shuffle(false), train.Verbose(0), train.Callbacks(peak)); err != nil {
+			return err
+		}
+		elapsed = time.Since(start)
+		runtime.ReadMemStats(&after)
+		if epochs > 1 || elapsed >= benchMinTime {
+			break
+		}
+		epochs = int(math.Ceil(float64(benchMinTime) / float64(elapsed)))
 	}
-	elapsed := time.Since(start)
-	runtime.ReadMemStats(&after)
-	total := steps
+	total := steps * epochs
 	fmt.Fprintf(out, "workload=%s samples_per_s=%.1f ms_per_step=%.2f allocs_per_step=%d peak_heap_mb=%.1f\n",
 		name, float64(total*w.batch)/elapsed.Seconds(), elapsed.Seconds()*1e3/float64(total),
 		(after.Mallocs-before.Mallocs)/uint64(total), float64(peak.peak)/(1<<20))

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """PyTorch reference for `kerago bench`: the same training workloads (shapes,
 batch sizes, Adam, random data), trained for --steps steps after a warm-up,
-printing lines in kerago's format:
+repeated over the same batches until the measurement lasts at least a
+second (as kerago bench does), printing lines in kerago's format:
 
   workload=mlp samples_per_s=... ms_per_step=... allocs_per_step=0 peak_heap_mb=... threads=1
 
@@ -33,6 +34,7 @@ measured for PyTorch and printed as 0; peak_heap_mb is the process's peak
 resident set.
 """
 import argparse
+import math
 import os
 import resource
 import subprocess
@@ -158,6 +160,10 @@ def predict(steps, threads):
                   f"threads={threads}", flush=True)
 
 
+# The least time a training figure measures, in seconds.
+MIN_TIME = 1.0
+
+
 def run(name, steps, threads):
     torch.set_num_threads(threads)
     torch.manual_seed(1)
@@ -176,10 +182,19 @@ def run(name, steps, threads):
 
     for i in range(warm):
         step(i)
-    start = time.perf_counter()
-    for i in range(warm, warm + steps):
-        step(i)
-    elapsed = time.perf_counter() - start
+    # One pass over the steps batches; under MIN_TIME, the measurement is
+    # that many passes again (as kerago bench does).
+    passes = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(passes):
+            for i in range(warm, warm + steps):
+                step(i)
+        elapsed = time.perf_counter() - start
+        if passes > 1 or elapsed >= MIN_TIME:
+            break
+        passes = math.ceil(MIN_TIME / elapsed)
+    steps *= passes
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"workload={name} samples_per_s={steps * batch / elapsed:.1f} ms_per_step={elapsed * 1e3 / steps:.2f} "
           f"allocs_per_step=0 peak_heap_mb={peak:.1f} threads={threads}", flush=True)

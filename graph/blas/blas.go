@@ -43,7 +43,7 @@
 //     same blocked, packed driver.
 //
 // Large products (m·n·k + 16·m·n above a per-kernel threshold worth about
-// 300µs of work, e.g. 2²⁵ for the AVX-512 float32 kernel) are split across
+// 20µs of work, e.g. 2²² for the AVX-512 float32 kernel) are split across
 // goroutines (up to GOMAXPROCS) along the longer of the m and n
 // dimensions, in equal shares of whole micro-tiles, each goroutine running
 // the serial blocked product on its share; each goroutine packs its own

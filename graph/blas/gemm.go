@@ -87,15 +87,16 @@ func gemm[T Float](cfg *config[T], tA, tB bool, m, n, k int, alpha T, a []T, lda
 		naive(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	if cfg.rowKernel != nil && m <= cfg.rowRows && (n >= rowWidth || cfg.rowKernelMask != nil) && !tA && !tB && m*n*k < cfg.parallelMin {
+	if cfg.rowKernel != nil && m <= cfg.rowRows && (n >= rowWidth || cfg.rowKernelMask != nil) && !tA && !tB && m*n*k < rowMaxWork {
 		rowProductSplit(cfg, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	// Work estimate: the multiply-adds plus a charge for writing C, which
-	// dominates when k is small. Only products worth several hundred
-	// microseconds are split in equal shares: a share whose helper is
-	// asleep (it wakes in tens of microseconds on a virtual machine) is
-	// run by the caller after its own, at twice the serial time's half.
+	// dominates when k is small. Products worth about 20µs of work or more
+	// are split in equal shares (parallelMin): a helper spinning between
+	// jobs takes its share within a microsecond, and a share whose helper
+	// is asleep is claimed by the caller after its own, so the split costs
+	// little even then.
 	work := m*n*k + 16*m*n
 	threads := runtime.GOMAXPROCS(0)
 	if threads < 2 || work < cfg.parallelMin {
@@ -398,6 +399,10 @@ func scale[T Float](m, n int, beta T, c []T, ldc int) {
 	}
 }
 
+// rowMaxWork bounds the products (m·n·k) gemm gives rowProduct: past it,
+// B is too large to stream once per four rows of C, and packing pays.
+const rowMaxWork = 1 << 25
+
 // rowSplitMin is the work (m·n·k) from which rowProductSplit splits the
 // rows over goroutines: with helpers spinning between jobs (SplitRange)
 // a range is handed over in well under a microsecond, and a product of
@@ -620,7 +625,7 @@ func goConfig[T Float](goarch string) *config[T] {
 		name: "go4x4", mr: 4, nr: 4, mc: 128, kc: 256, nc: 2048,
 		kernel:         kernelGo4x4[T],
 		smallThreshold: 512,
-		parallelMin:    1 << 20, // about 300µs of pure-Go work
+		parallelMin:    1 << 17, // about 20µs of pure-Go work
 	}
 	if goarch == "amd64" || goarch == "386" {
 		cfg.name, cfg.mr, cfg.kernel = "go2x4", 2, kernelGo2x4[T]

@@ -113,7 +113,7 @@ func avx2SConfig() *config[float32] {
 		name: "avx2-6x16", mr: 6, nr: 16, mc: 144, kc: 256, nc: 4080,
 		kernel:         sgemmKernelAVX2,
 		smallThreshold: 512,
-		parallelMin:    16 << 20,
+		parallelMin:    2 << 20,
 		rowKernel:      sgemvRow64AVX2,
 		rowRows:        4,
 	}
@@ -124,7 +124,7 @@ func avx2DConfig() *config[float64] {
 		name: "avx2-6x8", mr: 6, nr: 8, mc: 96, kc: 256, nc: 2040,
 		kernel:         dgemmKernelAVX2,
 		smallThreshold: 512,
-		parallelMin:    8 << 20,
+		parallelMin:    1 << 20,
 	}
 }
 
@@ -133,7 +133,7 @@ func avx512SConfig() *config[float32] {
 		name: "avx512-12x32", mr: 12, nr: 32, mc: 144, kc: 192, nc: 4096,
 		kernel:         sgemmKernelAVX512,
 		smallThreshold: 512,
-		parallelMin:    32 << 20,
+		parallelMin:    4 << 20,
 		rowKernel:      sgemvRow64AVX2,
 		rowKernel4:     sgemvRows4x64AVX512,
 		rowKernelMask:  sgemvRows4x16MaskAVX512,
@@ -146,7 +146,7 @@ func avx512DConfig() *config[float64] {
 		name: "avx512-12x16", mr: 12, nr: 16, mc: 96, kc: 192, nc: 2048,
 		kernel:         dgemmKernelAVX512,
 		smallThreshold: 512,
-		parallelMin:    16 << 20,
+		parallelMin:    2 << 20,
 	}
 }
 

@@ -279,8 +279,8 @@ func gather(dst *tensor.Dense, a *array, idx []int) bool {
 	switch dst.Dtype() {
 	case tensor.Float32:
 		d := dst.Float32s()
-		if a.f32 != nil && a.checkOnFeed && len(idx)*s >= feedSplitMin && len(idx) >= 2 && runtime.GOMAXPROCS(0) >= 2 {
-			return feedSplit(d, a.f32, idx, s)
+		if a.f32 != nil && len(idx)*s >= feedSplitMin && len(idx) >= 2 && runtime.GOMAXPROCS(0) >= 2 {
+			return feedSplit(d, a.f32, idx, s, a.checkOnFeed)
 		}
 		for k, i := range idx {
 			out := d[k*s : (k+1)*s]
@@ -316,15 +316,15 @@ func gather(dst *tensor.Dense, a *array, idx []int) bool {
 // rows in two halves on two goroutines (blas.SplitRange).
 const feedSplitMin = 1 << 14
 
-// feedSplit is gather's checked float32 copy of rows idx of src into dst
-// (s values a row) in two halves, the first on the calling goroutine and
+// feedSplit is gather's float32 copy of rows idx of src into dst (s
+// values a row; checked for NaN and infinities when check) in two halves, the first on the calling goroutine and
 // the second on a blas helper when one is free: the same halves that the
 // batch's first matrix product (blas's rowProductSplit) hands out, so that
 // each core reads the rows it wrote, instead of the helper's core pulling
 // the caller's freshly written half of the batch out of the other cache.
-func feedSplit(dst, src []float32, idx []int, s int) bool {
+func feedSplit(dst, src []float32, idx []int, s int, check bool) bool {
 	j := feedJobs.Get().(*feedJob)
-	j.dst, j.src, j.idx, j.s = dst, src, idx, s
+	j.dst, j.src, j.idx, j.s, j.check = dst, src, idx, s, check
 	j.bad.Store(false)
 	blas.SplitRange(len(idx), 2, j.rows)
 	ok := !j.bad.Load()
@@ -339,6 +339,7 @@ type feedJob struct {
 	dst, src []float32
 	idx      []int
 	s        int
+	check    bool
 	bad      atomic.Bool
 	rows     func(lo, hi int)
 }
@@ -349,7 +350,9 @@ var feedJobs = sync.Pool{New: func() any {
 		s := j.s
 		for k := lo; k < hi; k++ {
 			i := j.idx[k]
-			if !blas.CopyFinite32(j.dst[k*s:(k+1)*s], j.src[i*s:(i+1)*s]) {
+			if !j.check {
+				copy(j.dst[k*s:(k+1)*s], j.src[i*s:(i+1)*s])
+			} else if !blas.CopyFinite32(j.dst[k*s:(k+1)*s], j.src[i*s:(i+1)*s]) {
 				j.bad.Store(true)
 			}
 		}

@@ -1,11 +1,14 @@
 package optimizers
 
 import (
-	"github.com/pkg/errors"
-	"gorgonia.org/tensor"
+	"runtime"
+	"sync"
+	"unsafe"
 
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/graph/blas"
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
 )
 
 // A step is applied only when everything it writes is finite. Apply steps
@@ -23,16 +26,93 @@ const commitChunk = 4096
 
 // stepChecked steps w by f in chunks, backing each chunk up into back
 // (grown to w's and the slots' sizes) first. It returns how many elements
-// it stepped and the first non-finite value written: its array (0 for w,
-// j+1 for slot j) and index, or array -1.
+// it stepped (always a prefix of w) and the first non-finite value
+// written: its array (0 for w, j+1 for slot j) and index, or array -1. A
+// weight of stepSplitMin elements or more is stepped in two halves on two
+// goroutines (blas.SplitRange); when the first half meets a non-finite
+// value, what the second stepped is copied back before returning, so that
+// the stepped elements stay a prefix.
 func stepChecked[T float](f stepFunc[T], s *settings, k *kernel, wd float64, w, g []T, st [][]T, back *[][]T, view *[][]T) (n, bad, at int) {
 	b := grow(back, len(st)+1, len(w))
-	if len(*view) != len(st) {
-		*view = make([][]T, len(st))
+	if len(*view) != 2*len(st) {
+		*view = make([][]T, 2*len(st))
 	}
-	v := *view
-	for a := 0; a < len(w); a += commitChunk {
-		e := min(a+commitChunk, len(w))
+	v0, v1 := (*view)[:len(st)], (*view)[len(st):]
+	if len(w) < stepSplitMin || runtime.GOMAXPROCS(0) < 2 {
+		return stepRange(f, s, k, wd, w, g, st, b, v0, 0, len(w))
+	}
+	j := getStepJob[T]()
+	defer putStepJob(j)
+	j.f, j.s, j.k, j.wd, j.w, j.g, j.st, j.b, j.v = f, s, k, wd, w, g, st, b, [2][][]T{v0, v1}
+	j.mid = (len(w)/2 + commitChunk - 1) / commitChunk * commitChunk
+	blas.SplitRange(2, 2, j.halves)
+	if r0, r1 := j.r[0], j.r[1]; r0.bad >= 0 {
+		undoRange(w, st, b, j.mid, r1.n)
+		return r0.n, r0.bad, r0.at
+	}
+	return j.r[1].n, j.r[1].bad, j.r[1].at
+}
+
+// stepJob is one stepChecked in two halves: its arguments, the halves'
+// results, and the blas.SplitRange callback, made once per job; jobs are
+// pooled per element type, so that a split step allocates nothing.
+type stepJob[T float] struct {
+	f      stepFunc[T]
+	s      *settings
+	k      *kernel
+	wd     float64
+	w, g   []T
+	st, b  [][]T
+	v      [2][][]T
+	mid    int
+	r      [2]struct{ n, bad, at int }
+	halves func(lo, hi int)
+}
+
+var stepJobs32, stepJobs64 sync.Pool
+
+func stepJobPool[T float]() *sync.Pool {
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		return &stepJobs32
+	}
+	return &stepJobs64
+}
+
+func getStepJob[T float]() *stepJob[T] {
+	if j, ok := stepJobPool[T]().Get().(*stepJob[T]); ok {
+		return j
+	}
+	j := &stepJob[T]{}
+	j.halves = func(lo, hi int) {
+		for h := lo; h < hi; h++ {
+			a, e := 0, j.mid
+			if h == 1 {
+				a, e = j.mid, len(j.w)
+			}
+			r := &j.r[h]
+			r.n, r.bad, r.at = stepRange(j.f, j.s, j.k, j.wd, j.w, j.g, j.st, j.b, j.v[h], a, e)
+		}
+	}
+	return j
+}
+
+func putStepJob[T float](j *stepJob[T]) {
+	j.f, j.s, j.k, j.w, j.g, j.st, j.b, j.v = nil, nil, nil, nil, nil, nil, nil, [2][][]T{}
+	stepJobPool[T]().Put(j)
+}
+
+// stepSplitMin is the weight size (elements) from which stepChecked steps
+// two halves concurrently: a Dense(784→128) kernel's 100,352 elements take
+// about 40µs to back up, step and check on one core.
+const stepSplitMin = 1 << 15
+
+// stepRange is stepChecked on elements [lo, hi) of w, with v as its view
+// of the slots: it returns the end of what it stepped (from lo) and the
+// first non-finite value written, as stepChecked.
+func stepRange[T float](f stepFunc[T], s *settings, k *kernel, wd float64, w, g []T, st, b, v [][]T, lo, hi int) (n, bad, at int) {
+	for a := lo; a < hi; a += commitChunk {
+		e := min(a+commitChunk, hi)
 		copy(b[0][a:e], w[a:e])
 		for j, sl := range st {
 			v[j] = nil
@@ -51,7 +131,7 @@ func stepChecked[T float](f stepFunc[T], s *settings, k *kernel, wd float64, w, 
 			}
 		}
 	}
-	return len(w), -1, 0
+	return hi, -1, 0
 }
 
 // grow makes *back hold arrays slices of n elements.
@@ -68,11 +148,14 @@ func grow[T float](back *[][]T, arrays, n int) [][]T {
 }
 
 // undo copies back the first n elements of w and its slots.
-func undo[T float](w []T, st [][]T, back [][]T, n int) {
-	copy(w[:n], back[0][:n])
+func undo[T float](w []T, st [][]T, back [][]T, n int) { undoRange(w, st, back, 0, n) }
+
+// undoRange copies back elements [lo, hi) of w and its slots.
+func undoRange[T float](w []T, st [][]T, back [][]T, lo, hi int) {
+	copy(w[lo:hi], back[0][lo:hi])
 	for j, sl := range st {
 		if sl != nil {
-			copy(sl[:n], back[j+1][:n])
+			copy(sl[lo:hi], back[j+1][lo:hi])
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package optimizers_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -73,6 +74,53 @@ func TestOverflowingStepChangesNothing(t *testing.T) {
 		// A good step still works afterwards.
 		if err := c.o.Apply(ws, grads); err != nil {
 			t.Errorf("%v %s: a step after the refused one: %v", c.dt, c.o.Name(), err)
+		}
+	}
+}
+
+// TestOverflowingStepInHalves checks the refused step of a weight large
+// enough to be stepped in two halves concurrently: one element overflows
+// in the first half (the second half, stepped meanwhile, must be restored
+// too), in the second half, or in both (the first is named); every time
+// the error names that element and no weight changes.
+func TestOverflowingStepInHalves(t *testing.T) {
+	for _, bad := range [][]int{{10}, {80000}, {70000, 20}} {
+		ws := network(t, tensor.Float32, 300, 300)
+		for _, w := range ws {
+			vals := make([]float64, w.Value().DataSize())
+			for i := range vals {
+				vals[i] = 0.5
+			}
+			set(t, w, vals...)
+		}
+		if n := ws[0].Value().DataSize(); n != 90000 {
+			t.Fatalf("kernel of %d elements", n)
+		}
+		before := make([][]float64, len(ws))
+		grads := make([]*tensor.Dense, len(ws))
+		for i, w := range ws {
+			before[i] = w.Float64s()
+			g := make([]float64, w.Value().DataSize())
+			for j := range g {
+				g[j] = 1e-3
+			}
+			if i == 0 {
+				for _, b := range bad {
+					g[b] = -100
+				}
+			}
+			grads[i] = grad(w, g...)
+		}
+		o := opt.SGD(opt.LR(1e37))
+		err := o.Apply(ws, grads)
+		first := min(bad[0], bad[len(bad)-1])
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("the step would make %s[%d] +Inf", ws[0].Name(), first)) {
+			t.Errorf("bad elements %v: got %v", bad, err)
+		}
+		for i, w := range ws {
+			if !slices.Equal(w.Float64s(), before[i]) {
+				t.Errorf("bad elements %v: weight %s changed by a refused step", bad, w.Name())
+			}
 		}
 	}
 }

@@ -142,7 +142,8 @@ func benchCommand() *cobra.Command {
 		Long: "Trains each training workload for --steps steps after a warm-up (repeated as epochs over the same batches\n" +
 			"until the measurement lasts at least a second) and prints one line per workload:\n" +
 			"workload=mlp samples_per_s=… ms_per_step=… allocs_per_step=… peak_heap_mb=…\n" +
-			"The predict workload times 40×--steps Predict calls of 1 and of 32 samples on the mlp and cnn models\n" +
+			"The predict workload times Predict calls of 1 and of 32 samples on the mlp and cnn models (at least\n" +
+			"40×--steps calls and a second of calls, at most 50,000)\n" +
 			"(workload=predict model=mlp samples=1 calls=… p50_us=… p99_us=… allocs_per_call=…), then the throughput\n" +
 			"of 1, 2 and 4 goroutines sharing one model for --steps×20 ms each (… goroutines=2 samples_per_s=…).",
 		Args: cobra.NoArgs,

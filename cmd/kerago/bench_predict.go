@@ -20,7 +20,8 @@ var predictModels = []string{"mlp", "cnn"}
 
 // runPredictBench measures Predict as a service sees it, for each of
 // predictModels: the latency of single calls of 1 and of 32 samples over
-// calls calls (after a warm-up), as median and 99th percentile, with the
+// at least calls calls and at least predictMinTime of calls, at most
+// predictMaxCalls (after a warm-up), as median and 99th percentile, with the
 // allocations per call; then the throughput of 1, 2 and 4 goroutines
 // sharing the model, each predicting 32 samples at a time for about
 // window.
@@ -39,7 +40,7 @@ func runPredictBench(out io.Writer, calls int, window time.Duration) error {
 				return err
 			}
 			fmt.Fprintf(out, "workload=predict model=%s samples=%d calls=%d p50_us=%.1f p99_us=%.1f allocs_per_call=%d\n",
-				name, n, calls, percentile(lat, 0.50), percentile(lat, 0.99), allocs)
+				name, n, len(lat), percentile(lat, 0.50), percentile(lat, 0.99), allocs)
 		}
 		x, _ := w.data(32, rng)
 		for _, g := range []int{1, 2, 4} {
@@ -53,27 +54,38 @@ func runPredictBench(out io.Writer, calls int, window time.Duration) error {
 	return nil
 }
 
-// predictLatencies times calls Predict calls on x (after calls/10 + 10
-// untimed ones), in microseconds, and counts the allocations per call.
+// predictMinTime and predictMaxCalls bound the latency measurement of one
+// case (torch_bench.py uses the same rule): a 99th percentile over a few
+// thousand calls of a few microseconds moves with each stall of the VM.
+const (
+	predictMinTime  = time.Second
+	predictMaxCalls = 50000
+)
+
+// predictLatencies times Predict calls on x (after calls/10 + 10 untimed
+// ones): at least calls of them and at least predictMinTime of calls, at
+// most predictMaxCalls, in microseconds; and counts the allocations per
+// call.
 func predictLatencies(m *train.Model, x *tensor.Dense, calls int) ([]float64, uint64, error) {
 	for range calls/10 + 10 {
 		if _, err := m.Predict(x); err != nil {
 			return nil, 0, err
 		}
 	}
-	lat := make([]float64, calls)
+	lat := make([]float64, 0, predictMaxCalls)
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	for i := range lat {
+	begin := time.Now()
+	for len(lat) < predictMaxCalls && (len(lat) < calls || time.Since(begin) < predictMinTime) {
 		start := time.Now()
 		if _, err := m.Predict(x); err != nil {
 			return nil, 0, err
 		}
-		lat[i] = float64(time.Since(start).Nanoseconds()) / 1e3
+		lat = append(lat, float64(time.Since(start).Nanoseconds())/1e3)
 	}
 	runtime.ReadMemStats(&after)
-	return lat, (after.Mallocs - before.Mallocs) / uint64(calls), nil
+	return lat, (after.Mallocs - before.Mallocs) / uint64(len(lat)), nil
 }
 
 // percentile is the q-quantile of v (nearest rank), v sorted in place.

@@ -7,7 +7,8 @@ second (as kerago bench does), printing lines in kerago's format:
   workload=mlp samples_per_s=... ms_per_step=... allocs_per_step=0 peak_heap_mb=... threads=1
 
 the same predict workload (the mlp and cnn models in eval mode under
-torch.inference_mode: latency of 40×--steps calls of 1 and of 32 samples,
+torch.inference_mode: latency of calls of 1 and of 32 samples, at least
+40×--steps calls and a second of calls, at most 50,000,
 then the throughput of 1, 2 and 4 Python threads sharing the model):
 
   workload=predict model=mlp samples=1 calls=... p50_us=... p99_us=... allocs_per_call=0 threads=1
@@ -116,6 +117,11 @@ WORKLOADS = {
 }
 
 
+# The most calls a latency case measures: each case runs at least
+# 40 x --steps calls and at least MIN_TIME of calls (as kerago bench does).
+PREDICT_MAX_CALLS = 50000
+
+
 def predict(steps, threads):
     torch.set_num_threads(threads)
     torch.manual_seed(3)
@@ -129,13 +135,14 @@ def predict(steps, threads):
                 for _ in range(calls // 10 + 10):
                     model(x)
                 lat = []
-                for _ in range(calls):
+                begin = time.perf_counter()
+                while len(lat) < PREDICT_MAX_CALLS and (len(lat) < calls or time.perf_counter() - begin < MIN_TIME):
                     t = time.perf_counter_ns()
                     model(x)
                     lat.append((time.perf_counter_ns() - t) / 1e3)
             lat.sort()
             q = lambda f: lat[min(max(int(f * len(lat) + 0.5) - 1, 0), len(lat) - 1)]
-            print(f"workload=predict model={name} samples={n} calls={calls} p50_us={q(0.5):.1f} p99_us={q(0.99):.1f} "
+            print(f"workload=predict model={name} samples={n} calls={len(lat)} p50_us={q(0.5):.1f} p99_us={q(0.99):.1f} "
                   f"allocs_per_call=0 threads={threads}", flush=True)
         x = xf(32)
         for g in (1, 2, 4):

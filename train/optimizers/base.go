@@ -193,11 +193,21 @@ func (o *optimizer) clipFactors(params []*graph.Weight, grads []*tensor.Dense) (
 		o.scale = make([]float64, len(params))
 	}
 	norms := o.scale[:len(params)]
+	// Without norm clipping only finiteness matters: blas's vector check
+	// instead of the sum of squares.
+	needNorms := o.s.clipNorm > 0 || o.s.globalClipNorm > 0
 	for i, w := range params {
 		if err := o.check(params, i, grads[i]); err != nil {
 			return nil, err
 		}
-		n, bad := gradNorm(grads[i])
+		n, bad := 0.0, -1
+		if needNorms {
+			n, bad = gradNorm(grads[i])
+		} else if grads[i].Dtype() == tensor.Float64 {
+			bad = blas.FirstNonFinite(grads[i].Float64s())
+		} else {
+			bad = blas.FirstNonFinite(grads[i].Float32s())
+		}
 		if bad >= 0 {
 			return nil, errors.Errorf("optimizers: %s: the gradient of %s holds %v at index %d; no weight was changed",
 				o.name, w.Name(), gradAt(grads[i], bad), bad)

@@ -24,6 +24,41 @@ func (m *Model) Predict(x any, opts ...FitOption) (*tensor.Dense, error) {
 	return out[0], nil
 }
 
+// PredictInto is Predict writing the prediction into dst instead of a new
+// tensor: dst must be of the model's float type (DType) and of the
+// prediction's shape, the number of samples in x followed by the output's
+// shape. A service predicting in a loop can so reuse one result tensor per
+// goroutine: in steady state a call then allocates nothing for its result
+// (Predict makes a new tensor each call, eight of its ten allocations).
+// A dst of another type or shape is refused before anything is written.
+func (m *Model) PredictInto(dst *tensor.Dense, x any, opts ...FitOption) error {
+	if n := len(m.net.Outputs()); n != 1 {
+		return errors.Errorf("PredictInto: the model has %d outputs; use PredictAll", n)
+	}
+	if dst == nil {
+		return errors.New("PredictInto: dst is nil")
+	}
+	if dst.Dtype() != m.dt {
+		return errors.Errorf("PredictInto: dst holds %v, the model predicts %v", dst.Dtype(), m.dt)
+	}
+	out := [1]*tensor.Dense{dst}
+	return m.predict(x, opts, out[:])
+}
+
+// checkResult reports whether r, a result given to PredictInto, has the
+// prediction's shape: n samples of sample's shape.
+func checkResult(r *tensor.Dense, n int, sample tensor.Shape) error {
+	s := r.Shape()
+	ok := len(s) == len(sample)+1 && s[0] == n
+	for j := 0; ok && j < len(sample); j++ {
+		ok = s[j+1] == sample[j]
+	}
+	if !ok {
+		return errors.Errorf("PredictInto: dst has shape %v, the prediction has shape %v", s, append(tensor.Shape{n}, sample...))
+	}
+	return nil
+}
+
 // PredictAll is Predict for models with any number of outputs: one tensor per
 // output, in the model's output order.
 func (m *Model) PredictAll(x any, opts ...FitOption) ([]*tensor.Dense, error) {
@@ -131,6 +166,8 @@ func (m *Model) predictBatch(d *dataset, idx []int, from, rows int, results []*t
 		sample := out.Shape()[1:] // concrete, also for outputs with None axes
 		if results[i] == nil {
 			results[i] = tensor.New(tensor.Of(m.dt), tensor.WithShape(append([]int{d.n}, sample...)...))
+		} else if err := checkResult(results[i], d.n, sample); err != nil {
+			return -1, err
 		}
 		copyRows(results[i], out, from*sample.TotalSize(), rows*sample.TotalSize())
 	}
@@ -187,7 +224,11 @@ func (m *Model) predictStream(ds *Dataset, c *fitConfig, results []*tensor.Dense
 	}
 	for i := range results {
 		sample := parts[0][i].Shape()[1:]
-		results[i] = tensor.New(tensor.Of(m.dt), tensor.WithShape(append([]int{rows}, sample...)...))
+		if results[i] == nil {
+			results[i] = tensor.New(tensor.Of(m.dt), tensor.WithShape(append([]int{rows}, sample...)...))
+		} else if err := checkResult(results[i], rows, sample); err != nil {
+			return err
+		}
 		at := 0
 		for _, part := range parts {
 			n := part[i].Shape().TotalSize()

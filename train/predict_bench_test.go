@@ -1,6 +1,9 @@
 package train
 
 import (
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -65,5 +68,89 @@ func TestPredictAllocations(t *testing.T) {
 		if allocs > 10 {
 			t.Errorf("Predict of %d samples: %.1f allocations per call, want at most 10", n, allocs)
 		}
+	}
+}
+
+// TestPredictInto checks that PredictInto writes what Predict returns (one
+// batch, several batches with a partial last one, and a Dataset), that in
+// steady state it allocates at most once per call (the copy of the model
+// input's shape that graph.Tensor.Shape returns), and that a dst of the wrong type or
+// shape, a nil dst or a model of two outputs is refused without writing.
+func TestPredictInto(t *testing.T) {
+	in := graph.Input(784)
+	m, err := NewModel(in, layers.NewDense(10, layers.WithActivation("softmax")).Apply(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 32, 70} {
+		xs := make([]float32, n*784)
+		for i := range xs {
+			xs[i] = float32(rng.NormFloat64())
+		}
+		x := tensor.New(tensor.WithShape(n, 784), tensor.WithBacking(xs))
+		want, err := m.Predict(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n, 10))
+		if err := m.PredictInto(dst, x); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(dst.Float32s(), want.Float32s()) {
+			t.Fatalf("%d samples: PredictInto differs from Predict", n)
+		}
+		ds := FromArrays(x, nil, 16)
+		clear(dst.Float32s())
+		if err := m.PredictInto(dst, ds); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(dst.Float32s(), want.Float32s()) {
+			t.Fatalf("%d samples from a Dataset: PredictInto differs from Predict", n)
+		}
+		if n == 32 && !raceEnabled {
+			allocs := testing.AllocsPerRun(200, func() {
+				if err := m.PredictInto(dst, x); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs > 1 {
+				t.Errorf("PredictInto of %d samples: %.1f allocations per call, want at most 1", n, allocs)
+			}
+		}
+	}
+	x := tensor.New(tensor.WithShape(3, 784), tensor.WithBacking(make([]float32, 3*784)))
+	for _, c := range []struct {
+		dst  *tensor.Dense
+		want string
+	}{
+		{tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(4, 10)), "PredictInto: dst has shape (4, 10), the prediction has shape (3, 10)"},
+		{tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(3, 5, 2)), "PredictInto: dst has shape (3, 5, 2), the prediction has shape (3, 10)"},
+		{tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(3, 10)), "PredictInto: dst holds float64, the model predicts float32"},
+		{nil, "PredictInto: dst is nil"},
+	} {
+		var before []float32
+		if c.dst != nil && c.dst.Dtype() == tensor.Float32 {
+			for i := range c.dst.Float32s() {
+				c.dst.Float32s()[i] = 7
+			}
+			before = slices.Clone(c.dst.Float32s())
+		}
+		err := m.PredictInto(c.dst, x)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want an error containing %q", err, c.want)
+		}
+		if before != nil && !slices.Equal(before, c.dst.Float32s()) {
+			t.Errorf("%q: dst written", c.want)
+		}
+	}
+	a, b := graph.Input(4), graph.Input(4)
+	two, err := NewModel([]*graph.Tensor{a, b}, []*graph.Tensor{layers.NewDense(2).Apply(a), layers.NewDense(2).Apply(b)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = two.PredictInto(tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(1, 2)), nil)
+	if err == nil || !strings.Contains(err.Error(), "PredictInto: the model has 2 outputs; use PredictAll") {
+		t.Errorf("two outputs: got %v", err)
 	}
 }

@@ -282,7 +282,7 @@ func (m *Model) checkInputs(d *dataset) error {
 		return errors.New("no samples (the input arrays have 0 rows)")
 	}
 	for i, a := range d.xs {
-		if err := conform(a, ins[i].Shape(), "input", ins[i].Layer().Name()); err != nil {
+		if err := conform(a, m.inputShapes()[i], "input", ins[i].Layer().Name()); err != nil {
 			return err
 		}
 		if a.n != d.n {

@@ -35,8 +35,11 @@ type Model struct {
 
 	name string
 	net  *graph.Network
-	dt   tensor.Dtype
-	seed uint64
+	// inShapes are the shapes of net's inputs, copied once (inputShapes).
+	inShapes     []graph.Shape
+	inShapesOnce sync.Once
+	dt           tensor.Dtype
+	seed         uint64
 	// programBytes bounds each program cache (ProgramCacheBytes).
 	programBytes int64
 
@@ -204,4 +207,16 @@ func (m *Model) sampleOrder(n int) []int {
 		return append([]int(nil), m.order...)
 	}
 	return indices(n)
+}
+
+// inputShapes returns the shapes of the model's inputs, copied from the
+// network once: graph.Tensor.Shape copies at every call, and checking a
+// Predict call's inputs would allocate for it.
+func (m *Model) inputShapes() []graph.Shape {
+	m.inShapesOnce.Do(func() {
+		for _, in := range m.net.Inputs() {
+			m.inShapes = append(m.inShapes, in.Shape())
+		}
+	})
+	return m.inShapes
 }

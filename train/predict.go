@@ -28,8 +28,8 @@ func (m *Model) Predict(x any, opts ...FitOption) (*tensor.Dense, error) {
 // tensor: dst must be of the model's float type (DType) and of the
 // prediction's shape, the number of samples in x followed by the output's
 // shape. A service predicting in a loop can so reuse one result tensor per
-// goroutine: in steady state a call then allocates nothing for its result
-// (Predict makes a new tensor each call, eight of its ten allocations).
+// goroutine: in steady state a call then allocates nothing (Predict makes a
+// new tensor each call, eight allocations in gorgonia's tensor.New).
 // A dst of another type or shape is refused before anything is written.
 func (m *Model) PredictInto(dst *tensor.Dense, x any, opts ...FitOption) error {
 	if n := len(m.net.Outputs()); n != 1 {

@@ -836,6 +836,22 @@ r4nobeta:
 	VZEROUPPER
 	RET
 
+// ROWS4 points R10, R11, R12 at rows 1-3 of the matrix at SI (row stride
+// R9 bytes), or at row 0 for rows at or past BX (the rows in use).
+#define ROWS4 \
+	MOVQ    SI, R10;        \
+	MOVQ    SI, R11;        \
+	MOVQ    SI, R12;        \
+	LEAQ    (SI)(R9*1), AX; \
+	CMPQ    BX, $2;         \
+	CMOVQGE AX, R10;        \
+	ADDQ    R9, AX;         \
+	CMPQ    BX, $3;         \
+	CMOVQGE AX, R11;        \
+	ADDQ    R9, AX;         \
+	CMPQ    BX, $4;         \
+	CMOVQGE AX, R12
+
 // func sgemvRows4x16MaskAVX512(k, rows int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, mask uint32)
 // The columns in mask (at most 16, from b's and c's first) of rows rows
 // (1 to 4) of C: row r = alpha·(row r of A)·B + beta·(row r of C), k > 0.
@@ -850,18 +866,7 @@ TEXT ·sgemvRows4x16MaskAVX512(SB), NOSPLIT, $0-76
 	MOVQ    a+16(FP), SI
 	MOVQ    lda+24(FP), R9
 	SHLQ    $2, R9
-	MOVQ    SI, R10
-	MOVQ    SI, R11
-	MOVQ    SI, R12
-	LEAQ    (SI)(R9*1), AX
-	CMPQ    BX, $2
-	CMOVQGE AX, R10
-	ADDQ    R9, AX
-	CMPQ    BX, $3
-	CMOVQGE AX, R11
-	ADDQ    R9, AX
-	CMPQ    BX, $4
-	CMOVQGE AX, R12
+	ROWS4
 	MOVQ    b+32(FP), DI
 	MOVQ    ldb+40(FP), R8
 	SHLQ    $2, R8
@@ -936,18 +941,7 @@ m4sum:
 	MOVQ    c+48(FP), SI
 	MOVQ    ldc+56(FP), R9
 	SHLQ    $2, R9
-	MOVQ    SI, R10
-	MOVQ    SI, R11
-	MOVQ    SI, R12
-	LEAQ    (SI)(R9*1), AX
-	CMPQ    BX, $2
-	CMOVQGE AX, R10
-	ADDQ    R9, AX
-	CMPQ    BX, $3
-	CMOVQGE AX, R11
-	ADDQ    R9, AX
-	CMPQ    BX, $4
-	CMOVQGE AX, R12
+	ROWS4
 
 	MOVL         beta+68(FP), AX
 	ANDL         $0x7fffffff, AX

@@ -8,6 +8,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/kerago/kerago/graph"
 	opt "github.com/kerago/kerago/train/optimizers"
 )
 
@@ -28,13 +29,7 @@ func TestOverflowingStepChangesNothing(t *testing.T) {
 	}
 	for _, c := range cases {
 		ws := network(t, c.dt, 2, 1)
-		for _, w := range ws {
-			vals := make([]float64, w.Value().DataSize())
-			for i := range vals {
-				vals[i] = 0.5
-			}
-			set(t, w, vals...)
-		}
+		setAll(t, ws, 0.5)
 		grads := make([]*tensor.Dense, len(ws))
 		for i, w := range ws {
 			g := make([]float64, w.Value().DataSize())
@@ -86,13 +81,7 @@ func TestOverflowingStepChangesNothing(t *testing.T) {
 func TestOverflowingStepInHalves(t *testing.T) {
 	for _, bad := range [][]int{{10}, {80000}, {70000, 20}} {
 		ws := network(t, tensor.Float32, 300, 300)
-		for _, w := range ws {
-			vals := make([]float64, w.Value().DataSize())
-			for i := range vals {
-				vals[i] = 0.5
-			}
-			set(t, w, vals...)
-		}
+		setAll(t, ws, 0.5)
 		if n := ws[0].Value().DataSize(); n != 90000 {
 			t.Fatalf("kernel of %d elements", n)
 		}
@@ -122,5 +111,17 @@ func TestOverflowingStepInHalves(t *testing.T) {
 				t.Errorf("bad elements %v: weight %s changed by a refused step", bad, w.Name())
 			}
 		}
+	}
+}
+
+// setAll sets every element of every weight in ws to v.
+func setAll(t *testing.T, ws []*graph.Weight, v float64) {
+	t.Helper()
+	for _, w := range ws {
+		vals := make([]float64, w.Value().DataSize())
+		for i := range vals {
+			vals[i] = v
+		}
+		set(t, w, vals...)
 	}
 }

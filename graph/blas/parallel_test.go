@@ -4,12 +4,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestSplitRange checks that SplitRange covers [0, n) exactly once with p
 // non-overlapping ranges, for p below, at and above n; that ranges nested
 // inside ranges (a parallel product inside a parallel operation) complete
-// without deadlock; and that many goroutines may call it at once.
+// without deadlock; that many goroutines may call it at once; and that
+// calls made after the helpers have gone to sleep (past helperSpin) still
+// cover their ranges, helped or not.
 func TestSplitRange(t *testing.T) {
 	cover := func(n, p int) {
 		hits := make([]int32, n)
@@ -45,6 +48,10 @@ func TestSplitRange(t *testing.T) {
 	})
 	if total.Load() != 200 {
 		t.Fatalf("nested: %d elements, want 200", total.Load())
+	}
+	for range 20 {
+		time.Sleep(helperSpin + 300*time.Microsecond)
+		cover(64, 4)
 	}
 	var wg sync.WaitGroup
 	for range 16 {

@@ -51,30 +51,35 @@ var (
 func startHelpers() {
 	n := max(runtime.NumCPU()-1, 1)
 	wake = make(chan struct{}, n)
-	for range n {
-		go helper()
+	for i := range n {
+		go helper(i)
 	}
 }
 
-// helper claims ranges of the current job; without one it spins for
+// helper i claims ranges of the current job; without one it spins for
 // helperSpin, reading the job pointer (and now and then yielding its
 // thread to any other runnable goroutine), then sleeps until a call wakes
-// it.
-func helper() {
+// it. Only the first GOMAXPROCS−1 helpers spin: the others (a machine
+// whose CPUs the process may not all use, a container's quota say) would
+// take turns with the callers for the processors, so they sleep as soon
+// as they are idle.
+func helper(i int) {
 	idleSince := time.Now()
+	spinner := i < runtime.GOMAXPROCS(0)-1 // read again after each sleep
 	for spins := 1; ; spins++ {
 		j := current.Load()
 		if j == nil {
-			if spins%1024 != 0 {
+			if spinner && spins%1024 != 0 {
 				continue
 			}
-			if time.Since(idleSince) > helperSpin {
+			if !spinner || time.Since(idleSince) > helperSpin {
 				sleeping.Add(1)
 				if current.Load() == nil {
 					<-wake
 				}
 				sleeping.Add(-1)
 				idleSince = time.Now()
+				spinner = i < runtime.GOMAXPROCS(0)-1
 				continue
 			}
 			runtime.Gosched()
@@ -128,7 +133,8 @@ func SplitRange(n, p int, f func(lo, hi int)) {
 		rangeJobs.Put(j)
 		return
 	}
-	if sleeping.Load() > 0 {
+	// Wake as many sleeping helpers as there are ranges beyond the first.
+	for range min(int(sleeping.Load()), p-1) {
 		select {
 		case wake <- struct{}{}:
 		default:

@@ -1,6 +1,7 @@
 package blas
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,7 +13,8 @@ import (
 // inside ranges (a parallel product inside a parallel operation) complete
 // without deadlock; that many goroutines may call it at once; and that
 // calls made after the helpers have gone to sleep (past helperSpin) still
-// cover their ranges, helped or not.
+// cover their ranges, helped or not, also with one processor, where
+// helpers do not spin.
 func TestSplitRange(t *testing.T) {
 	cover := func(n, p int) {
 		hits := make([]int32, n)
@@ -53,6 +55,14 @@ func TestSplitRange(t *testing.T) {
 		time.Sleep(helperSpin + 300*time.Microsecond)
 		cover(64, 4)
 	}
+	// With one processor the helpers do not spin; calls still complete.
+	procs := runtime.GOMAXPROCS(1)
+	for range 20 {
+		time.Sleep(helperSpin + 300*time.Microsecond)
+		cover(64, 4)
+		cover(7, 3)
+	}
+	runtime.GOMAXPROCS(procs)
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Add(1)

@@ -153,3 +153,36 @@ func TestPredictInto(t *testing.T) {
 		t.Errorf("two outputs: got %v", err)
 	}
 }
+
+// TestPredictIntoConvAllocations pins PredictInto's allocations on a
+// convolutional model (conv, max pooling, global pooling, dense) at 1 and
+// 32 samples: none in steady state, the parallel pooling included.
+func TestPredictIntoConvAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool is randomized under the race detector")
+	}
+	in := graph.Input(28, 28, 1)
+	x := layers.NewConv2D(32, 3, layers.WithActivation("relu")).Apply(in)
+	x = layers.NewMaxPooling2D(2).Apply(x)
+	x = layers.NewConv2D(64, 3, layers.WithActivation("relu")).Apply(x)
+	x = layers.NewGlobalAveragePooling2D().Apply(x)
+	m, err := NewModel(in, layers.NewDense(10, layers.WithActivation("softmax")).Apply(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 32} {
+		xt := tensor.New(tensor.WithShape(n, 28, 28, 1), tensor.WithBacking(make([]float32, n*784)))
+		dst := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n, 10))
+		if err := m.PredictInto(dst, xt); err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(20, func() {
+			if err := m.PredictInto(dst, xt); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs > 0 {
+			t.Errorf("PredictInto of %d images: %.1f allocations per call, want none", n, allocs)
+		}
+	}
+}

@@ -305,22 +305,59 @@ const windowCells = 16
 // poolForward writes the pooling of x into y (every element of y).
 func poolForward[T Float](g poolGeom, kind PoolKind, x, y []T) {
 	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.c
-	parallelRange(g.n, g.n*(xs+ys), func(lo, hi int) {
-		var ob [windowCells]int
-		offs := g.offsets(ob[:0])
-		var sum []float64
-		if kind == PoolAverage {
-			sum = make([]float64, g.c)
+	if serial(g.n, g.n*(xs+ys)) {
+		poolForwardSamples(g, kind, x, y, 0, g.n)
+		return
+	}
+	j := getPoolJob[T]()
+	defer putPoolJob(j)
+	j.g, j.kind, j.x, j.y = g, kind, x, y
+	parallelRange(g.n, g.n*(xs+ys), j.run)
+}
+
+// poolJob is one parallel poolForward: its arguments and its parallelRange
+// callback, made once and reused through poolJobs, so that pooling a batch
+// allocates nothing.
+type poolJob[T Float] struct {
+	g    poolGeom
+	kind PoolKind
+	x, y []T
+	run  func(lo, hi int)
+}
+
+var poolJobs dtypePools
+
+func getPoolJob[T Float]() *poolJob[T] {
+	if j, ok := forT[T](&poolJobs).Get().(*poolJob[T]); ok {
+		return j
+	}
+	j := &poolJob[T]{}
+	j.run = func(lo, hi int) { poolForwardSamples(j.g, j.kind, j.x, j.y, lo, hi) }
+	return j
+}
+
+func putPoolJob[T Float](j *poolJob[T]) {
+	j.x, j.y = nil, nil
+	forT[T](&poolJobs).Put(j)
+}
+
+// poolForwardSamples is poolForward on samples [lo, hi).
+func poolForwardSamples[T Float](g poolGeom, kind PoolKind, x, y []T, lo, hi int) {
+	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.c
+	var ob [windowCells]int
+	offs := g.offsets(ob[:0])
+	var sum []float64
+	if kind == PoolAverage {
+		sum = make([]float64, g.c)
+	}
+	for n := lo; n < hi; n++ {
+		xn, yn := x[n*xs:][:xs], y[n*ys:][:ys]
+		if offs != nil {
+			poolForwardFull(g, kind, offs, xn, yn, sum)
+		} else {
+			poolForwardPadded(g, kind, xn, yn, sum)
 		}
-		for n := lo; n < hi; n++ {
-			xn, yn := x[n*xs:][:xs], y[n*ys:][:ys]
-			if offs != nil {
-				poolForwardFull(g, kind, offs, xn, yn, sum)
-			} else {
-				poolForwardPadded(g, kind, xn, yn, sum)
-			}
-		}
-	})
+	}
 }
 
 // poolForwardFull pools one sample whose windows all lie inside the input:

@@ -2,6 +2,8 @@ package train
 
 import (
 	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -156,7 +158,10 @@ func TestPredictInto(t *testing.T) {
 
 // TestPredictIntoConvAllocations pins PredictInto's allocations on a
 // convolutional model (conv, max pooling, global pooling, dense) at 1 and
-// 32 samples: none in steady state, the parallel pooling included.
+// 32 samples: none in steady state, the parallel pooling included (with
+// more than one processor). A sync.Pool miss when the calling goroutine
+// moves to the other processor may allocate now and then, so the test
+// fails on an allocation in at least every other call, not on any.
 func TestPredictIntoConvAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool is randomized under the race detector")
@@ -173,16 +178,27 @@ func TestPredictIntoConvAllocations(t *testing.T) {
 	for _, n := range []int{1, 32} {
 		xt := tensor.New(tensor.WithShape(n, 28, 28, 1), tensor.WithBacking(make([]float32, n*784)))
 		dst := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n, 10))
-		if err := m.PredictInto(dst, xt); err != nil {
-			t.Fatal(err)
-		}
-		allocs := testing.AllocsPerRun(20, func() {
+		for range 50 { // the pools of both processors filled
 			if err := m.PredictInto(dst, xt); err != nil {
 				t.Fatal(err)
 			}
-		})
-		if allocs > 0 {
-			t.Errorf("PredictInto of %d images: %.1f allocations per call, want none", n, allocs)
+		}
+		// Counted by hand: testing.AllocsPerRun runs at GOMAXPROCS 1,
+		// where the parallel loops take their serial path. Without
+		// collections meanwhile, which empty the sync.Pools the scratch
+		// comes from.
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		const calls = 40
+		for range calls {
+			if err := m.PredictInto(dst, xt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.ReadMemStats(&after)
+		if allocs := after.Mallocs - before.Mallocs; allocs >= calls/2 {
+			t.Errorf("PredictInto of %d images: %d allocations in %d calls, want none but a rare pool miss", n, allocs, calls)
 		}
 	}
 }

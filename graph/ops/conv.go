@@ -292,15 +292,10 @@ func (g convGeom) direct() bool {
 	return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt+g.pb+g.pl+g.pr == 0
 }
 
-// maxColElems bounds the im2col scratch buffer (elements); samples are
-// processed in blocks that fit, at least one sample per block.
+// maxColElems bounds the im2col scratch of the input gradient (elements):
+// its products take fewer samples at a time when theirs would not fit, at
+// least one.
 var maxColElems = 1 << 22
-
-func (g convGeom) blockSize() int {
-	per := g.oh * g.ow * g.kkc()
-	nb := maxColElems / per
-	return max(1, min(g.n, nb))
-}
 
 // convKind says which of the three convolution computations an op does.
 type convKind int
@@ -599,25 +594,18 @@ func putConvJob[T Float](j *convJob[T]) {
 func convFill[T Float](j *convJob[T]) blas.FillA[T] {
 	return func(r0, c0, nr, nc int, dst []T) {
 		g, x := j.g, j.x
-		xs, rows := g.h*g.w*g.c, g.oh*g.ow
-		s, pos := r0/rows, r0%rows
-		oy, ox := pos/g.ow, pos%g.ow
+		xs := g.h * g.w * g.c
+		o := g.outPosOf(r0)
 		full := c0 == 0 && nc == g.kkc()
 		for r := 0; r < nr; r++ {
 			d := dst[r*nc : r*nc+nc]
-			xsample := x[s*xs : s*xs+xs]
+			xsample := x[o.s*xs : o.s*xs+xs]
 			if full {
-				convPatch(g, xsample, oy, ox, d)
+				convPatch(g, xsample, o.oy, o.ox, d)
 			} else {
-				convPatchRange(g, xsample, oy, ox, c0, d)
+				convPatchRange(g, xsample, o.oy, o.ox, c0, d)
 			}
-			if ox++; ox == g.ow {
-				ox = 0
-				if oy++; oy == g.oh {
-					oy = 0
-					s++
-				}
-			}
+			o.advance(g, 1)
 		}
 	}
 }
@@ -644,6 +632,29 @@ func (g convGeom) patchOffset(oy, ox int) int { return (oy*g.sh*g.w + ox*g.sw) *
 // input with unit horizontal dilation (see convInside).
 func (g convGeom) allInside() bool { return g.dw == 1 && g.pt+g.pb+g.pl+g.pr == 0 }
 
+// outPos is the output position of an im2col row: sample s, output row
+// oy, output column ox.
+type outPos struct{ s, oy, ox int }
+
+// outPosOf is the output position of im2col row r.
+func (g convGeom) outPosOf(r int) outPos {
+	per := g.oh * g.ow
+	return outPos{r / per, r % per / g.ow, r % per % g.ow}
+}
+
+// advance moves o n positions on along its row of outputs (n at most what
+// is left of the row), to the next row, or the next sample's first, at
+// the row's end.
+func (o *outPos) advance(g convGeom, n int) {
+	if o.ox += n; o.ox == g.ow {
+		o.ox = 0
+		if o.oy++; o.oy == g.oh {
+			o.oy = 0
+			o.s++
+		}
+	}
+}
+
 // convPackRows returns the blas.PackA of the job's im2col matrix (rows are
 // output positions, columns patch elements): each micro-panel is gathered
 // straight from x, one packed column (mr patch rows' element p) at a time.
@@ -659,10 +670,9 @@ func convPackRows[T Float](j *convJob[T]) blas.PackA[T] {
 		if mr > 32 {
 			return false
 		}
-		xs, per := g.h*g.w*g.c, g.oh*g.ow
+		xs := g.h * g.w * g.c
 		kwc, step := g.kw*g.c, g.dh*g.w*g.c
-		s, pos := i0/per, i0%per
-		oy, ox := pos/g.ow, pos%g.ow
+		op := g.outPosOf(i0)
 		var offs [32]int
 		in := g.allInside()
 		for r0 := 0; r0 < rows; r0 += mr {
@@ -670,18 +680,12 @@ func convPackRows[T Float](j *convJob[T]) blas.PackA[T] {
 			for i := 0; i < n; i++ {
 				off, ok := 0, true
 				if in {
-					off = g.patchOffset(oy, ox)
-				} else if off, ok = g.convInside(oy, ox); !ok {
+					off = g.patchOffset(op.oy, op.ox)
+				} else if off, ok = g.convInside(op.oy, op.ox); !ok {
 					return false
 				}
-				offs[i] = s*xs + off
-				if ox++; ox == g.ow {
-					ox = 0
-					if oy++; oy == g.oh {
-						oy = 0
-						s++
-					}
-				}
+				offs[i] = op.s*xs + off
+				op.advance(g, 1)
 			}
 			o := offs[:n]
 			d := dst[r0*cols : r0*cols+mr*cols]
@@ -741,20 +745,13 @@ func convPackRowsC1[T Float](g convGeom, x []T, i0, p0, rows, cols, mr int, dst 
 	sc := convGathers.Get().(*convGather)
 	defer convGathers.Put(sc)
 	sc.plan.Reset(mr)
-	per, xs := g.oh*g.ow, g.h*g.w
-	s, pos := i0/per, i0%per
-	oy, ox := pos/g.ow, pos%g.ow
+	xs := g.h * g.w
+	o := g.outPosOf(i0)
 	for r := 0; r < rows; {
-		n := min(rows-r, mr-r%mr, g.ow-ox) // within one panel and one row of outputs
-		sc.plan.AddRun((r/mr)*mr*cols, r%mr, s*xs+oy*g.sh*g.w+ox, n)
-		r, ox = r+n, ox+n
-		if ox == g.ow {
-			ox = 0
-			if oy++; oy == g.oh {
-				oy = 0
-				s++
-			}
-		}
+		n := min(rows-r, mr-r%mr, g.ow-o.ox) // within one panel and one row of outputs
+		sc.plan.AddRun((r/mr)*mr*cols, r%mr, o.s*xs+o.oy*g.sh*g.w+o.ox, n)
+		r += n
+		o.advance(g, n)
 	}
 	sc.bases = sc.bases[:0]
 	for p := p0; p < p0+cols; p++ {
@@ -763,8 +760,8 @@ func convPackRowsC1[T Float](g convGeom, x []T, i0, p0, rows, cols, mr int, dst 
 	blas.PackGather(&sc.plan, dst, x, sc.bases)
 }
 
-// convGather is the scratch of one convPackCols block: the block's gather
-// plan and the base offset of each of its columns. Blocks may be packed
+// convGather is the scratch of one convPackCols or convPackRowsC1 block:
+// the block's gather plan and the base offset of each of its columns. Blocks may be packed
 // concurrently, so each call takes its own from convGathers.
 type convGather struct {
 	plan  blas.Gather
@@ -786,7 +783,7 @@ func convPackCols[T Float](j *convJob[T]) blas.PackA[T] {
 		if mr > 16 || len(x) > math.MaxInt32 {
 			return false
 		}
-		xs, per := g.h*g.w*g.c, g.oh*g.ow
+		xs := g.h * g.w * g.c
 		kwc, step := g.kw*g.c, g.dh*g.w*g.c
 		sc := convGathers.Get().(*convGather)
 		defer convGathers.Put(sc)
@@ -798,25 +795,18 @@ func convPackCols[T Float](j *convJob[T]) blas.PackA[T] {
 			sc.plan.AddRun((r/mr)*mr*cols, r%mr, ky*step+q-ky*kwc, end-q)
 			q = end
 		}
-		s, pos := p0/per, p0%per
-		oy, ox := pos/g.ow, pos%g.ow
+		o := g.outPosOf(p0)
 		in := g.allInside()
 		sc.bases = sc.bases[:0]
 		for range cols {
 			off, ok := 0, true
 			if in {
-				off = g.patchOffset(oy, ox)
-			} else if off, ok = g.convInside(oy, ox); !ok {
+				off = g.patchOffset(o.oy, o.ox)
+			} else if off, ok = g.convInside(o.oy, o.ox); !ok {
 				return false
 			}
-			sc.bases = append(sc.bases, int32(s*xs+off))
-			if ox++; ox == g.ow {
-				ox = 0
-				if oy++; oy == g.oh {
-					oy = 0
-					s++
-				}
-			}
+			sc.bases = append(sc.bases, int32(o.s*xs+off))
+			o.advance(g, 1)
 		}
 		blas.PackGather(&sc.plan, dst, x, sc.bases)
 		return true

@@ -119,18 +119,19 @@ func SplitRange(n, p int, f func(lo, hi int)) {
 		}
 		return
 	}
+	if current.Load() != nil { // another job is current: this one runs here, whole
+		splitInline(n, p, f)
+		return
+	}
 	helpersOnce.Do(startHelpers)
 	j := rangeJobs.Get().(*rangeJob)
 	j.f, j.n, j.p = f, n, p
 	j.next.Store(0)
 	j.done.Store(0)
-	if !current.CompareAndSwap(nil, j) {
-		// Another job is current: this one runs here, whole.
-		for i := range p {
-			f(i*n/p, (i+1)*n/p)
-		}
+	if !current.CompareAndSwap(nil, j) { // one became current meanwhile
 		j.f = nil
 		rangeJobs.Put(j)
+		splitInline(n, p, f)
 		return
 	}
 	// Wake as many sleeping helpers as there are ranges beyond the first.
@@ -151,4 +152,12 @@ func SplitRange(n, p int, f func(lo, hi int)) {
 	}
 	j.f = nil
 	rangeJobs.Put(j)
+}
+
+// splitInline is SplitRange's p ranges run one after the other on the
+// calling goroutine.
+func splitInline(n, p int, f func(lo, hi int)) {
+	for i := range p {
+		f(i*n/p, (i+1)*n/p)
+	}
 }

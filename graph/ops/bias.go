@@ -3,6 +3,7 @@ package ops
 import (
 	"runtime"
 
+	"github.com/kerago/kerago/graph/blas"
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -125,10 +126,10 @@ type sumRowsJob[T Float] struct {
 	run        func(i0, i1 int)
 }
 
-var sumRowsJobs dtypePools
+var sumRowsJobs blas.Pools
 
 func getSumRowsJob[T Float]() *sumRowsJob[T] {
-	if j, ok := forT[T](&sumRowsJobs).Get().(*sumRowsJob[T]); ok {
+	if j, ok := blas.PoolFor[T](&sumRowsJobs).Get().(*sumRowsJob[T]); ok {
 		return j
 	}
 	j := &sumRowsJob[T]{}
@@ -144,7 +145,7 @@ func getSumRowsJob[T Float]() *sumRowsJob[T] {
 
 func putSumRowsJob[T Float](j *sumRowsJob[T]) {
 	j.x, j.parts = nil, nil
-	forT[T](&sumRowsJobs).Put(j)
+	blas.PoolFor[T](&sumRowsJobs).Put(j)
 }
 
 // sumRowsInto adds every row of len(out) values of x to out.

@@ -422,12 +422,12 @@ func convGemm[T Float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int,
 	}
 }
 
-var convScratch dtypePools
+var convScratch blas.Pools
 
 // convGetScratch returns a pooled buffer of n elements (contents undefined);
 // convPutScratch gives it back.
 func convGetScratch[T Float](n int) *[]T {
-	if v := forT[T](&convScratch).Get(); v != nil {
+	if v := blas.PoolFor[T](&convScratch).Get(); v != nil {
 		b := v.(*[]T)
 		if cap(*b) >= n {
 			*b = (*b)[:n]
@@ -438,7 +438,7 @@ func convGetScratch[T Float](n int) *[]T {
 	return &b
 }
 
-func convPutScratch[T Float](b *[]T) { forT[T](&convScratch).Put(b) }
+func convPutScratch[T Float](b *[]T) { blas.PoolFor[T](&convScratch).Put(b) }
 
 // runConv computes one of the three convolution functions, overwriting
 // every element of out (its contents on entry do not matter).
@@ -509,7 +509,7 @@ func convGradInputIm2col[T Float](g convGeom, a, b, out []T) {
 	xs, ys := g.h*g.w*g.c, g.oh*g.ow*g.f
 	rows := g.oh * g.ow
 	kt := getPackedB[T]()
-	defer forT[T](&packedBs).Put(kt)
+	defer blas.PoolFor[T](&packedBs).Put(kt)
 	kt.Pack(true, g.f, kkc, a, g.f)
 	// Samples per product: about convGradRows rows of the im2col gradient,
 	// at least one sample.
@@ -534,10 +534,10 @@ func convGradInputIm2col[T Float](g convGeom, a, b, out []T) {
 const convGradRows = 256
 
 // packedBs pools the blas.PackedB matrices of convGradInputIm2col.
-var packedBs dtypePools
+var packedBs blas.Pools
 
 func getPackedB[T Float]() *blas.PackedB[T] {
-	if p, ok := forT[T](&packedBs).Get().(*blas.PackedB[T]); ok {
+	if p, ok := blas.PoolFor[T](&packedBs).Get().(*blas.PackedB[T]); ok {
 		return p
 	}
 	return new(blas.PackedB[T])
@@ -555,12 +555,12 @@ type convJob[T Float] struct {
 	post               func(i0, j0, nr, nc int)
 }
 
-var convJobs dtypePools
+var convJobs blas.Pools
 
 // getConvJob returns a pooled convJob (its callbacks made, its arguments
 // to be set); putConvJob gives it back, dropping its references to data.
 func getConvJob[T Float]() *convJob[T] {
-	if j, ok := forT[T](&convJobs).Get().(*convJob[T]); ok {
+	if j, ok := blas.PoolFor[T](&convJobs).Get().(*convJob[T]); ok {
 		return j
 	}
 	j := &convJob[T]{}
@@ -584,7 +584,7 @@ func getConvJob[T Float]() *convJob[T] {
 
 func putConvJob[T Float](j *convJob[T]) {
 	j.x, j.out, j.bias = nil, nil, nil
-	forT[T](&convJobs).Put(j)
+	blas.PoolFor[T](&convJobs).Put(j)
 }
 
 // convFill returns the blas.FillA of the im2col matrix of the job's input

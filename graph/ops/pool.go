@@ -325,10 +325,10 @@ type poolJob[T Float] struct {
 	run  func(lo, hi int)
 }
 
-var poolJobs dtypePools
+var poolJobs blas.Pools
 
 func getPoolJob[T Float]() *poolJob[T] {
-	if j, ok := forT[T](&poolJobs).Get().(*poolJob[T]); ok {
+	if j, ok := blas.PoolFor[T](&poolJobs).Get().(*poolJob[T]); ok {
 		return j
 	}
 	j := &poolJob[T]{}
@@ -338,7 +338,7 @@ func getPoolJob[T Float]() *poolJob[T] {
 
 func putPoolJob[T Float](j *poolJob[T]) {
 	j.x, j.y = nil, nil
-	forT[T](&poolJobs).Put(j)
+	blas.PoolFor[T](&poolJobs).Put(j)
 }
 
 // poolForwardSamples is poolForward on samples [lo, hi).
@@ -1059,10 +1059,10 @@ type globalJob[T Float] struct {
 	run        func(lo, hi int)
 }
 
-var globalJobs dtypePools
+var globalJobs blas.Pools
 
 func getGlobalJob[T Float]() *globalJob[T] {
-	if j, ok := forT[T](&globalJobs).Get().(*globalJob[T]); ok {
+	if j, ok := blas.PoolFor[T](&globalJobs).Get().(*globalJob[T]); ok {
 		return j
 	}
 	j := &globalJob[T]{}
@@ -1078,5 +1078,5 @@ func getGlobalJob[T Float]() *globalJob[T] {
 
 func putGlobalJob[T Float](j *globalJob[T]) {
 	j.x, j.y, j.gy, j.dx, j.m, j.sums = nil, nil, nil, nil, nil, nil
-	forT[T](&globalJobs).Put(j)
+	blas.PoolFor[T](&globalJobs).Put(j)
 }

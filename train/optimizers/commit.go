@@ -2,8 +2,6 @@ package optimizers
 
 import (
 	"runtime"
-	"sync"
-	"unsafe"
 
 	"github.com/kerago/kerago/graph"
 	"github.com/kerago/kerago/graph/blas"
@@ -69,18 +67,10 @@ type stepJob[T float] struct {
 	halves func(lo, hi int)
 }
 
-var stepJobs32, stepJobs64 sync.Pool
-
-func stepJobPool[T float]() *sync.Pool {
-	var z T
-	if unsafe.Sizeof(z) == 4 {
-		return &stepJobs32
-	}
-	return &stepJobs64
-}
+var stepJobs blas.Pools
 
 func getStepJob[T float]() *stepJob[T] {
-	if j, ok := stepJobPool[T]().Get().(*stepJob[T]); ok {
+	if j, ok := blas.PoolFor[T](&stepJobs).Get().(*stepJob[T]); ok {
 		return j
 	}
 	j := &stepJob[T]{}
@@ -99,7 +89,7 @@ func getStepJob[T float]() *stepJob[T] {
 
 func putStepJob[T float](j *stepJob[T]) {
 	j.f, j.s, j.k, j.w, j.g, j.st, j.b, j.v = nil, nil, nil, nil, nil, nil, nil, [2][][]T{}
-	stepJobPool[T]().Put(j)
+	blas.PoolFor[T](&stepJobs).Put(j)
 }
 
 // stepSplitMin is the weight size (elements) from which stepChecked steps

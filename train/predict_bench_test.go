@@ -1,6 +1,7 @@
 package train
 
 import (
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
@@ -159,9 +160,7 @@ func TestPredictInto(t *testing.T) {
 // TestPredictIntoConvAllocations pins PredictInto's allocations on a
 // convolutional model (conv, max pooling, global pooling, dense) at 1 and
 // 32 samples: none in steady state, the parallel pooling included (with
-// more than one processor). A sync.Pool miss when the calling goroutine
-// moves to the other processor may allocate now and then, so the test
-// fails on an allocation in at least every other call, not on any.
+// more than one processor).
 func TestPredictIntoConvAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool is randomized under the race detector")
@@ -188,17 +187,25 @@ func TestPredictIntoConvAllocations(t *testing.T) {
 		// collections meanwhile, which empty the sync.Pools the scratch
 		// comes from.
 		defer debug.SetGCPercent(debug.SetGCPercent(-1))
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		const calls = 40
-		for range calls {
-			if err := m.PredictInto(dst, xt); err != nil {
-				t.Fatal(err)
+		// A sync.Pool misses now and then when the goroutine moves to
+		// another processor (often when other tests load the machine), so
+		// the best of 20 rounds of 10 calls counts: an allocation in every
+		// call shows in every round.
+		const rounds, calls = 20, 10
+		best := uint64(math.MaxUint64)
+		for range rounds {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for range calls {
+				if err := m.PredictInto(dst, xt); err != nil {
+					t.Fatal(err)
+				}
 			}
+			runtime.ReadMemStats(&after)
+			best = min(best, after.Mallocs-before.Mallocs)
 		}
-		runtime.ReadMemStats(&after)
-		if allocs := after.Mallocs - before.Mallocs; allocs >= calls/2 {
-			t.Errorf("PredictInto of %d images: %d allocations in %d calls, want none but a rare pool miss", n, allocs, calls)
+		if best > 1 {
+			t.Errorf("PredictInto of %d images: %d allocations in the best of %d rounds of %d calls, want none", n, best, rounds, calls)
 		}
 	}
 }

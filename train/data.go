@@ -317,11 +317,12 @@ func gather(dst *tensor.Dense, a *array, idx []int) bool {
 const feedSplitMin = 1 << 14
 
 // feedSplit is gather's float32 copy of rows idx of src into dst (s
-// values a row; checked for NaN and infinities when check) in two halves, the first on the calling goroutine and
-// the second on a blas helper when one is free: the same halves that the
-// batch's first matrix product (blas's rowProductSplit) hands out, so that
-// each core reads the rows it wrote, instead of the helper's core pulling
-// the caller's freshly written half of the batch out of the other cache.
+// values a row; checked for NaN and infinities when check) in two halves,
+// the first on the calling goroutine and the second on a blas helper when
+// one is free: the same halves that the batch's first matrix product
+// (blas's rowProductSplit) hands out, so that each core reads the rows it
+// wrote, instead of the helper's core pulling the caller's freshly written
+// half of the batch out of the other cache.
 func feedSplit(dst, src []float32, idx []int, s int, check bool) bool {
 	j := feedJobs.Get().(*feedJob)
 	j.dst, j.src, j.idx, j.s, j.check = dst, src, idx, s, check

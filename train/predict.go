@@ -48,13 +48,8 @@ func (m *Model) PredictInto(dst *tensor.Dense, x any, opts ...FitOption) error {
 // checkResult reports whether r, a result given to PredictInto, has the
 // prediction's shape: n samples of sample's shape.
 func checkResult(r *tensor.Dense, n int, sample tensor.Shape) error {
-	s := r.Shape()
-	ok := len(s) == len(sample)+1 && s[0] == n
-	for j := 0; ok && j < len(sample); j++ {
-		ok = s[j+1] == sample[j]
-	}
-	if !ok {
-		return errors.Errorf("PredictInto: dst has shape %v, the prediction has shape %v", s, append(tensor.Shape{n}, sample...))
+	if s := r.Shape(); len(s) != len(sample)+1 || s[0] != n || !s[1:].Eq(sample) {
+		return errors.Errorf("PredictInto: dst has shape %v, the prediction has shape %v", r.Shape(), append(tensor.Shape{n}, sample...))
 	}
 	return nil
 }
